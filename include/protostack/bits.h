@@ -1,0 +1,207 @@
+/*
+ * Copyright (c) 2026 The protostack authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef PROTOSTACK_BITS_H
+#define PROTOSTACK_BITS_H 1
+
+/* Network-order bit-field access at any bit offset and width (1 to 64
+ * bits), and the Internet checksum.  Everything here is 'static inline':
+ * the generated static stack headers and the engine use the same code,
+ * and with constant offsets and widths the compiler reduces each call to
+ * the loads, shifts and stores one would write by hand. */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+static inline uint16_t
+ps_load_be16(const uint8_t *p)
+{
+    uint16_t v;
+
+    memcpy(&v, p, sizeof v);
+    return __builtin_bswap16(v);
+}
+
+static inline uint32_t
+ps_load_be32(const uint8_t *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, sizeof v);
+    return __builtin_bswap32(v);
+}
+
+static inline uint64_t
+ps_load_be64(const uint8_t *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, sizeof v);
+    return __builtin_bswap64(v);
+}
+
+static inline void
+ps_store_be16(uint8_t *p, uint16_t v)
+{
+    v = __builtin_bswap16(v);
+    memcpy(p, &v, sizeof v);
+}
+
+static inline void
+ps_store_be32(uint8_t *p, uint32_t v)
+{
+    v = __builtin_bswap32(v);
+    memcpy(p, &v, sizeof v);
+}
+
+static inline void
+ps_store_be64(uint8_t *p, uint64_t v)
+{
+    v = __builtin_bswap64(v);
+    memcpy(p, &v, sizeof v);
+}
+
+/* Returns the 'width'-bit unsigned field that starts 'bit' bits into
+ * 'base', most significant bit first. */
+static inline uint64_t
+ps_bits_get(const uint8_t *base, size_t bit, unsigned int width)
+{
+    const uint8_t *p = base + bit / 8;
+    unsigned int shift = bit % 8;
+
+    if (!shift) {
+        switch (width) {
+        case 8:
+            return p[0];
+        case 16:
+            return ps_load_be16(p);
+        case 32:
+            return ps_load_be32(p);
+        case 64:
+            return ps_load_be64(p);
+        }
+    }
+
+    /* Gather the bytes that hold the field, at most nine. */
+    unsigned int nbytes = (shift + width + 7) / 8;
+    unsigned int tail = nbytes * 8 - shift - width;
+    if (nbytes <= 8) {
+        uint64_t v = 0;
+        for (unsigned int i = 0; i < nbytes; i++) {
+            v = (v << 8) | p[i];
+        }
+        v >>= tail;
+        return width == 64 ? v : v & ((UINT64_C(1) << width) - 1);
+    } else {
+        /* A 64-bit field that straddles nine bytes. */
+        uint64_t hi = 0;
+        for (unsigned int i = 0; i < 8; i++) {
+            hi = (hi << 8) | p[i];
+        }
+        return (hi << shift) | (p[8] >> (8 - shift));
+    }
+}
+
+/* Stores the low 'width' bits of 'v' as the field that starts 'bit' bits
+ * into 'base'; the neighbouring bits are kept. */
+static inline void
+ps_bits_set(uint8_t *base, size_t bit, unsigned int width, uint64_t v)
+{
+    uint8_t *p = base + bit / 8;
+    unsigned int shift = bit % 8;
+
+    if (!shift) {
+        switch (width) {
+        case 8:
+            p[0] = v;
+            return;
+        case 16:
+            ps_store_be16(p, v);
+            return;
+        case 32:
+            ps_store_be32(p, v);
+            return;
+        case 64:
+            ps_store_be64(p, v);
+            return;
+        }
+    }
+
+    if (width < 64) {
+        v &= (UINT64_C(1) << width) - 1;
+    }
+    unsigned int nbytes = (shift + width + 7) / 8;
+    unsigned int tail = nbytes * 8 - shift - width;
+    if (nbytes <= 8) {
+        uint64_t mask = (width == 64 ? UINT64_MAX
+                         : (UINT64_C(1) << width) - 1) << tail;
+        uint64_t old = 0;
+        for (unsigned int i = 0; i < nbytes; i++) {
+            old = (old << 8) | p[i];
+        }
+        uint64_t new = (old & ~mask) | (v << tail);
+        for (unsigned int i = nbytes; i-- > 0;) {
+            p[i] = new;
+            new >>= 8;
+        }
+    } else {
+        uint8_t first_mask = 0xff << (8 - shift);
+        p[0] = (p[0] & first_mask) | (uint8_t) (v >> (56 + shift));
+        for (unsigned int i = 1; i < 8; i++) {
+            p[i] = v >> (56 + shift - 8 * i);
+        }
+        p[8] = (p[8] & (0xff >> shift)) | (uint8_t) (v << (8 - shift));
+    }
+}
+
+/* Adds 'len' bytes at 'p' to the one's complement sum 'sum' (RFC 1071)
+ * and returns the unfolded result.  An odd final byte is padded with a
+ * zero byte. */
+static inline uint64_t
+ps_csum_add(uint64_t sum, const uint8_t *p, size_t len)
+{
+    while (len >= 4) {
+        uint32_t w;
+
+        memcpy(&w, p, 4);
+        sum += __builtin_bswap32(w);
+        p += 4;
+        len -= 4;
+    }
+    if (len >= 2) {
+        sum += ps_load_be16(p);
+        p += 2;
+        len -= 2;
+    }
+    if (len) {
+        sum += (uint32_t) p[0] << 8;
+    }
+    return sum;
+}
+
+/* Folds a sum from ps_csum_add() into the 16-bit checksum to store, in
+ * host byte order. */
+static inline uint16_t
+ps_csum_finish(uint64_t sum)
+{
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffffffff) + (sum >> 32);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    return ~sum & 0xffff;
+}
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* protostack/bits.h */

@@ -1,0 +1,293 @@
+/*
+ * Copyright (c) 2026 The protostack authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef PROTOSTACK_PROTOSTACK_H
+#define PROTOSTACK_PROTOSTACK_H 1
+
+/* libprotostack: protocol headers declared once (protocols/\*.proto),
+ * compiled into stacks such as "eth,ip4,udp,vxlan,{eth,name=inner_eth}",
+ * and used from C.
+ *
+ * Errors.  Every function that can fail returns an 'enum ps_error'
+ * (PS_OK, zero, on success) and, when 'errorp' is non-null, stores a
+ * malloc()'d message that names what is wrong and where (the label, the
+ * position in a spec, "file:line:col" in a protocol file); the caller
+ * frees it.  A function that fails writes nothing into the packet
+ * buffer. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "protostack/types.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum ps_error {
+    PS_OK = 0,
+    PS_ERR_SYNTAX,          /* Malformed protocol file, spec or labels. */
+    PS_ERR_NO_PROTOCOL,     /* Unknown protocol. */
+    PS_ERR_NO_SUBTYPE,      /* Unknown subtype of a protocol. */
+    PS_ERR_NO_FIELD,        /* Unknown field or label. */
+    PS_ERR_DUPLICATE,       /* Duplicate protocol, field or header name. */
+    PS_ERR_RANGE,           /* Value does not fit the field. */
+    PS_ERR_ADDRESS,         /* Malformed address or byte string. */
+    PS_ERR_TYPE,            /* Setter of the wrong type for the field. */
+    PS_ERR_SHORT,           /* Buffer or packet shorter than needed. */
+    PS_ERR_LAYOUT,          /* Stack options that give no valid layout. */
+    PS_ERR_IO,              /* A file or directory could not be read. */
+    PS_ERR_ABSENT,          /* Header not in the stack. */
+};
+
+/* Returns a constant name for 'error', e.g. "PS_ERR_RANGE". */
+const char *ps_error_name(enum ps_error error);
+
+/* Registry: the set of known protocols. */
+
+struct ps_registry;
+
+struct ps_registry *ps_registry_create(void);
+void ps_registry_destroy(struct ps_registry *);
+
+/* Loads one protocol file, or every "*.proto" file in a directory (in
+ * name order).  Either everything loads or, on error, the registry is
+ * left exactly as it was. */
+enum ps_error ps_registry_load_file(struct ps_registry *, const char *path,
+                                    char **errorp);
+enum ps_error ps_registry_load_dir(struct ps_registry *, const char *dir,
+                                   char **errorp);
+
+/* Loads the shipped protocols: from $PROTOSTACK_DATADIR if set, else from
+ * the installed data directory. */
+enum ps_error ps_registry_load_default(struct ps_registry *, char **errorp);
+
+/* Returns the directory ps_registry_load_default() reads. */
+const char *ps_registry_default_dir(void);
+
+/* Loads definitions from a string; 'name' is used in error messages. */
+enum ps_error ps_registry_load_string(struct ps_registry *, const char *name,
+                                      const char *text, char **errorp);
+
+size_t ps_registry_n_protocols(const struct ps_registry *);
+
+/* Protocol 'i' in name order: its name and one-line description. */
+const char *ps_registry_protocol_name(const struct ps_registry *, size_t i);
+const char *ps_registry_protocol_doc(const struct ps_registry *, size_t i);
+
+/* Stacks. */
+
+struct ps_stack;
+
+/* Compiles 'spec' (e.g. "eth,ip4,udp,vxlan,{eth,name=inner_eth}") against
+ * 'registry'.  The stack keeps no reference to the registry. */
+enum ps_error ps_stack_create(const struct ps_registry *, const char *spec,
+                              struct ps_stack **stackp, char **errorp);
+void ps_stack_destroy(struct ps_stack *);
+
+/* The spec in canonical form, e.g. "eth,ip4,udp,vxlan,{eth,name=inner_eth}". */
+const char *ps_stack_spec(const struct ps_stack *);
+
+/* Bytes taken by the headers of the stack. */
+size_t ps_stack_size(const struct ps_stack *);
+
+/* The template: ps_stack_size() bytes of headers filled with defaults,
+ * lengths as for a packet with no payload. */
+const uint8_t *ps_stack_template(const struct ps_stack *);
+
+/* Layout. */
+
+enum ps_field_type {
+    PS_FIELD_UINT,              /* Unsigned integer, 1 to 64 bits. */
+    PS_FIELD_MAC,
+    PS_FIELD_IP4,
+    PS_FIELD_IP6,
+    PS_FIELD_BYTES,             /* Fixed or variable-length bytes. */
+};
+
+/* How a field gets its value when a packet is filled without a label. */
+enum ps_field_rule {
+    PS_RULE_CONST,              /* A constant (zero if none is given). */
+    PS_RULE_NEXT,               /* Binding value of the next header. */
+    PS_RULE_LENGTH,             /* A length. */
+    PS_RULE_CHECKSUM,           /* A checksum. */
+};
+
+struct ps_header_info {
+    const char *name;           /* Name in labels, e.g. "inner_eth". */
+    const char *protocol;       /* e.g. "eth". */
+    const char *subtype;        /* e.g. "vlan"; "plain" for none. */
+    const char *doc;            /* Protocol's description. */
+    size_t offset;              /* Bytes from the start of the stack. */
+    size_t size;                /* Bytes, variable part included. */
+};
+
+struct ps_field_info {
+    const char *label;          /* e.g. "inner_eth.src". */
+    const char *name;           /* e.g. "src". */
+    const char *doc;
+    size_t header;              /* Index of its header. */
+    size_t bit_offset;          /* From the start of the stack. */
+    size_t bits;                /* Width in bits. */
+    enum ps_field_type type;
+    enum ps_field_rule rule;
+    const char *rule_text;      /* The rule as written, e.g. "length(rest)". */
+    bool hex;                   /* Best shown in hexadecimal. */
+    bool entropy;               /* Takes flow entropy. */
+};
+
+size_t ps_stack_n_headers(const struct ps_stack *);
+const struct ps_header_info *ps_stack_header(const struct ps_stack *,
+                                             size_t i);
+size_t ps_stack_n_fields(const struct ps_stack *);
+const struct ps_field_info *ps_stack_field(const struct ps_stack *, size_t i);
+
+/* Returns the index of the header named 'name', or -1. */
+int ps_stack_find_header(const struct ps_stack *, const char *name);
+
+/* Finds the field with 'label' ("ip4.dst").  Returns PS_OK and stores its
+ * index in '*fieldp', or an error naming the label. */
+enum ps_error ps_stack_find_field(const struct ps_stack *, const char *label,
+                                  size_t *fieldp, char **errorp);
+
+/* Filling a packet.
+ *
+ * 'pkt' points to the first byte of the stack; 'pkt_len' is the length
+ * of the whole packet from there (headers and payload), and the buffer
+ * must hold all of it: checksums cover the payload.  Every function that
+ * takes 'pkt_len' fails with PS_ERR_SHORT, writing nothing, when 'pkt_len'
+ * is less than ps_stack_size(). */
+
+/* Writes the template, then the labels (text, e.g.
+ * "ip4.dst=192.0.2.254,vxlan.vni=1234"; NULL or "" for none), then every
+ * length and checksum that no label gave.  With no labels the result is
+ * a legal packet.  All labels are checked before anything is written. */
+enum ps_error ps_stack_fill(const struct ps_stack *, uint8_t *pkt,
+                            size_t pkt_len, const char *labels,
+                            char **errorp);
+
+/* Sets one field from its text form ("192.0.2.1", "0x11", "aa:bb:...").
+ * 'pkt' must hold ps_stack_size() bytes. */
+enum ps_error ps_stack_set_text(const struct ps_stack *, uint8_t *pkt,
+                                const char *label, const char *value,
+                                char **errorp);
+
+/* Writes field 'field's value in text form into 'buf' (ip6 and bytes
+ * fields may need up to 3 * size + 3 bytes; PS_IP6_STRLEN for ip6). */
+enum ps_error ps_stack_get_text(const struct ps_stack *, const uint8_t *pkt,
+                                size_t field, char *buf, size_t size);
+
+/* Typed setters and getters by field index (see ps_stack_find_field()).
+ * A setter of the wrong type returns PS_ERR_TYPE; an integer too wide for
+ * the field PS_ERR_RANGE; nothing is written then.  IPv4 addresses are in
+ * host byte order. */
+enum ps_error ps_stack_set_uint(const struct ps_stack *, uint8_t *pkt,
+                                size_t field, uint64_t value);
+enum ps_error ps_stack_set_mac(const struct ps_stack *, uint8_t *pkt,
+                               size_t field, const struct ps_mac *);
+enum ps_error ps_stack_set_ip4(const struct ps_stack *, uint8_t *pkt,
+                               size_t field, uint32_t addr);
+enum ps_error ps_stack_set_ip6(const struct ps_stack *, uint8_t *pkt,
+                               size_t field, const struct ps_ip6 *);
+enum ps_error ps_stack_set_bytes(const struct ps_stack *, uint8_t *pkt,
+                                 size_t field, const void *data, size_t n);
+
+/* Integer, IPv4 (host order) and MAC fields read as integers. */
+uint64_t ps_stack_get_uint(const struct ps_stack *, const uint8_t *pkt,
+                           size_t field);
+void ps_stack_get_mac(const struct ps_stack *, const uint8_t *pkt,
+                      size_t field, struct ps_mac *);
+void ps_stack_get_ip6(const struct ps_stack *, const uint8_t *pkt,
+                      size_t field, struct ps_ip6 *);
+
+/* Sets every length field for a packet of 'pkt_len' bytes: the libmoon
+ * paper's setLength().  Only the headers are touched. */
+enum ps_error ps_stack_set_length(const struct ps_stack *, uint8_t *pkt,
+                                  size_t pkt_len);
+
+/* Computes every checksum, innermost first, or only that of header
+ * 'header' (an index). */
+enum ps_error ps_stack_fix_checksums(const struct ps_stack *, uint8_t *pkt,
+                                     size_t pkt_len);
+enum ps_error ps_stack_fix_checksum(const struct ps_stack *, uint8_t *pkt,
+                                    size_t pkt_len, size_t header);
+
+/* Writes 'hash' into the field that takes flow entropy (a UDP source
+ * port), scaled into the range OvS uses for tunnel source ports, 32768 to
+ * 61000 (PS_ENTROPY_MIN, PS_ENTROPY_MAX).  Does nothing for a stack
+ * without such a field. */
+#define PS_ENTROPY_MIN 32768
+#define PS_ENTROPY_MAX 61000
+void ps_stack_set_entropy(const struct ps_stack *, uint8_t *pkt,
+                          uint32_t hash);
+
+/* The payload: the first byte after the stack's headers. */
+static inline uint8_t *
+ps_stack_payload(const struct ps_stack *stack, uint8_t *pkt)
+{
+    return pkt + ps_stack_size(stack);
+}
+
+/* The fix-up plan, for code generators (static C, JIT).  Lengths:
+ * field = ((pkt_len - start) - sub) / unit.  Checksums, in the order they
+ * must be computed: the Internet checksum of [start, end) (end 0: the end
+ * of the packet), plus a pseudo-header when 'pseudo' is set. */
+
+enum ps_pseudo_kind {
+    PS_PSEUDO_BYTES,            /* Bytes of the packet at 'offset'. */
+    PS_PSEUDO_ZERO,             /* 'bits' zero bits. */
+    PS_PSEUDO_PROTO,            /* Field at 'offset' (bit offset). */
+    PS_PSEUDO_LENGTH,           /* Checksummed span's length. */
+};
+
+struct ps_pseudo_item {
+    enum ps_pseudo_kind kind;
+    size_t offset;              /* Bytes; bits for PS_PSEUDO_PROTO. */
+    size_t bits;                /* Width, in bits. */
+    size_t proto_bits;          /* PS_PSEUDO_PROTO: the field's width. */
+};
+
+struct ps_length_fixup {
+    size_t field;               /* Field index. */
+    size_t start;
+    size_t sub;
+    size_t unit;
+};
+
+struct ps_checksum_fixup {
+    size_t field;               /* Field index; 16 bits, byte-aligned. */
+    size_t header;
+    size_t start;
+    size_t end;                 /* 0: end of packet. */
+    bool nonzero;               /* Send 0 as 0xffff. */
+    size_t n_pseudo;
+    const struct ps_pseudo_item *pseudo;
+};
+
+size_t ps_stack_n_length_fixups(const struct ps_stack *);
+const struct ps_length_fixup *ps_stack_length_fixup(const struct ps_stack *,
+                                                    size_t i);
+size_t ps_stack_n_checksum_fixups(const struct ps_stack *);
+const struct ps_checksum_fixup *ps_stack_checksum_fixup(
+    const struct ps_stack *, size_t i);
+
+/* Returns the index of the field that takes flow entropy, or -1. */
+int ps_stack_entropy_field(const struct ps_stack *);
+
+/* Static code generation: writes a C header for 'stack' with a packed
+ * struct, per-field inline getters and setters, and fill, set-length and
+ * checksum functions, all prefixed 'name'.  Returns a malloc()'d string,
+ * or NULL if 'name' is not a C identifier. */
+char *ps_stack_generate_c(const struct ps_stack *, const char *name);
+
+/* Returns a C identifier made from 'spec', e.g. "eth_ip4_udp" (malloc()'d). */
+char *ps_stack_default_name(const struct ps_stack *);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* protostack/protostack.h */

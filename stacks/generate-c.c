@@ -1,0 +1,423 @@
+/*
+ * Copyright (c) 2026 The protostack authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* The C generator: writes, for one compiled stack, a header with a packed
+ * struct and 'static inline' accessors, fill, set-length and checksum
+ * functions.  Offsets and widths are constants in the output, so each
+ * accessor compiles to the loads, shifts and stores of hand-written code.
+ * The generated functions follow the same fix-up plan as the interpreter
+ * in fill.c and give the same bytes. */
+
+#include <config.h>
+#include "stack.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+static const char *
+uint_type(size_t bits)
+{
+    return (bits <= 8 ? "uint8_t" : bits <= 16 ? "uint16_t"
+            : bits <= 32 ? "uint32_t" : "uint64_t");
+}
+
+/* Writes an expression for the 'nbytes' bytes at 'offset' of 'b' as one
+ * big-endian integer. */
+static void
+put_bytes_expr(struct ps_ds *ds, size_t offset, size_t nbytes)
+{
+    for (size_t i = 0; i < nbytes; i++) {
+        size_t shift = 8 * (nbytes - 1 - i);
+        if (i) {
+            ps_ds_put_cstr(ds, " | ");
+        }
+        if (shift) {
+            ps_ds_put_format(ds, "(uint64_t) b[%zu] << %zu", offset + i,
+                             shift);
+        } else {
+            ps_ds_put_format(ds, "b[%zu]", offset + i);
+        }
+    }
+}
+
+static bool
+is_plain_word(size_t bit, size_t bits)
+{
+    return !(bit % 8) && (bits == 8 || bits == 16 || bits == 32
+                          || bits == 64);
+}
+
+/* Writes the body of an integer getter: "return ...;". */
+static void
+put_uint_get(struct ps_ds *ds, size_t bit, size_t bits)
+{
+    size_t offset = bit / 8, shift = bit % 8;
+    size_t nbytes = (shift + bits + 7) / 8;
+    size_t tail = nbytes * 8 - shift - bits;
+
+    if (is_plain_word(bit, bits)) {
+        if (bits == 8) {
+            ps_ds_put_format(ds, "    return b[%zu];\n", offset);
+        } else {
+            ps_ds_put_format(ds, "    return ps_load_be%zu(b + %zu);\n",
+                             bits, offset);
+        }
+    } else if (nbytes > 8) {
+        ps_ds_put_format(ds, "    return ps_bits_get(b, %zu, %zu);\n", bit,
+                         bits);
+    } else {
+        ps_ds_put_cstr(ds, "    return (");
+        put_bytes_expr(ds, offset, nbytes);
+        ps_ds_put_format(ds, ") >> %zu & UINT64_C(0x%"PRIx64");\n", tail,
+                         bits == 64 ? UINT64_MAX
+                         : (UINT64_C(1) << bits) - 1);
+    }
+}
+
+/* Writes the body of an integer setter of 'v'. */
+static void
+put_uint_set(struct ps_ds *ds, size_t bit, size_t bits, const char *v)
+{
+    size_t offset = bit / 8, shift = bit % 8;
+    size_t nbytes = (shift + bits + 7) / 8;
+    size_t tail = nbytes * 8 - shift - bits;
+
+    if (is_plain_word(bit, bits)) {
+        if (bits == 8) {
+            ps_ds_put_format(ds, "    b[%zu] = %s;\n", offset, v);
+        } else {
+            ps_ds_put_format(ds, "    ps_store_be%zu(b + %zu, %s);\n", bits,
+                             offset, v);
+        }
+        return;
+    }
+    if (nbytes > 8) {
+        ps_ds_put_format(ds, "    ps_bits_set(b, %zu, %zu, %s);\n", bit,
+                         bits, v);
+        return;
+    }
+    uint64_t mask = (bits == 64 ? UINT64_MAX
+                     : (UINT64_C(1) << bits) - 1) << tail;
+    if (!shift && bits % 8 == 0) {
+        /* Whole bytes, unusual width (24 bits): no merge needed. */
+        for (size_t i = 0; i < nbytes; i++) {
+            ps_ds_put_format(ds, "    b[%zu] = (uint64_t) %s >> %zu;\n",
+                             offset + i, v, 8 * (nbytes - 1 - i));
+        }
+        return;
+    }
+    ps_ds_put_cstr(ds, "    uint64_t old = ");
+    put_bytes_expr(ds, offset, nbytes);
+    ps_ds_put_format(ds, ";\n    uint64_t new = (old & ~UINT64_C(0x%"PRIx64
+                     ")) | ((uint64_t) %s << %zu & UINT64_C(0x%"PRIx64
+                     "));\n", mask, v, tail, mask);
+    for (size_t i = 0; i < nbytes; i++) {
+        /* Only bytes the field touches are written back. */
+        ps_ds_put_format(ds, "    b[%zu] = new >> %zu;\n", offset + i,
+                         8 * (nbytes - 1 - i));
+    }
+}
+
+static void
+put_accessors(struct ps_ds *ds, const struct ps_stack *stack,
+              const char *name, const struct ps_field_info *fi)
+{
+    const struct ps_header_info *h = &stack->headers[fi->header].info;
+    size_t offset = fi->bit_offset / 8;
+    size_t n = fi->bits / 8;
+    char *fn = ps_xasprintf("%s_%s_%s", name, h->name, fi->name);
+
+    ps_ds_put_format(ds, "\n/* %s: %s (%s). */\n", fi->label, fi->doc,
+                     fi->rule_text);
+    switch (fi->type) {
+    case PS_FIELD_UINT:
+        ps_ds_put_format(ds, "static inline %s\n%s_get(const struct %s *p)\n"
+                         "{\n    const uint8_t *b = (const uint8_t *) p;\n",
+                         uint_type(fi->bits), fn, name);
+        put_uint_get(ds, fi->bit_offset, fi->bits);
+        ps_ds_put_format(ds, "}\n\n/* Stores the low %zu bits of 'v'. */\n"
+                         "static inline void\n%s_set(struct %s *p, %s v)\n"
+                         "{\n    uint8_t *b = (uint8_t *) p;\n", fi->bits,
+                         fn, name, uint_type(fi->bits));
+        put_uint_set(ds, fi->bit_offset, fi->bits, "v");
+        ps_ds_put_cstr(ds, "}\n");
+        break;
+    case PS_FIELD_IP4:
+        ps_ds_put_format(ds, "static inline uint32_t\n%s_get(const struct %s "
+                         "*p)\n{\n    return ps_load_be32((const uint8_t *) "
+                         "p + %zu);\n}\n\n/* 'addr' in host byte order. */\n"
+                         "static inline void\n%s_set(struct %s *p, uint32_t "
+                         "addr)\n{\n    ps_store_be32((uint8_t *) p + %zu, "
+                         "addr);\n}\n", fn, name, offset, fn, name, offset);
+        break;
+    case PS_FIELD_MAC:
+    case PS_FIELD_IP6: {
+        const char *type = fi->type == PS_FIELD_MAC ? "ps_mac" : "ps_ip6";
+        ps_ds_put_format(ds, "static inline void\n%s_get(const struct %s *p, "
+                         "struct %s *out)\n{\n    memcpy(out->b, "
+                         "(const uint8_t *) p + %zu, %zu);\n}\n\n"
+                         "static inline void\n%s_set(struct %s *p, "
+                         "const struct %s *v)\n{\n    memcpy((uint8_t *) p "
+                         "+ %zu, v->b, %zu);\n}\n", fn, name, type, offset, n,
+                         fn, name, type, offset, n);
+        break;
+    }
+    case PS_FIELD_BYTES:
+        ps_ds_put_format(ds, "#define %s_SIZE %zu\n\n"
+                         "static inline uint8_t *\n%s_data(struct %s *p)\n"
+                         "{\n    return (uint8_t *) p + %zu;\n}\n\n"
+                         "/* Copies %s_SIZE bytes from 'data'. */\n"
+                         "static inline void\n%s_set(struct %s *p, "
+                         "const void *data)\n{\n    memcpy((uint8_t *) p + "
+                         "%zu, data, %zu);\n}\n", fn, n, fn, name, offset, fn,
+                         fn, name, offset, n);
+        break;
+    }
+    free(fn);
+}
+
+/* Writes the members of one header's struct.  Fields that share bytes
+ * become one byte array named after all of them. */
+static void
+put_header_struct(struct ps_ds *ds, const struct ps_stack *stack,
+                  const char *name, const struct ps_stack_header *h)
+{
+    ps_ds_put_format(ds, "\n/* %s: %s, %zu bytes. */\nstruct %s_%s {\n",
+                     h->info.name, h->info.doc, h->info.size, name,
+                     h->info.name);
+    size_t i = 0;
+    while (i < h->n_fields) {
+        const struct ps_field_info *first;
+        first = &stack->fields[h->first_field + i].info;
+        size_t start = first->bit_offset;
+        size_t end = start + first->bits;
+        struct ps_ds member = PS_DS_INITIALIZER;
+        ps_ds_put_cstr(&member, first->name);
+        i++;
+        while (end % 8 && i < h->n_fields) {
+            const struct ps_field_info *fi;
+            fi = &stack->fields[h->first_field + i].info;
+            ps_ds_put_format(&member, "_%s", fi->name);
+            end = fi->bit_offset + fi->bits;
+            i++;
+        }
+        size_t bytes = (end - start) / 8;
+        if (bytes) {
+            ps_ds_put_format(ds, "    uint8_t %s[%zu];\n", ps_ds_cstr(&member),
+                             bytes);
+        }
+        ps_ds_destroy(&member);
+    }
+    if (!h->info.size) {
+        ps_ds_put_cstr(ds, "    uint8_t empty_[0];\n");
+    }
+    ps_ds_put_cstr(ds, "} __attribute__((__packed__));\n");
+}
+
+static void
+put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
+             const struct ps_checksum_fixup *c)
+{
+    const struct ps_field_info *fi = &stack->fields[c->field].info;
+    size_t offset = fi->bit_offset / 8;
+
+    ps_ds_put_format(ds, "    /* %s. */\n    {\n", fi->label);
+    ps_ds_put_format(ds, "        b[%zu] = b[%zu] = 0;\n", offset, offset + 1);
+    if (c->end) {
+        ps_ds_put_format(ds, "        size_t len = %zu;\n",
+                         c->end - c->start);
+    } else {
+        ps_ds_put_format(ds, "        size_t len = pkt_len - %zu;\n",
+                         c->start);
+    }
+    ps_ds_put_format(ds, "        uint64_t sum = ps_csum_add(0, b + %zu, "
+                     "len);\n", c->start);
+    if (c->n_pseudo) {
+        size_t total = 0;
+        for (size_t i = 0; i < c->n_pseudo; i++) {
+            total += c->pseudo[i].bits / 8;
+        }
+        ps_ds_put_format(ds, "        uint8_t ph[%zu];\n", total);
+        size_t pos = 0;
+        for (size_t i = 0; i < c->n_pseudo; i++) {
+            const struct ps_pseudo_item *pi = &c->pseudo[i];
+            size_t n = pi->bits / 8;
+            if (pi->kind == PS_PSEUDO_BYTES) {
+                ps_ds_put_format(ds, "        memcpy(ph + %zu, b + %zu, "
+                                 "%zu);\n", pos, pi->offset, n);
+            } else if (pi->kind == PS_PSEUDO_ZERO) {
+                ps_ds_put_format(ds, "        memset(ph + %zu, 0, %zu);\n",
+                                 pos, n);
+            } else {
+                const char *v = "len";
+                char *proto = NULL;
+                if (pi->kind == PS_PSEUDO_PROTO) {
+                    struct ps_ds get = PS_DS_INITIALIZER;
+                    put_uint_get(&get, pi->offset, pi->proto_bits);
+                    /* "    return EXPR;\n" -> "(EXPR)". */
+                    const char *s = ps_ds_cstr(&get) + strlen("    return ");
+                    proto = ps_xasprintf("(uint64_t) (%.*s)",
+                                         (int) (strlen(s) - 2), s);
+                    ps_ds_destroy(&get);
+                    v = proto;
+                }
+                for (size_t j = 0; j < n; j++) {
+                    ps_ds_put_format(ds, "        ph[%zu] = (uint64_t) %s >> "
+                                     "%zu;\n", pos + j, v, 8 * (n - 1 - j));
+                }
+                free(proto);
+            }
+            pos += n;
+        }
+        ps_ds_put_format(ds, "        sum = ps_csum_add(sum, ph, %zu);\n",
+                         total);
+    }
+    ps_ds_put_cstr(ds, "        uint16_t csum = ps_csum_finish(sum);\n");
+    if (c->nonzero) {
+        ps_ds_put_cstr(ds, "        csum = csum ? csum : 0xffff;\n");
+    }
+    ps_ds_put_format(ds, "        ps_store_be16(b + %zu, csum);\n    }\n",
+                     offset);
+}
+
+char *
+ps_stack_generate_c(const struct ps_stack *stack, const char *name)
+{
+    if (!name || !ps_is_identifier(name)) {
+        return NULL;
+    }
+
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    char *guard = ps_xasprintf("PS_STATIC_%s_H", name);
+    for (char *p = guard; *p; p++) {
+        *p = *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p;
+    }
+    ps_ds_put_format(&ds, "/* Generated by protostack from the stack \"%s\".\n"
+                     " * Do not edit: regenerate it. */\n\n"
+                     "#ifndef %s\n#define %s 1\n\n"
+                     "#include <stddef.h>\n#include <stdint.h>\n"
+                     "#include <string.h>\n#include \"protostack/bits.h\"\n"
+                     "#include \"protostack/types.h\"\n", stack->spec, guard,
+                     guard);
+
+    for (size_t i = 0; i < stack->n_headers; i++) {
+        put_header_struct(&ds, stack, name, &stack->headers[i]);
+    }
+    ps_ds_put_format(&ds, "\n/* The whole stack, %zu bytes, then the "
+                     "payload. */\nstruct %s {\n", stack->size, name);
+    for (size_t i = 0; i < stack->n_headers; i++) {
+        ps_ds_put_format(&ds, "    struct %s_%s %s;\n", name,
+                         stack->headers[i].info.name,
+                         stack->headers[i].info.name);
+    }
+    ps_ds_put_format(&ds, "    uint8_t payload[];\n"
+                     "} __attribute__((__packed__));\n\n"
+                     "#define %s_SIZE %zu\n", name, stack->size);
+    for (size_t i = 0; i < stack->n_headers; i++) {
+        const struct ps_header_info *h = &stack->headers[i].info;
+        ps_ds_put_format(&ds, "#define %s_%s_OFFSET %zu\n", name, h->name,
+                         h->offset);
+    }
+
+    /* Template. */
+    ps_ds_put_format(&ds, "\n/* Defaults and binding values; lengths as for "
+                     "no payload. */\nstatic const uint8_t "
+                     "%s_template[%zu] = {", name,
+                     stack->size ? stack->size : 1);
+    for (size_t i = 0; i < stack->size; i++) {
+        ps_ds_put_format(&ds, "%s0x%02x,", i % 12 ? " " : "\n    ",
+                         stack->template[i]);
+    }
+    ps_ds_put_cstr(&ds, "\n};\n");
+
+    for (size_t i = 0; i < stack->n_fields; i++) {
+        put_accessors(&ds, stack, name, &stack->fields[i].info);
+    }
+
+    /* Whole-stack functions. */
+    ps_ds_put_format(&ds, "\n/* Writes the template. */\nstatic inline void\n"
+                     "%s_fill(struct %s *p)\n{\n    memcpy(p, %s_template, "
+                     "%zu);\n}\n", name, name, name, stack->size);
+
+    ps_ds_put_format(&ds, "\n/* Sets every length field for a packet of "
+                     "'pkt_len' bytes\n * (at least %s_SIZE). */\n"
+                     "static inline void\n%s_set_length(struct %s *p, "
+                     "size_t pkt_len)\n{\n", name, name, name);
+    if (!stack->n_lengths) {
+        ps_ds_put_cstr(&ds, "    (void) p;\n    (void) pkt_len;\n");
+    }
+    for (size_t i = 0; i < stack->n_lengths; i++) {
+        const struct ps_length_fixup *l = &stack->lengths[i];
+        const struct ps_field_info *fi = &stack->fields[l->field].info;
+        const struct ps_header_info *h = &stack->headers[fi->header].info;
+        struct ps_ds v = PS_DS_INITIALIZER;
+        ps_ds_put_format(&v, "pkt_len - %zu", l->start);
+        if (l->sub) {
+            ps_ds_put_format(&v, " >= %zu ? (pkt_len - %zu - %zu)", l->sub,
+                             l->start, l->sub);
+        }
+        if (l->unit != 1) {
+            ps_ds_put_format(&v, " / %zu", l->unit);
+        }
+        if (l->sub) {
+            ps_ds_put_cstr(&v, " : 0");
+        }
+        ps_ds_put_format(&ds, "    %s_%s_%s_set(p, %s);\n", name, h->name,
+                         fi->name, ps_ds_cstr(&v));
+        ps_ds_destroy(&v);
+    }
+    ps_ds_put_cstr(&ds, "}\n");
+
+    /* Checksums: all of them, and one function per header that has any. */
+    ps_ds_put_format(&ds, "\n/* Computes every checksum, innermost first, for "
+                     "a packet of 'pkt_len'\n * bytes. */\n"
+                     "static inline void\n%s_fix_checksums(struct %s *p, "
+                     "size_t pkt_len)\n{\n    uint8_t *b = (uint8_t *) p;\n",
+                     name, name);
+    if (!stack->n_checksums) {
+        ps_ds_put_cstr(&ds, "    (void) b;\n    (void) pkt_len;\n");
+    }
+    for (size_t i = 0; i < stack->n_checksums; i++) {
+        put_checksum(&ds, stack, &stack->checksums[i]);
+    }
+    ps_ds_put_cstr(&ds, "}\n");
+    for (size_t h = 0; h < stack->n_headers; h++) {
+        bool any = false;
+        for (size_t i = 0; i < stack->n_checksums; i++) {
+            any |= stack->checksums[i].header == h;
+        }
+        if (!any) {
+            continue;
+        }
+        ps_ds_put_format(&ds, "\nstatic inline void\n%s_%s_fix_checksum("
+                         "struct %s *p, size_t pkt_len)\n{\n"
+                         "    uint8_t *b = (uint8_t *) p;\n", name,
+                         stack->headers[h].info.name, name);
+        for (size_t i = 0; i < stack->n_checksums; i++) {
+            if (stack->checksums[i].header == h) {
+                put_checksum(&ds, stack, &stack->checksums[i]);
+            }
+        }
+        ps_ds_put_cstr(&ds, "}\n");
+    }
+
+    if (stack->entropy_field >= 0) {
+        const struct ps_field_info *fi;
+        fi = &stack->fields[stack->entropy_field].info;
+        ps_ds_put_format(&ds, "\n/* Writes flow entropy 'hash' into %s. */\n"
+                         "static inline void\n%s_set_entropy(struct %s *p, "
+                         "uint32_t hash)\n{\n    %s_%s_%s_set(p, (((uint64_t) "
+                         "hash * %d) >> 32) + %d);\n}\n", fi->label, name,
+                         name, name, stack->headers[fi->header].info.name,
+                         fi->name, PS_ENTROPY_MAX - PS_ENTROPY_MIN,
+                         PS_ENTROPY_MIN);
+    }
+
+    ps_ds_put_format(&ds, "\n#endif /* %s */\n", guard);
+    free(guard);
+    return ps_ds_steal(&ds);
+}

@@ -1,0 +1,169 @@
+/*
+ * Copyright (c) 2026 The protostack authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+#ifndef STACKS_PROTOCOL_H
+#define STACKS_PROTOCOL_H 1
+
+/* The data model of protocol definitions, as read from protocols/\*.proto
+ * by definition.c and kept by registry.c.  Nothing here knows any
+ * protocol by name. */
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "protostack/protostack.h"
+
+/* Where a definition came from, for error messages. */
+struct ps_srcpos {
+    const char *file;           /* Owned by the protocol or binding. */
+    int line;
+    int column;
+};
+
+/* An integer expression over the fields of one header, e.g. the size of
+ * IPv4 options "ihl * 4 - 20". */
+enum ps_expr_op {
+    PS_EXPR_NUM,
+    PS_EXPR_FIELD,
+    PS_EXPR_ADD,
+    PS_EXPR_SUB,
+    PS_EXPR_MUL,
+    PS_EXPR_DIV,
+};
+
+struct ps_expr {
+    enum ps_expr_op op;
+    int64_t num;                /* PS_EXPR_NUM. */
+    char *field;                /* PS_EXPR_FIELD. */
+    struct ps_expr *left, *right;
+};
+
+/* A span of a packet, relative to one header. */
+enum ps_span {
+    PS_SPAN_HEADER,             /* The header, variable part included. */
+    PS_SPAN_REST,               /* The header and all that follows it. */
+    PS_SPAN_PAYLOAD,            /* All that follows the header. */
+};
+
+/* A field as declared. */
+struct ps_pfield {
+    char *name;
+    char *doc;
+    struct ps_srcpos pos;
+    enum ps_field_type type;
+    unsigned int bits;          /* Width; 0 for a variable-length member. */
+    struct ps_expr *size_expr;  /* Variable-length member's size. */
+    size_t default_size;        /* Its size when a stack gives none. */
+    char *cond;                 /* Flag field it depends on, or NULL. */
+
+    enum ps_field_rule rule;
+    char *rule_text;
+    uint64_t value;             /* PS_RULE_CONST integer; NEXT fallback. */
+    uint8_t *bytes;             /* PS_RULE_CONST for address and bytes
+                                 * fields ('bits' / 8 bytes), or NULL. */
+    enum ps_span span;          /* PS_RULE_LENGTH, PS_RULE_CHECKSUM. */
+    uint64_t sub;               /* PS_RULE_LENGTH. */
+    uint64_t unit;              /* PS_RULE_LENGTH. */
+    bool pseudo;                /* PS_RULE_CHECKSUM. */
+    bool nonzero;               /* PS_RULE_CHECKSUM. */
+
+    bool hex;
+    bool entropy;
+};
+
+/* One layout of a protocol: "plain", or a variant such as "vlan". */
+struct ps_variant {
+    char *name;
+    char *doc;
+    char *when_field;           /* NULL for "plain". */
+    uint64_t when_value;
+    struct ps_pfield **fields;  /* In wire order; not owned. */
+    size_t n_fields;
+};
+
+struct ps_protocol {
+    char *name;
+    char *doc;
+    char *file;
+    struct ps_pfield **fields;  /* Every declared field; owned. */
+    size_t n_fields;
+    struct ps_variant *variants; /* variants[0] is "plain". */
+    size_t n_variants;
+};
+
+/* "bind UPPER after LOWER[.FIELD == VALUE];" */
+struct ps_binding {
+    char *upper;
+    char *lower;
+    char *field;                /* NULL for a fixed successor. */
+    uint64_t value;
+    struct ps_srcpos pos;
+    char *file;
+};
+
+enum ps_pseudo_decl_kind {
+    PS_PDECL_FIELD,
+    PS_PDECL_ZERO,
+    PS_PDECL_PROTO,
+    PS_PDECL_LENGTH,
+};
+
+struct ps_pseudo_decl_item {
+    enum ps_pseudo_decl_kind kind;
+    char *field;                /* PS_PDECL_FIELD. */
+    unsigned int bits;          /* The others. */
+};
+
+/* "pseudo_header PROTOCOL { ... }" */
+struct ps_pseudo_decl {
+    char *protocol;
+    struct ps_pseudo_decl_item *items;
+    size_t n_items;
+    struct ps_srcpos pos;
+    char *file;
+};
+
+/* What one file (or string) defines. */
+struct ps_definitions {
+    struct ps_protocol **protocols;
+    size_t n_protocols, allocated_protocols;
+    struct ps_binding *bindings;
+    size_t n_bindings, allocated_bindings;
+    struct ps_pseudo_decl *pseudos;
+    size_t n_pseudos, allocated_pseudos;
+};
+
+/* definition.c */
+enum ps_error ps_definitions_parse(const char *name, const char *text,
+                                   struct ps_definitions *,
+                                   char **errorp);
+void ps_definitions_clear(struct ps_definitions *);
+void ps_protocol_destroy(struct ps_protocol *);
+void ps_binding_clear(struct ps_binding *);
+void ps_pseudo_decl_clear(struct ps_pseudo_decl *);
+void ps_expr_destroy(struct ps_expr *);
+
+/* Evaluates 'expr' with 'lookup' giving field values.  Returns false on
+ * an unknown field or a division by zero. */
+bool ps_expr_eval(const struct ps_expr *,
+                  bool (*lookup)(const char *field, void *aux,
+                                 int64_t *valuep),
+                  void *aux, int64_t *valuep);
+
+/* Returns the field of 'variant' named 'name', or NULL. */
+const struct ps_pfield *ps_variant_find_field(const struct ps_variant *,
+                                              const char *name);
+
+/* registry.c */
+const struct ps_protocol *ps_registry_find(const struct ps_registry *,
+                                           const char *name);
+size_t ps_registry_n_bindings(const struct ps_registry *);
+const struct ps_binding *ps_registry_binding(const struct ps_registry *,
+                                             size_t i);
+const struct ps_pseudo_decl *ps_registry_find_pseudo(
+    const struct ps_registry *, const char *protocol);
+
+#endif /* stacks/protocol.h */
