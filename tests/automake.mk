@@ -1,1 +1,52 @@
+# Tests: cmocka unit tests, and interop tests against decoders and
+# encoders we did not write (tshark, Scapy).
 
+AM_TESTS_ENVIRONMENT = \
+	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols'; \
+	export PROTOSTACK_DATADIR; \
+	PS_TEST_SRCDIR='$(abs_top_srcdir)/tests'; \
+	export PS_TEST_SRCDIR; \
+	PS_BUILDDIR='$(abs_top_builddir)'; \
+	export PS_BUILDDIR; \
+	TSHARK='$(TSHARK)'; \
+	export TSHARK; \
+	PYTHON3_SYSTEM='$(PYTHON3_SYSTEM)'; \
+	export PYTHON3_SYSTEM;
+
+TESTS_CPPFLAGS = $(AM_CPPFLAGS) $(CMOCKA_CFLAGS)
+TESTS_LDADD = libprotostack.la $(CMOCKA_LIBS)
+
+unit_tests = \
+	tests/test-types \
+	tests/test-definition \
+	tests/test-stack \
+	tests/test-protocols \
+	tests/test-static
+check_PROGRAMS += $(unit_tests)
+TESTS += $(unit_tests) tests/interop.sh
+
+tests_test_types_SOURCES = tests/test-types.c
+tests_test_types_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_types_LDADD = $(TESTS_LDADD)
+
+tests_test_definition_SOURCES = tests/test-definition.c
+tests_test_definition_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_definition_LDADD = $(TESTS_LDADD)
+
+tests_test_stack_SOURCES = tests/test-stack.c
+tests_test_stack_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_stack_LDADD = $(TESTS_LDADD)
+
+tests_test_protocols_SOURCES = tests/test-protocols.c
+tests_test_protocols_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_protocols_LDADD = $(TESTS_LDADD)
+
+tests_test_static_SOURCES = tests/test-static.c
+nodist_tests_test_static_SOURCES = $(static_headers)
+tests_test_static_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_static_LDADD = $(TESTS_LDADD)
+
+EXTRA_DIST += \
+	tests/interop.sh \
+	tests/interop.py \
+	tests/extra/demo.proto

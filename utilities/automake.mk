@@ -11,10 +11,21 @@ noinst_PROGRAMS += utilities/ps-check
 utilities_ps_check_SOURCES = utilities/ps-check.c
 utilities_ps_check_LDADD = libprotostack.la
 
+# protostack: list, explain, craft, gen.
+bin_PROGRAMS += utilities/protostack
+utilities_protostack_SOURCES = \
+	utilities/pcap.c \
+	utilities/pcap.h \
+	utilities/protostack.c
+utilities_protostack_LDADD = libprotostack.la
+
 # protostack-demo: builds a VXLAN packet and prints it (the quickstart's
 # main job for now).
 bin_PROGRAMS += utilities/protostack-demo
-utilities_protostack_demo_SOURCES = utilities/protostack-demo.c
+utilities_protostack_demo_SOURCES = \
+	utilities/pcap.c \
+	utilities/pcap.h \
+	utilities/protostack-demo.c
 utilities_protostack_demo_LDADD = libprotostack.la
 
 # Static stack headers, generated from the protocol files at build time,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "protostack/protostack.h"
+#include "pcap.h"
 
 #define INNER_LEN 64
 
@@ -53,16 +54,13 @@ static int
 write_pcap(const char *file, const uint8_t *pkt, size_t len)
 {
     FILE *f = fopen(file, "wb");
-    if (!f) {
+    if (!f || pcap_write_header(f) || pcap_write_packet(f, pkt, len, 0)) {
         perror(file);
+        if (f) {
+            fclose(f);
+        }
         return 1;
     }
-    /* Classic pcap, microsecond timestamps, Ethernet link type. */
-    uint32_t ghdr[6] = { 0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1 };
-    uint32_t phdr[4] = { 0, 0, len, len };
-    fwrite(ghdr, sizeof ghdr, 1, f);
-    fwrite(phdr, sizeof phdr, 1, f);
-    fwrite(pkt, len, 1, f);
     return fclose(f) ? 1 : 0;
 }
 

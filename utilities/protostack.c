@@ -1,0 +1,622 @@
+/*
+ * Copyright (c) 2026 The protostack authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* protostack: the command-line face of libprotostack.
+ *
+ *   protostack list
+ *   protostack explain SPEC
+ *   protostack craft SPEC [LABEL=VALUE...] [--size BYTES] [--count N]
+ *                    [--vary LABEL=+STEP[:COUNT]]... -w FILE.pcap
+ *   protostack gen SPEC [--name NAME]
+ *
+ * Exit status: 0 on success, 1 on bad input, 2 on usage errors. */
+
+#include <config.h>
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include "pcap.h"
+#include "protostack/protostack.h"
+
+#define EXIT_BAD_INPUT 1
+#define EXIT_USAGE 2
+
+static const char *program_name = "protostack";
+
+static void __attribute__((__format__(printf, 2, 3), __noreturn__))
+fail(int status, const char *format, ...)
+{
+    va_list args;
+    fprintf(stderr, "%s: ", program_name);
+    va_start(args, format);
+    vfprintf(stderr, format, args);
+    va_end(args);
+    putc('\n', stderr);
+    exit(status);
+}
+
+/* Protocol directories added with --protocols, then $PROTOSTACK_PATH. */
+static const char **extra_dirs;
+static size_t n_extra_dirs;
+
+static void
+add_protocols_dir(const char *dir)
+{
+    extra_dirs = realloc(extra_dirs, (n_extra_dirs + 1) * sizeof *extra_dirs);
+    if (!extra_dirs) {
+        fail(EXIT_BAD_INPUT, "out of memory");
+    }
+    extra_dirs[n_extra_dirs++] = dir;
+}
+
+static struct ps_registry *
+load_registry(void)
+{
+    struct ps_registry *reg = ps_registry_create();
+    char *error = NULL;
+
+    if (ps_registry_load_default(reg, &error)) {
+        fail(EXIT_BAD_INPUT, "%s", error);
+    }
+    const char *path = getenv("PROTOSTACK_PATH");
+    char *copy = path ? strdup(path) : NULL;
+    for (char *save, *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
+         dir = strtok_r(NULL, ":", &save)) {
+        if (ps_registry_load_dir(reg, dir, &error)) {
+            fail(EXIT_BAD_INPUT, "%s", error);
+        }
+    }
+    free(copy);
+    for (size_t i = 0; i < n_extra_dirs; i++) {
+        struct stat st;
+        enum ps_error e = (!stat(extra_dirs[i], &st) && S_ISDIR(st.st_mode)
+                           ? ps_registry_load_dir(reg, extra_dirs[i], &error)
+                           : ps_registry_load_file(reg, extra_dirs[i],
+                                                   &error));
+        if (e) {
+            fail(EXIT_BAD_INPUT, "%s", error);
+        }
+    }
+    return reg;
+}
+
+static struct ps_stack *
+compile_stack(const struct ps_registry *reg, const char *spec)
+{
+    struct ps_stack *stack;
+    char *error = NULL;
+    if (ps_stack_create(reg, spec, &stack, &error)) {
+        fail(EXIT_BAD_INPUT, "%s", error);
+    }
+    return stack;
+}
+
+/* Parses the options common to all subcommands and those in 'longopts';
+ * returns the index of the first operand. */
+struct option_handler {
+    int (*handle)(int c, const char *arg, void *aux);
+    void *aux;
+};
+
+static const struct option common_options[] = {
+    { "protocols", required_argument, NULL, 'P' },
+    { "help", no_argument, NULL, 'h' },
+};
+
+static int
+parse_options(int argc, char *argv[], const char *usage,
+              const struct option *own, size_t n_own, const char *shortopts,
+              const struct option_handler *handler)
+{
+    struct option longopts[16];
+    size_t n = 0;
+    for (size_t i = 0; i < n_own; i++) {
+        longopts[n++] = own[i];
+    }
+    for (size_t i = 0; i < 2; i++) {
+        longopts[n++] = common_options[i];
+    }
+    memset(&longopts[n], 0, sizeof longopts[n]);
+
+    char opts[64];
+    snprintf(opts, sizeof opts, "+%sh", shortopts);
+    optind = 1;
+    for (;;) {
+        int c = getopt_long(argc, argv, opts, longopts, NULL);
+        if (c == -1) {
+            break;
+        } else if (c == 'h') {
+            printf("%s", usage);
+            exit(0);
+        } else if (c == 'P') {
+            add_protocols_dir(optarg);
+        } else if (c == '?' || !handler
+                   || handler->handle(c, optarg, handler->aux)) {
+            fprintf(stderr, "%s", usage);
+            exit(EXIT_USAGE);
+        }
+    }
+    return optind;
+}
+
+/* list */
+
+static const char list_usage[] =
+    "usage: protostack list [--protocols DIR]\n"
+    "Lists the known protocols with their descriptions.\n";
+
+static int
+cmd_list(int argc, char *argv[])
+{
+    int first = parse_options(argc, argv, list_usage, NULL, 0, "", NULL);
+    if (first != argc) {
+        fprintf(stderr, "%s", list_usage);
+        return EXIT_USAGE;
+    }
+    struct ps_registry *reg = load_registry();
+    for (size_t i = 0; i < ps_registry_n_protocols(reg); i++) {
+        printf("%-10s %s\n", ps_registry_protocol_name(reg, i),
+               ps_registry_protocol_doc(reg, i));
+    }
+    ps_registry_destroy(reg);
+    return 0;
+}
+
+/* explain */
+
+static const char explain_usage[] =
+    "usage: protostack explain SPEC [--protocols DIR]\n"
+    "Prints the layout of a stack: one row per field with its label,\n"
+    "byte.bit offset, width in bits, default or computed rule, and\n"
+    "description.\n";
+
+static int
+cmd_explain(int argc, char *argv[])
+{
+    int first = parse_options(argc, argv, explain_usage, NULL, 0, "", NULL);
+    if (argc - first != 1) {
+        fprintf(stderr, "%s", explain_usage);
+        return EXIT_USAGE;
+    }
+    struct ps_registry *reg = load_registry();
+    struct ps_stack *stack = compile_stack(reg, argv[first]);
+
+    printf("stack %s: %zu bytes\n", ps_stack_spec(stack),
+           ps_stack_size(stack));
+    for (size_t h = 0; h < ps_stack_n_headers(stack); h++) {
+        const struct ps_header_info *hi = ps_stack_header(stack, h);
+        printf("\n%s: %s%s%s, %zu bytes at %zu: %s\n", hi->name,
+               hi->protocol, strcmp(hi->subtype, "plain") ? " " : "",
+               strcmp(hi->subtype, "plain") ? hi->subtype : "", hi->size,
+               hi->offset, hi->doc);
+        printf("  %-22s %-8s %5s  %-28s %s\n", "LABEL", "OFFSET", "BITS",
+               "DEFAULT", "DESCRIPTION");
+        for (size_t f = 0; f < ps_stack_n_fields(stack); f++) {
+            const struct ps_field_info *fi = ps_stack_field(stack, f);
+            if (fi->header != h) {
+                continue;
+            }
+            char offset[32];
+            snprintf(offset, sizeof offset, "%zu.%zu", fi->bit_offset / 8,
+                     fi->bit_offset % 8);
+            char rule[160];
+            if (fi->rule == PS_RULE_CONST && fi->type != PS_FIELD_BYTES) {
+                char text[64];
+                ps_stack_get_text(stack, ps_stack_template(stack), f, text,
+                                  sizeof text);
+                snprintf(rule, sizeof rule, "%s", text);
+            } else {
+                snprintf(rule, sizeof rule, "%s", fi->rule_text);
+            }
+            if (fi->rule == PS_RULE_NEXT) {
+                char text[64];
+                ps_stack_get_text(stack, ps_stack_template(stack), f, text,
+                                  sizeof text);
+                snprintf(rule, sizeof rule, "%s = %s", fi->rule_text, text);
+            }
+            printf("  %-22s %-8s %5zu  %-28s %s%s\n", fi->label, offset,
+                   fi->bits, rule, fi->doc,
+                   fi->entropy ? " [flow entropy]" : "");
+        }
+    }
+    ps_stack_destroy(stack);
+    ps_registry_destroy(reg);
+    return 0;
+}
+
+/* craft */
+
+static const char craft_usage[] =
+    "usage: protostack craft SPEC [LABEL=VALUE...] [--size BYTES] "
+    "[--count N]\n"
+    "                        [--vary LABEL=+STEP[:COUNT]]... -w FILE.pcap\n"
+    "Writes packets of stack SPEC, lengths and checksums fixed, to a pcap\n"
+    "file (Ethernet link type; '-w -' for standard output).\n"
+    "  --size BYTES   size of the whole frame; the payload is zero-filled\n"
+    "                 (default: the stack's own size)\n"
+    "  --count N      number of packets (default 1)\n"
+    "  --vary L=+S[:C]  add S to field L in each packet, wrapping after C\n"
+    "                 values (default: at the field's width); repeatable\n"
+    "  --protocols DIR  load more protocol files\n";
+
+struct vary {
+    const char *label;
+    size_t field;
+    uint64_t step;
+    uint64_t count;             /* 0: wrap at the field's width. */
+};
+
+struct craft_options {
+    size_t size;
+    bool has_size;
+    uint64_t count;
+    const char *output;
+    struct vary *varies;
+    size_t n_varies;
+};
+
+static bool
+parse_u64(const char *s, uint64_t *v)
+{
+    char *end;
+    if (!s[0] || s[0] == '-') {
+        return false;
+    }
+    errno = 0;
+    unsigned long long x = strtoull(s, &end, 0);
+    if (errno || *end) {
+        return false;
+    }
+    *v = x;
+    return true;
+}
+
+static int
+craft_option(int c, const char *arg, void *aux)
+{
+    struct craft_options *o = aux;
+    uint64_t v;
+
+    switch (c) {
+    case 's':
+        if (!parse_u64(arg, &v) || v > 65535 + 14 + 4) {
+            fail(EXIT_BAD_INPUT, "--size %s: not a frame size", arg);
+        }
+        o->size = v;
+        o->has_size = true;
+        return 0;
+    case 'c':
+        if (!parse_u64(arg, &v) || !v || v > 100000000) {
+            fail(EXIT_BAD_INPUT, "--count %s: not a packet count", arg);
+        }
+        o->count = v;
+        return 0;
+    case 'w':
+        o->output = arg;
+        return 0;
+    case 'v': {
+        const char *eq = strchr(arg, '=');
+        if (!eq || eq[1] != '+') {
+            fail(EXIT_BAD_INPUT, "--vary %s: expected LABEL=+STEP[:COUNT]",
+                 arg);
+        }
+        o->varies = realloc(o->varies, (o->n_varies + 1) * sizeof *o->varies);
+        struct vary *vr = &o->varies[o->n_varies++];
+        memset(vr, 0, sizeof *vr);
+        vr->label = strndup(arg, eq - arg);
+        char *step = strdup(eq + 2);
+        char *colon = strchr(step, ':');
+        if (colon) {
+            *colon = '\0';
+            if (!parse_u64(colon + 1, &vr->count) || !vr->count) {
+                fail(EXIT_BAD_INPUT, "--vary %s: bad COUNT", arg);
+            }
+        }
+        if (!parse_u64(step, &vr->step)) {
+            fail(EXIT_BAD_INPUT, "--vary %s: bad STEP", arg);
+        }
+        free(step);
+        return 0;
+    }
+    }
+    return 1;
+}
+
+/* Returns the text of field 'vr' of 'base' advanced by 'n' steps. */
+static void
+varied_text(const struct ps_stack *stack, const uint8_t *base,
+            const struct vary *vr, uint64_t n, char *buf, size_t size)
+{
+    const struct ps_field_info *fi = ps_stack_field(stack, vr->field);
+    uint64_t k = vr->count ? n % vr->count : n;
+    uint64_t delta = vr->step * k;    /* Modulo 2**64, as the field wraps. */
+
+    switch (fi->type) {
+    case PS_FIELD_UINT:
+    case PS_FIELD_IP4: {
+        uint64_t v = ps_stack_get_uint(stack, base, vr->field) + delta;
+        if (fi->bits < 64) {
+            v &= (UINT64_C(1) << fi->bits) - 1;
+        }
+        if (fi->type == PS_FIELD_IP4) {
+            char text[PS_IP4_STRLEN];
+            snprintf(buf, size, "%s", ps_ip4_format(v, text));
+        } else {
+            snprintf(buf, size, "%"PRIu64, v);
+        }
+        break;
+    }
+    case PS_FIELD_MAC: {
+        struct ps_mac mac;
+        char text[PS_MAC_STRLEN];
+        ps_stack_get_mac(stack, base, vr->field, &mac);
+        uint64_t v = 0;
+        for (int i = 0; i < 6; i++) {
+            v = v << 8 | mac.b[i];
+        }
+        v += delta;
+        for (int i = 5; i >= 0; i--) {
+            mac.b[i] = v;
+            v >>= 8;
+        }
+        snprintf(buf, size, "%s", ps_mac_format(&mac, text));
+        break;
+    }
+    case PS_FIELD_IP6: {
+        struct ps_ip6 a, step = { { 0 } };
+        char text[PS_IP6_STRLEN];
+        ps_stack_get_ip6(stack, base, vr->field, &a);
+        /* step * k as a 128-bit product. */
+        unsigned __int128 prod = (unsigned __int128) vr->step * k;
+        for (int i = 15; i >= 0; i--) {
+            step.b[i] = prod;
+            prod >>= 8;
+        }
+        ps_ip6_add_ip6(&a, &step);
+        snprintf(buf, size, "%s", ps_ip6_format(&a, text));
+        break;
+    }
+    case PS_FIELD_BYTES:
+    default:
+        fail(EXIT_BAD_INPUT, "--vary %s: byte fields cannot vary",
+             vr->label);
+    }
+}
+
+/* Returns 'labels' joined with commas. */
+static char *
+labels_join(const char *const *labels, size_t n)
+{
+    size_t total = 1;
+    for (size_t i = 0; i < n; i++) {
+        total += strlen(labels[i]) + 1;
+    }
+    char *s = calloc(1, total);
+    for (size_t i = 0; i < n; i++) {
+        if (i) {
+            strcat(s, ",");
+        }
+        strcat(s, labels[i]);
+    }
+    return s;
+}
+
+/* Returns the comma-separated 'labels' with 'label' set to 'value': any
+ * label naming it is dropped and "label=value" appended. */
+static char *
+label_replace(const char *labels, const char *label, const char *value)
+{
+    size_t len = strlen(label);
+    char *s = malloc(strlen(labels) + len + strlen(value) + 3);
+    char *copy = strdup(labels), *save;
+
+    s[0] = '\0';
+    for (char *p = strtok_r(copy, ",", &save); p;
+         p = strtok_r(NULL, ",", &save)) {
+        if (strncmp(p, label, len) || p[len] != '=') {
+            strcat(strcat(s, s[0] ? "," : ""), p);
+        }
+    }
+    strcat(strcat(strcat(strcat(s, s[0] ? "," : ""), label), "="), value);
+    free(copy);
+    return s;
+}
+
+static int
+cmd_craft(int argc, char *argv[])
+{
+    static const struct option longopts[] = {
+        { "size", required_argument, NULL, 's' },
+        { "count", required_argument, NULL, 'c' },
+        { "vary", required_argument, NULL, 'v' },
+        { "write", required_argument, NULL, 'w' },
+    };
+    struct craft_options o = { .count = 1 };
+    struct option_handler handler = { craft_option, &o };
+
+    /* Operands and options may be mixed: collect operands first. */
+    char **operands = calloc(argc, sizeof *operands);
+    size_t n_operands = 0;
+    int i = 1;
+    while (i < argc) {
+        int first = parse_options(argc - i + 1, argv + i - 1, craft_usage,
+                                  longopts, 4, "s:c:v:w:", &handler);
+        i += first - 1;
+        if (i < argc) {
+            operands[n_operands++] = argv[i++];
+        }
+    }
+    if (!n_operands || !o.output) {
+        fprintf(stderr, "%s", craft_usage);
+        return EXIT_USAGE;
+    }
+
+    struct ps_registry *reg = load_registry();
+    struct ps_stack *stack = compile_stack(reg, operands[0]);
+    const char *const *labels = (const char *const *) operands + 1;
+    size_t n_labels = n_operands - 1;
+    for (size_t j = 0; j < n_labels; j++) {
+        if (!strchr(labels[j], '=')) {
+            fail(EXIT_BAD_INPUT, "label \"%s\": expected HEADER.FIELD=VALUE",
+                 labels[j]);
+        }
+    }
+    for (size_t j = 0; j < o.n_varies; j++) {
+        char *error = NULL;
+        if (ps_stack_find_field(stack, o.varies[j].label, &o.varies[j].field,
+                                &error)) {
+            fail(EXIT_BAD_INPUT, "--vary: %s", error);
+        }
+    }
+
+    size_t len = o.has_size ? o.size : ps_stack_size(stack);
+    if (len < ps_stack_size(stack)) {
+        fail(EXIT_BAD_INPUT, "--size %zu is less than the %zu bytes of "
+             "stack %s", len, ps_stack_size(stack), ps_stack_spec(stack));
+    }
+    uint8_t *base = calloc(1, len + 1);
+    uint8_t *pkt = calloc(1, len + 1);
+    char *all = labels_join(labels, n_labels);
+    char *error = NULL;
+    if (ps_stack_fill(stack, base, len, all, &error)) {
+        fail(EXIT_BAD_INPUT, "%s", error);
+    }
+
+    FILE *out = strcmp(o.output, "-") ? fopen(o.output, "wb") : stdout;
+    if (!out || pcap_write_header(out)) {
+        fail(EXIT_BAD_INPUT, "%s: %s", o.output, strerror(errno));
+    }
+    for (uint64_t n = 0; n < o.count; n++) {
+        if (!o.n_varies) {
+            memcpy(pkt, base, len);
+        } else {
+            /* Re-fill with the varied values as labels, so that lengths
+             * and checksums that no label gave are computed as usual. */
+            char *cur = strdup(all);
+            for (size_t j = 0; j < o.n_varies; j++) {
+                char value[128];
+                varied_text(stack, base, &o.varies[j], n, value,
+                            sizeof value);
+                char *next = label_replace(cur, o.varies[j].label, value);
+                free(cur);
+                cur = next;
+            }
+            if (ps_stack_fill(stack, pkt, len, cur, &error)) {
+                fail(EXIT_BAD_INPUT, "%s", error);
+            }
+            free(cur);
+        }
+        if (pcap_write_packet(out, pkt, len, n)) {
+            fail(EXIT_BAD_INPUT, "%s: %s", o.output, strerror(errno));
+        }
+    }
+    if (out != stdout ? fclose(out) : fflush(out)) {
+        fail(EXIT_BAD_INPUT, "%s: %s", o.output, strerror(errno));
+    }
+    free(all);
+    free(base);
+    free(pkt);
+    free(operands);
+    ps_stack_destroy(stack);
+    ps_registry_destroy(reg);
+    return 0;
+}
+
+/* gen */
+
+static const char gen_usage[] =
+    "usage: protostack gen SPEC [--name NAME] [--protocols DIR]\n"
+    "Prints the static C header of a stack: a packed struct, inline\n"
+    "getters and setters, fill, set-length and checksum functions, all\n"
+    "prefixed NAME (default: made from the spec).\n";
+
+static int
+gen_option(int c, const char *arg, void *aux)
+{
+    if (c == 'n') {
+        *(const char **) aux = arg;
+        return 0;
+    }
+    return 1;
+}
+
+static int
+cmd_gen(int argc, char *argv[])
+{
+    static const struct option longopts[] = {
+        { "name", required_argument, NULL, 'n' },
+    };
+    const char *name = NULL;
+    struct option_handler handler = { gen_option, &name };
+    int first = parse_options(argc, argv, gen_usage, longopts, 1, "n:",
+                              &handler);
+    if (argc - first != 1) {
+        fprintf(stderr, "%s", gen_usage);
+        return EXIT_USAGE;
+    }
+    struct ps_registry *reg = load_registry();
+    struct ps_stack *stack = compile_stack(reg, argv[first]);
+    char *default_name = ps_stack_default_name(stack);
+    char *code = ps_stack_generate_c(stack, name ? name : default_name);
+    if (!code) {
+        fail(EXIT_BAD_INPUT, "--name %s: not a C identifier", name);
+    }
+    fputs(code, stdout);
+    free(code);
+    free(default_name);
+    ps_stack_destroy(stack);
+    ps_registry_destroy(reg);
+    return 0;
+}
+
+static const char main_usage[] =
+    "usage: protostack COMMAND [ARG...]\n"
+    "Commands:\n"
+    "  list                      list the known protocols\n"
+    "  explain SPEC              print the layout of a stack\n"
+    "  craft SPEC [LABEL=VALUE...] -w FILE.pcap\n"
+    "                            write packets of a stack\n"
+    "  gen SPEC [--name NAME]    print a stack's static C header\n"
+    "Every command takes --protocols DIR (more protocol files; also\n"
+    "$PROTOSTACK_PATH, colon-separated) and --help.\n";
+
+int
+main(int argc, char *argv[])
+{
+    static const struct {
+        const char *name;
+        int (*run)(int argc, char *argv[]);
+    } commands[] = {
+        { "list", cmd_list },
+        { "explain", cmd_explain },
+        { "craft", cmd_craft },
+        { "gen", cmd_gen },
+    };
+
+    if (argc < 2) {
+        fprintf(stderr, "%s", main_usage);
+        return EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")
+        || !strcmp(argv[1], "help")) {
+        printf("%s", main_usage);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
+        if (!strcmp(argv[1], commands[i].name)) {
+            return commands[i].run(argc - 1, argv + 1);
+        }
+    }
+    fprintf(stderr, "%s: unknown command \"%s\"\n%s", program_name, argv[1],
+            main_usage);
+    return EXIT_USAGE;
+}
