@@ -417,6 +417,45 @@ ps_stack_generate_c(const struct ps_stack *stack, const char *name)
                          PS_ENTROPY_MIN);
     }
 
+    /* A table of the integer and IPv4 fields, for tests that compare
+     * every accessor with the run-time API. */
+    ps_ds_put_format(&ds, "\n#ifdef PS_STATIC_FIELD_TABLE\n"
+                     "struct %s_field {\n    const char *label;\n"
+                     "    uint64_t (*get)(const struct %s *);\n"
+                     "    void (*set)(struct %s *, uint64_t);\n};\n",
+                     name, name, name);
+    for (size_t i = 0; i < stack->n_fields; i++) {
+        const struct ps_field_info *fi = &stack->fields[i].info;
+        if (fi->type != PS_FIELD_UINT && fi->type != PS_FIELD_IP4) {
+            continue;
+        }
+        char *fn = ps_xasprintf("%s_%s_%s", name,
+                                stack->headers[fi->header].info.name,
+                                fi->name);
+        ps_ds_put_format(&ds, "\nstatic uint64_t\n%s_get64(const struct %s "
+                         "*p)\n{\n    return %s_get(p);\n}\n\n"
+                         "static void\n%s_set64(struct %s *p, uint64_t v)\n"
+                         "{\n    %s_set(p, v);\n}\n", fn, name, fn, fn, name,
+                         fn);
+        free(fn);
+    }
+    ps_ds_put_format(&ds, "\nstatic const struct %s_field %s_fields[] = {\n",
+                     name, name);
+    for (size_t i = 0; i < stack->n_fields; i++) {
+        const struct ps_field_info *fi = &stack->fields[i].info;
+        if (fi->type != PS_FIELD_UINT && fi->type != PS_FIELD_IP4) {
+            continue;
+        }
+        char *fn = ps_xasprintf("%s_%s_%s", name,
+                                stack->headers[fi->header].info.name,
+                                fi->name);
+        ps_ds_put_format(&ds, "    { \"%s\", %s_get64, %s_set64 },\n",
+                         fi->label, fn, fn);
+        free(fn);
+    }
+    ps_ds_put_cstr(&ds, "    { NULL, NULL, NULL },\n};\n"
+                   "#endif /* PS_STATIC_FIELD_TABLE */\n");
+
     ps_ds_put_format(&ds, "\n#endif /* %s */\n", guard);
     free(guard);
     return ps_ds_steal(&ds);

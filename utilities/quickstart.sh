@@ -1,0 +1,85 @@
+#! /bin/sh
+# Copyright (c) 2026 The protostack authors.
+#
+# Licensed under the Apache License, Version 2.0.
+#
+# utilities/quickstart.sh demo|check
+#
+# Sets up a fresh Debian 12 machine for protostack and runs one job:
+#   demo   install what is missing, build, and run the main job (build the
+#          libmoon paper's VXLAN packet, print it, decode it with tshark);
+#   check  install what is missing, build, and run the whole test suite.
+# The build goes to ./build (out of tree); ccache is used when present.
+
+set -e
+
+job=${1:-}
+case $job in
+    demo|check) ;;
+    *) echo "usage: $0 demo|check" >&2; exit 2 ;;
+esac
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+# Debian packages the build and the tests need.
+packages="build-essential autoconf automake libtool pkg-config
+          libcmocka-dev tshark python3-scapy valgrind ccache"
+
+missing=
+for p in $packages; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null \
+            | grep -q "install ok installed"; then
+        missing="$missing $p"
+    fi
+done
+if [ -n "$missing" ]; then
+    echo "Installing:$missing"
+    SUDO=
+    if [ "$(id -u)" != 0 ]; then
+        SUDO=sudo
+    fi
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
+        --no-install-recommends $missing > /dev/null
+fi
+
+if [ ! -x configure ] || [ configure.ac -nt configure ]; then
+    ./boot.sh > /dev/null 2>&1 || ./boot.sh
+fi
+mkdir -p build
+cd build
+if [ ! -f Makefile ]; then
+    CC=${CC:-$(command -v ccache > /dev/null && echo "ccache gcc" || echo gcc)}
+    ../configure -q CC="$CC"
+fi
+jobs=$(nproc 2> /dev/null || echo 2)
+make -s -j"$jobs"
+
+case $job in
+demo)
+    PROTOSTACK_DATADIR="$top/protocols" \
+        ./utilities/protostack-demo -w vxlan-demo.pcap
+    echo
+    echo "tshark's reading of build/vxlan-demo.pcap:"
+    tshark -r vxlan-demo.pcap -o ip.check_checksum:TRUE \
+        -o udp.check_checksum:TRUE -V 2> /dev/null \
+        | grep -E '^[A-Z]|Checksum|Network Identifier|Length|Port'
+    ;;
+check)
+    status=0
+    make -s -j"$jobs" check || status=$?
+    if [ $status != 0 ] && [ -f test-suite.log ]; then
+        cat test-suite.log
+    fi
+    # One closing line that counts the test cases of every program:
+    # cmocka's "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)",
+    # and the interop suite's own "N passed, M failed".
+    cat tests/*.log 2> /dev/null | awk '
+        /^\[  PASSED  \] [0-9]+ test/ { p += $4 }
+        /^\[  FAILED  \] [0-9]+ test/ { f += $4 }
+        /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
+        END { printf "%d passed, %d failed\n", p, f }'
+    exit $status
+    ;;
+esac
