@@ -1,1 +1,33 @@
+# Benchmarks: the libmoon paper's Fig. 4 in C (docs/benchmarks.md).
 
+# The static header of the outer VXLAN headers only (50 bytes), generated
+# at build time like those in utilities/automake.mk, for the bench alone:
+# it is neither installed nor distributed.
+bench_static_header = bench/ps_eth_ip4_udp_vxlan.h
+BUILT_SOURCES += $(bench_static_header)
+CLEANFILES += $(bench_static_header)
+
+$(bench_static_header): utilities/ps-gen$(EXEEXT) $(dist_protocols_DATA)
+	$(AM_V_GEN)$(MKDIR_P) bench && \
+	PROTOSTACK_DATADIR=$(srcdir)/protocols \
+	    utilities/ps-gen$(EXEEXT) 'eth,ip4,udp,vxlan' ps_eth_ip4_udp_vxlan \
+	    > $@.tmp && \
+	mv $@.tmp $@
+
+# bench-fig4: three operations on an eth/ip4/udp/vxlan packet, each done by
+# hand, with the static accessors and with the run-time API.
+noinst_PROGRAMS += bench/bench-fig4
+bench_bench_fig4_SOURCES = bench/bench-fig4.c
+nodist_bench_bench_fig4_SOURCES = $(bench_static_header)
+bench_bench_fig4_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/bench
+bench_bench_fig4_LDADD = libprotostack.la
+
+EXTRA_DIST += bench/run-fig4.sh
+
+# "make bench": exact instructions per operation under callgrind, then
+# timings; prints a Markdown table.
+bench: bench/bench-fig4$(EXEEXT)
+	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
+	VALGRIND='$(VALGRIND)' \
+	    $(SHELL) $(srcdir)/bench/run-fig4.sh '$(abs_top_builddir)'
+.PHONY: bench

@@ -23,16 +23,9 @@ field_info(const struct ps_stack *stack, size_t field)
     return &stack->fields[field].info;
 }
 
-/* A value parsed from text, ready to be written. */
-struct parsed_value {
-    size_t field;
-    uint64_t uint;              /* PS_FIELD_UINT. */
-    uint8_t *bytes;             /* Other types: bits / 8 bytes, owned. */
-};
-
 static enum ps_error
 parse_value(const struct ps_stack *stack, size_t field, const char *text,
-            struct parsed_value *pv, char **errorp)
+            struct ps_label_value *pv, char **errorp)
 {
     const struct ps_field_info *fi = field_info(stack, field);
     size_t n = fi->bits / 8;
@@ -102,9 +95,9 @@ parse_value(const struct ps_stack *stack, size_t field, const char *text,
     return PS_ERR_TYPE;
 }
 
-static void
-write_value(const struct ps_stack *stack, uint8_t *pkt,
-            const struct parsed_value *pv)
+void
+ps_stack_write_label(const struct ps_stack *stack, uint8_t *pkt,
+            const struct ps_label_value *pv)
 {
     const struct ps_field_info *fi = field_info(stack, pv->field);
     if (fi->type == PS_FIELD_UINT) {
@@ -114,13 +107,12 @@ write_value(const struct ps_stack *stack, uint8_t *pkt,
     }
 }
 
-/* Parses "label=value,label=value" into 'values' (allocated). */
-static enum ps_error
-parse_labels(const struct ps_stack *stack, const char *labels,
-             struct parsed_value **valuesp, size_t *n_valuesp,
+enum ps_error
+ps_stack_parse_labels(const struct ps_stack *stack, const char *labels,
+             struct ps_label_value **valuesp, size_t *n_valuesp,
              char **errorp)
 {
-    struct parsed_value *values = NULL;
+    struct ps_label_value *values = NULL;
     size_t n_values = 0, allocated = 0;
     enum ps_error error = PS_OK;
 
@@ -163,7 +155,7 @@ parse_labels(const struct ps_stack *stack, const char *labels,
                     }
                 }
                 if (!error) {
-                    struct parsed_value *pv;
+                    struct ps_label_value *pv;
                     pv = ps_array_push((void **) &values, &n_values,
                                        &allocated, sizeof *pv);
                     error = parse_value(stack, field, value, pv, errorp);
@@ -177,10 +169,7 @@ parse_labels(const struct ps_stack *stack, const char *labels,
         }
     }
     if (error) {
-        for (size_t i = 0; i < n_values; i++) {
-            free(values[i].bytes);
-        }
-        free(values);
+        ps_label_values_free(values, n_values);
         return error;
     }
     *valuesp = values;
@@ -200,8 +189,8 @@ check_length(const struct ps_stack *stack, size_t pkt_len, char **errorp)
     return PS_OK;
 }
 
-static bool
-is_given(const struct parsed_value *values, size_t n, size_t field)
+bool
+ps_label_values_has(const struct ps_label_value *values, size_t n, size_t field)
 {
     for (size_t i = 0; i < n; i++) {
         if (values[i].field == field) {
@@ -211,21 +200,17 @@ is_given(const struct parsed_value *values, size_t n, size_t field)
     return false;
 }
 
-static void set_length_field(const struct ps_stack *, uint8_t *pkt,
-                             const struct ps_length_fixup *, size_t pkt_len);
-static void fix_checksum(const struct ps_stack *, uint8_t *pkt,
-                         size_t pkt_len, const struct ps_checksum_fixup *);
 
 enum ps_error
 ps_stack_fill(const struct ps_stack *stack, uint8_t *pkt, size_t pkt_len,
               const char *labels, char **errorp)
 {
-    struct parsed_value *values;
+    struct ps_label_value *values;
     size_t n_values;
 
     enum ps_error error = check_length(stack, pkt_len, errorp);
     if (!error) {
-        error = parse_labels(stack, labels, &values, &n_values, errorp);
+        error = ps_stack_parse_labels(stack, labels, &values, &n_values, errorp);
     }
     if (error) {
         return error;
@@ -233,23 +218,29 @@ ps_stack_fill(const struct ps_stack *stack, uint8_t *pkt, size_t pkt_len,
 
     memcpy(pkt, stack->template, stack->size);
     for (size_t i = 0; i < n_values; i++) {
-        write_value(stack, pkt, &values[i]);
+        ps_stack_write_label(stack, pkt, &values[i]);
     }
     for (size_t i = 0; i < stack->n_lengths; i++) {
-        if (!is_given(values, n_values, stack->lengths[i].field)) {
-            set_length_field(stack, pkt, &stack->lengths[i], pkt_len);
+        if (!ps_label_values_has(values, n_values, stack->lengths[i].field)) {
+            ps_stack_apply_length(stack, pkt, &stack->lengths[i], pkt_len);
         }
     }
     for (size_t i = 0; i < stack->n_checksums; i++) {
-        if (!is_given(values, n_values, stack->checksums[i].field)) {
-            fix_checksum(stack, pkt, pkt_len, &stack->checksums[i]);
+        if (!ps_label_values_has(values, n_values, stack->checksums[i].field)) {
+            ps_stack_apply_checksum(stack, pkt, pkt_len, &stack->checksums[i]);
         }
     }
-    for (size_t i = 0; i < n_values; i++) {
+    ps_label_values_free(values, n_values);
+    return PS_OK;
+}
+
+void
+ps_label_values_free(struct ps_label_value *values, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
         free(values[i].bytes);
     }
     free(values);
-    return PS_OK;
 }
 
 enum ps_error
@@ -257,14 +248,14 @@ ps_stack_set_text(const struct ps_stack *stack, uint8_t *pkt,
                   const char *label, const char *value, char **errorp)
 {
     size_t field;
-    struct parsed_value pv;
+    struct ps_label_value pv;
 
     enum ps_error error = ps_stack_find_field(stack, label, &field, errorp);
     if (!error) {
         error = parse_value(stack, field, value, &pv, errorp);
     }
     if (!error) {
-        write_value(stack, pkt, &pv);
+        ps_stack_write_label(stack, pkt, &pv);
         free(pv.bytes);
     }
     return error;
@@ -436,8 +427,8 @@ ps_stack_get_ip6(const struct ps_stack *stack, const uint8_t *pkt,
 
 /* The fix-up plan, interpreted. */
 
-static void
-set_length_field(const struct ps_stack *stack, uint8_t *pkt,
+void
+ps_stack_apply_length(const struct ps_stack *stack, uint8_t *pkt,
                  const struct ps_length_fixup *l, size_t pkt_len)
 {
     const struct ps_field_info *fi = field_info(stack, l->field);
@@ -455,7 +446,7 @@ ps_stack_set_length(const struct ps_stack *stack, uint8_t *pkt,
         return error;
     }
     for (size_t i = 0; i < stack->n_lengths; i++) {
-        set_length_field(stack, pkt, &stack->lengths[i], pkt_len);
+        ps_stack_apply_length(stack, pkt, &stack->lengths[i], pkt_len);
     }
     return PS_OK;
 }
@@ -505,8 +496,8 @@ add_pseudo(uint64_t sum, const uint8_t *pkt,
     return ps_csum_add(sum, buf, n);
 }
 
-static void
-fix_checksum(const struct ps_stack *stack, uint8_t *pkt, size_t pkt_len,
+void
+ps_stack_apply_checksum(const struct ps_stack *stack, uint8_t *pkt, size_t pkt_len,
              const struct ps_checksum_fixup *c)
 {
     const struct ps_field_info *fi = field_info(stack, c->field);
@@ -535,7 +526,7 @@ ps_stack_fix_checksums(const struct ps_stack *stack, uint8_t *pkt,
         return error;
     }
     for (size_t i = 0; i < stack->n_checksums; i++) {
-        fix_checksum(stack, pkt, pkt_len, &stack->checksums[i]);
+        ps_stack_apply_checksum(stack, pkt, pkt_len, &stack->checksums[i]);
     }
     return PS_OK;
 }
@@ -553,7 +544,7 @@ ps_stack_fix_checksum(const struct ps_stack *stack, uint8_t *pkt,
     }
     for (size_t i = 0; i < stack->n_checksums; i++) {
         if (stack->checksums[i].header == header) {
-            fix_checksum(stack, pkt, pkt_len, &stack->checksums[i]);
+            ps_stack_apply_checksum(stack, pkt, pkt_len, &stack->checksums[i]);
         }
     }
     return PS_OK;

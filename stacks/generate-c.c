@@ -284,9 +284,103 @@ put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
                      offset);
 }
 
+/* Writes the expression for the value of length fix-up 'l'. */
+static void
+put_length_value(struct ps_ds *ds, const struct ps_length_fixup *l)
+{
+    ps_ds_put_format(ds, "pkt_len - %zu", l->start);
+    if (l->sub) {
+        ps_ds_put_format(ds, " >= %zu ? (pkt_len - %zu - %zu)", l->sub,
+                         l->start, l->sub);
+    }
+    if (l->unit != 1) {
+        ps_ds_put_format(ds, " / %zu", l->unit);
+    }
+    if (l->sub) {
+        ps_ds_put_cstr(ds, " : 0");
+    }
+}
+
+static char *
+field_function(const struct ps_stack *stack, const char *name, size_t field)
+{
+    const struct ps_field_info *fi = &stack->fields[field].info;
+    return ps_xasprintf("%s_%s_%s", name,
+                        stack->headers[fi->header].info.name, fi->name);
+}
+
+/* Writes NAME_encap(): what ps_encap_apply() does, with incremental
+ * checksums where the plan allows them. */
+static void
+put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
+{
+    const struct ps_stack *stack = encap->stack;
+
+    ps_ds_put_format(ds, "\n/* Writes the headers for a packet of 'pkt_len' "
+                     "bytes whose payload follows\n * them: template, "
+                     "lengths, entropy from 'hash', checksums. */\n"
+                     "static inline void\n%s_encap(struct %s *p, size_t "
+                     "pkt_len, uint32_t hash)\n{\n"
+                     "    uint8_t *b = (uint8_t *) p;\n\n"
+                     "    memcpy(b, %s_template, %zu);\n", name, name, name,
+                     stack->size);
+    for (size_t i = 0; i < encap->n_lengths; i++) {
+        const struct ps_length_fixup *l = &stack->lengths[encap->lengths[i]];
+        char *fn = field_function(stack, name, l->field);
+        ps_ds_put_format(ds, "    %s_set(p, ", fn);
+        put_length_value(ds, l);
+        ps_ds_put_cstr(ds, ");\n");
+        free(fn);
+    }
+    if (encap->entropy_field >= 0) {
+        ps_ds_put_format(ds, "    %s_set_entropy(p, hash);\n", name);
+    } else {
+        ps_ds_put_cstr(ds, "    (void) hash;\n");
+    }
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        const struct ps_encap_checksum *ec = &encap->checksums[i];
+        const struct ps_checksum_fixup *c = &stack->checksums[ec->fixup];
+        if (!ec->incremental) {
+            put_checksum(ds, stack, c);
+            continue;
+        }
+        const struct ps_field_info *fi = &stack->fields[c->field].info;
+        ps_ds_put_format(ds, "    /* %s, from the template's sum. */\n"
+                         "    {\n        uint64_t sum = 0x%"PRIx32";\n",
+                         fi->label, ec->base);
+        for (size_t j = 0; j < ec->n_vars; j++) {
+            char *fn = field_function(stack, name, ec->vars[j].field);
+            ps_ds_put_format(ds, "        sum += (uint64_t) %s_get(p) << "
+                             "%u;\n", fn, ec->vars[j].shift);
+            free(fn);
+        }
+        ps_ds_put_cstr(ds, "        uint16_t csum = ps_csum_finish(sum);\n");
+        if (c->nonzero) {
+            ps_ds_put_cstr(ds, "        csum = csum ? csum : 0xffff;\n");
+        }
+        ps_ds_put_format(ds, "        ps_store_be16(b + %zu, csum);\n    }\n",
+                         fi->bit_offset / 8);
+    }
+    ps_ds_put_cstr(ds, "}\n");
+}
+
 char *
 ps_stack_generate_c(const struct ps_stack *stack, const char *name)
 {
+    struct ps_encap *encap;
+    if (ps_encap_build(stack, NULL, &encap, NULL)) {
+        return NULL;
+    }
+    char *code = ps_generate_c(encap, name, false);
+    ps_encap_destroy(encap);
+    return code;
+}
+
+char *
+ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
+{
+    const struct ps_stack *stack = encap->stack;
+
     if (!name || !ps_is_identifier(name)) {
         return NULL;
     }
@@ -300,9 +394,12 @@ ps_stack_generate_c(const struct ps_stack *stack, const char *name)
                      " * Do not edit: regenerate it. */\n\n"
                      "#ifndef %s\n#define %s 1\n\n"
                      "#include <stddef.h>\n#include <stdint.h>\n"
-                     "#include <string.h>\n#include \"protostack/bits.h\"\n"
-                     "#include \"protostack/types.h\"\n", stack->spec, guard,
-                     guard);
+                     "#include <string.h>\n", stack->spec, guard, guard);
+    if (!for_jit) {
+        /* The JIT puts these headers' text in front of the code. */
+        ps_ds_put_cstr(&ds, "#include \"protostack/bits.h\"\n"
+                       "#include \"protostack/types.h\"\n");
+    }
 
     for (size_t i = 0; i < stack->n_headers; i++) {
         put_header_struct(&ds, stack, name, &stack->headers[i]);
@@ -324,13 +421,13 @@ ps_stack_generate_c(const struct ps_stack *stack, const char *name)
     }
 
     /* Template. */
-    ps_ds_put_format(&ds, "\n/* Defaults and binding values; lengths as for "
-                     "no payload. */\nstatic const uint8_t "
+    ps_ds_put_format(&ds, "\n/* Defaults, binding values and labels; lengths "
+                     "as for no payload. */\nstatic const uint8_t "
                      "%s_template[%zu] = {", name,
                      stack->size ? stack->size : 1);
     for (size_t i = 0; i < stack->size; i++) {
         ps_ds_put_format(&ds, "%s0x%02x,", i % 12 ? " " : "\n    ",
-                         stack->template[i]);
+                         encap->template[i]);
     }
     ps_ds_put_cstr(&ds, "\n};\n");
 
@@ -355,17 +452,7 @@ ps_stack_generate_c(const struct ps_stack *stack, const char *name)
         const struct ps_field_info *fi = &stack->fields[l->field].info;
         const struct ps_header_info *h = &stack->headers[fi->header].info;
         struct ps_ds v = PS_DS_INITIALIZER;
-        ps_ds_put_format(&v, "pkt_len - %zu", l->start);
-        if (l->sub) {
-            ps_ds_put_format(&v, " >= %zu ? (pkt_len - %zu - %zu)", l->sub,
-                             l->start, l->sub);
-        }
-        if (l->unit != 1) {
-            ps_ds_put_format(&v, " / %zu", l->unit);
-        }
-        if (l->sub) {
-            ps_ds_put_cstr(&v, " : 0");
-        }
+        put_length_value(&v, l);
         ps_ds_put_format(&ds, "    %s_%s_%s_set(p, %s);\n", name, h->name,
                          fi->name, ps_ds_cstr(&v));
         ps_ds_destroy(&v);
@@ -415,6 +502,17 @@ ps_stack_generate_c(const struct ps_stack *stack, const char *name)
                          name, name, stack->headers[fi->header].info.name,
                          fi->name, PS_ENTROPY_MAX - PS_ENTROPY_MIN,
                          PS_ENTROPY_MIN);
+    }
+
+    put_encap(&ds, encap, name);
+    if (for_jit) {
+        ps_ds_put_format(&ds, "\n/* Entry points of the JIT module. */\n"
+                         "void\nps_jit_encap(uint8_t *pkt, size_t pkt_len, "
+                         "uint32_t hash)\n{\n    %s_encap((struct %s *) pkt, "
+                         "pkt_len, hash);\n}\n", name, name);
+        ps_ds_put_format(&ds, "\n#endif /* %s */\n", guard);
+        free(guard);
+        return ps_ds_steal(&ds);
     }
 
     /* A table of the integer and IPv4 fields, for tests that compare

@@ -10,6 +10,7 @@
 /* A compiled stack: layout, template and fix-up plan.  Built by stack.c,
  * used by fill.c (the interpreter tier) and generate-c.c (static C). */
 
+#include <stdatomic.h>
 #include "protocol.h"
 #include "protostack/protostack.h"
 
@@ -46,5 +47,85 @@ struct ps_stack {
     char **strings;
     size_t n_strings, allocated_strings;
 };
+
+/* An encapsulation (encap.c): a stack with constant labels. */
+
+/* A field that changes per packet inside a checksummed span, and where
+ * its value lands in the span's 16-bit words: 'value << shift' adds to
+ * the one's complement sum. */
+struct ps_encap_var {
+    size_t field;
+    unsigned int shift;
+};
+
+struct ps_encap_checksum {
+    size_t fixup;               /* Index into the stack's checksums. */
+    bool incremental;           /* Sum = 'base' + the vars' shares. */
+    uint32_t base;              /* Folded sum of the span in the template
+                                 * with the vars and the checksum zero. */
+    struct ps_encap_var *vars;
+    size_t n_vars;
+};
+
+typedef void ps_encap_fn(uint8_t *pkt, size_t pkt_len, uint32_t hash);
+
+struct ps_jit_module;
+
+struct ps_encap {
+    const struct ps_stack *stack;
+    uint8_t *template;
+    size_t *lengths;            /* Indices into the stack's lengths. */
+    size_t n_lengths;
+    struct ps_encap_checksum *checksums;
+    size_t n_checksums;
+    int entropy_field;          /* -1 if none, or given by a label. */
+
+    /* The JIT tier: 'fn' is null until compiled code is ready. */
+    ps_encap_fn *_Atomic fn;
+    struct ps_jit_module *module;
+    void *compile_thread;       /* A pthread_t, while compiling. */
+    char *jit_error;
+};
+
+/* generate-c.c */
+char *ps_generate_c(const struct ps_encap *, const char *name,
+                    bool for_jit);
+
+/* jit.c */
+struct ps_jit_module *ps_jit_load(const char *code, char **errorp);
+void *ps_jit_symbol(const struct ps_jit_module *, const char *name);
+void ps_jit_unref(struct ps_jit_module *);
+
+/* encap.c: builds an encapsulation without starting the JIT. */
+enum ps_error ps_encap_build(const struct ps_stack *, const char *labels,
+                             struct ps_encap **, char **errorp);
+
+/* fill.c: labels and the fix-up plan, for the other tiers. */
+
+/* A label's value parsed from text, ready to be written. */
+struct ps_label_value {
+    size_t field;
+    uint64_t uint;              /* PS_FIELD_UINT. */
+    uint8_t *bytes;             /* Other types: bits / 8 bytes, owned. */
+};
+
+/* Parses "label=value,label=value" ('labels' may be NULL).  On success
+ * '*valuesp' is an array of '*n_valuesp' values to free with
+ * ps_label_values_free(). */
+enum ps_error ps_stack_parse_labels(const struct ps_stack *,
+                                    const char *labels,
+                                    struct ps_label_value **valuesp,
+                                    size_t *n_valuesp, char **errorp);
+void ps_label_values_free(struct ps_label_value *, size_t n);
+bool ps_label_values_has(const struct ps_label_value *, size_t n,
+                         size_t field);
+void ps_stack_write_label(const struct ps_stack *, uint8_t *pkt,
+                          const struct ps_label_value *);
+
+void ps_stack_apply_length(const struct ps_stack *, uint8_t *pkt,
+                           const struct ps_length_fixup *, size_t pkt_len);
+void ps_stack_apply_checksum(const struct ps_stack *, uint8_t *pkt,
+                             size_t pkt_len,
+                             const struct ps_checksum_fixup *);
 
 #endif /* stacks/stack.h */

@@ -21,7 +21,8 @@ unit_tests = \
 	tests/test-definition \
 	tests/test-stack \
 	tests/test-protocols \
-	tests/test-static
+	tests/test-static \
+	tests/test-tiers
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh
 
@@ -45,6 +46,16 @@ tests_test_static_SOURCES = tests/test-static.c
 nodist_tests_test_static_SOURCES = $(static_headers)
 tests_test_static_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_static_LDADD = $(TESTS_LDADD)
+
+tests_test_tiers_SOURCES = tests/test-tiers.c
+nodist_tests_test_tiers_SOURCES = $(static_headers)
+tests_test_tiers_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_tiers_LDADD = $(TESTS_LDADD)
+
+clean-local: clean-jit-cache
+clean-jit-cache:
+	rm -rf tests/jit-cache
+.PHONY: clean-jit-cache
 
 EXTRA_DIST += \
 	tests/interop.sh \

@@ -277,6 +277,80 @@ const struct ps_checksum_fixup *ps_stack_checksum_fixup(
 /* Returns the index of the field that takes flow entropy, or -1. */
 int ps_stack_entropy_field(const struct ps_stack *);
 
+/* Encapsulations.
+ *
+ * An encapsulation is a stack with constant labels (the arguments of an
+ * OvS push_stack action), compiled to push its headers in front of a
+ * payload: one template holding defaults and labels, and the fix-up
+ * steps that remain (lengths, flow entropy, checksums; a checksum over a
+ * span whose only changing fields are lengths is updated incrementally
+ * from the template's).  It runs in one of three tiers, which give the
+ * same bytes: static (generated at build time, see ps_encap_generate_c()),
+ * JIT (the same C compiled at run time), and the interpreter. */
+
+enum ps_tier {
+    PS_TIER_AUTO,       /* JIT in the background; interpreter meanwhile
+                         * and when no compiler can be used. */
+    PS_TIER_JIT,        /* JIT before ps_encap_create() returns, or fail. */
+    PS_TIER_INTERP,     /* The interpreter only. */
+};
+
+struct ps_encap;
+
+/* Compiles 'stack' with 'labels' ("ip4.dst=192.0.2.254,udp.cksum=0"; NULL
+ * or "" for none).  A label given here is constant: a length or checksum
+ * field given a value is no longer computed.  $PROTOSTACK_TIER (auto,
+ * jit, interp), when set, overrides 'tier'.  The stack must outlive the
+ * encapsulation. */
+enum ps_error ps_encap_create(const struct ps_stack *, const char *labels,
+                              enum ps_tier tier, struct ps_encap **encapp,
+                              char **errorp);
+void ps_encap_destroy(struct ps_encap *);
+
+const struct ps_stack *ps_encap_stack(const struct ps_encap *);
+size_t ps_encap_size(const struct ps_encap *);
+const uint8_t *ps_encap_template(const struct ps_encap *);
+
+/* Writes the headers at 'pkt', for a packet of 'pkt_len' bytes (at least
+ * ps_encap_size()) whose payload already follows them: template,
+ * lengths, entropy from 'hash', checksums.  Checks nothing: the fast
+ * path.  ps_encap_push() is the checked form. */
+void ps_encap_apply(const struct ps_encap *, uint8_t *pkt, size_t pkt_len,
+                    uint32_t hash);
+
+/* Pushes the headers in front of the 'payload_len' bytes at 'payload',
+ * which has 'headroom' writable bytes before it.  Returns the new start
+ * of the packet, or NULL, writing nothing, if the headroom is short. */
+uint8_t *ps_encap_push(const struct ps_encap *, uint8_t *payload,
+                       size_t payload_len, size_t headroom, uint32_t hash);
+
+/* The tier that runs now (PS_TIER_JIT or PS_TIER_INTERP). */
+enum ps_tier ps_encap_tier(const struct ps_encap *);
+
+/* Waits for a background compilation to end; returns the tier then. */
+enum ps_tier ps_encap_wait(struct ps_encap *);
+
+/* Like ps_stack_generate_c(), for an encapsulation: the template holds
+ * the labels, and NAME_encap(p, pkt_len, hash) does what
+ * ps_encap_apply() does. */
+char *ps_encap_generate_c(const struct ps_encap *, const char *name);
+
+/* The JIT's on-disk cache of compiled code, keyed by the hash of the
+ * generated C and the compiler command.  Default: $PROTOSTACK_JIT_DIR,
+ * else $XDG_CACHE_HOME/protostack/jit, else ~/.cache/protostack/jit.
+ * The compiler is $PROTOSTACK_CC, else "cc". */
+void ps_jit_set_cache_dir(const char *dir);
+const char *ps_jit_cache_dir(void);
+
+struct ps_jit_stats {
+    unsigned long long compiles;        /* Compiler runs that succeeded. */
+    unsigned long long failures;        /* Compiler runs that failed. */
+    unsigned long long disk_hits;       /* Loaded from the disk cache. */
+    unsigned long long memory_hits;     /* Shared with a loaded module. */
+    unsigned long long last_compile_ns; /* Latest compiler run. */
+};
+void ps_jit_get_stats(struct ps_jit_stats *);
+
 /* Static code generation: writes a C header for 'stack' with a packed
  * struct, per-field inline getters and setters, and fill, set-length and
  * checksum functions, all prefixed 'name'.  Returns a malloc()'d string,

@@ -1,0 +1,339 @@
+/*
+ * Copyright (c) 2026 The protostack authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Encapsulations: a stack with constant labels, compiled to push its
+ * headers in front of a payload.  The plan that remains after the labels
+ * is run by the interpreter here, or by code from generate-c.c, compiled
+ * at build time (static) or at run time (jit.c).  All give the same
+ * bytes. */
+
+#include <config.h>
+#include "stack.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+static const struct ps_field_info *
+field_info(const struct ps_stack *stack, size_t field)
+{
+    return &stack->fields[field].info;
+}
+
+/* True if field 'f' lies, even partly, in bytes [start, end). */
+static bool
+field_in_span(const struct ps_field_info *f, size_t start, size_t end)
+{
+    return f->bits && f->bit_offset < end * 8
+           && f->bit_offset + f->bits > start * 8;
+}
+
+/* Decides whether checksum 'c' can be updated incrementally: its span is
+ * fixed, it has no pseudo-header, and within it only the encapsulation's
+ * length fields and entropy field change from packet to packet. */
+static void
+plan_incremental(struct ps_encap *encap, struct ps_encap_checksum *ec)
+{
+    const struct ps_stack *stack = encap->stack;
+    const struct ps_checksum_fixup *c = &stack->checksums[ec->fixup];
+    size_t allocated = 0;
+
+    if (!c->end || c->n_pseudo) {
+        return;
+    }
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        const struct ps_checksum_fixup *other;
+        other = &stack->checksums[encap->checksums[i].fixup];
+        if (other != c
+            && field_in_span(field_info(stack, other->field), c->start,
+                             c->end)) {
+            return;
+        }
+    }
+
+    uint8_t *copy = ps_xmalloc(stack->size);
+    memcpy(copy, encap->template, stack->size);
+    for (size_t i = 0; i <= encap->n_lengths; i++) {
+        size_t field;
+        if (i < encap->n_lengths) {
+            field = stack->lengths[encap->lengths[i]].field;
+        } else if (encap->entropy_field >= 0) {
+            field = encap->entropy_field;
+        } else {
+            break;
+        }
+        const struct ps_field_info *fi = field_info(stack, field);
+        if (!field_in_span(fi, c->start, c->end)) {
+            continue;
+        }
+        struct ps_encap_var *var;
+        var = ps_array_push((void **) &ec->vars, &ec->n_vars, &allocated,
+                            sizeof *var);
+        var->field = field;
+        /* A bit's weight in a one's complement sum of 16-bit words depends
+         * only on its position within its word, since 2**16 == 1 modulo
+         * 0xffff: the field's low bit has weight 2**shift. */
+        size_t last_bit = fi->bit_offset + fi->bits - 1 - c->start * 8;
+        var->shift = 15 - last_bit % 16;
+        ps_bits_set(copy, fi->bit_offset, fi->bits, 0);
+    }
+    const struct ps_field_info *cf = field_info(stack, c->field);
+    ps_bits_set(copy, cf->bit_offset, 16, 0);
+
+    uint64_t sum = ps_csum_add(0, copy + c->start, c->end - c->start);
+    ec->base = (uint16_t) ~ps_csum_finish(sum);
+    ec->incremental = true;
+    free(copy);
+}
+
+enum ps_error
+ps_encap_build(const struct ps_stack *stack, const char *labels,
+               struct ps_encap **encapp, char **errorp)
+{
+    struct ps_label_value *values;
+    size_t n_values;
+
+    *encapp = NULL;
+    enum ps_error error = ps_stack_parse_labels(stack, labels, &values,
+                                                &n_values, errorp);
+    if (error) {
+        return error;
+    }
+
+    struct ps_encap *encap = ps_xzalloc(sizeof *encap);
+    encap->stack = stack;
+    encap->template = ps_xmalloc(stack->size ? stack->size : 1);
+    memcpy(encap->template, stack->template, stack->size);
+    for (size_t i = 0; i < n_values; i++) {
+        ps_stack_write_label(stack, encap->template, &values[i]);
+    }
+
+    /* What the labels leave to compute per packet. */
+    encap->lengths = ps_xmalloc((stack->n_lengths + 1)
+                                * sizeof *encap->lengths);
+    for (size_t i = 0; i < stack->n_lengths; i++) {
+        if (!ps_label_values_has(values, n_values,
+                                 stack->lengths[i].field)) {
+            encap->lengths[encap->n_lengths++] = i;
+        }
+    }
+    encap->entropy_field = stack->entropy_field;
+    if (encap->entropy_field >= 0
+        && ps_label_values_has(values, n_values, encap->entropy_field)) {
+        encap->entropy_field = -1;
+    }
+    encap->checksums = ps_xzalloc((stack->n_checksums + 1)
+                                  * sizeof *encap->checksums);
+    for (size_t i = 0; i < stack->n_checksums; i++) {
+        if (!ps_label_values_has(values, n_values,
+                                 stack->checksums[i].field)) {
+            encap->checksums[encap->n_checksums++].fixup = i;
+        }
+    }
+    ps_label_values_free(values, n_values);
+
+    /* The template as a packet with no payload: lengths and checksums
+     * right, entropy zero. */
+    for (size_t i = 0; i < encap->n_lengths; i++) {
+        ps_stack_apply_length(stack, encap->template,
+                              &stack->lengths[encap->lengths[i]],
+                              stack->size);
+    }
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        ps_stack_apply_checksum(stack, encap->template, stack->size,
+                                &stack->checksums[encap->checksums[i].fixup]);
+    }
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        plan_incremental(encap, &encap->checksums[i]);
+    }
+    *encapp = encap;
+    return PS_OK;
+}
+
+/* The interpreter. */
+static void
+interpret(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
+          uint32_t hash)
+{
+    const struct ps_stack *stack = encap->stack;
+
+    memcpy(pkt, encap->template, stack->size);
+    for (size_t i = 0; i < encap->n_lengths; i++) {
+        ps_stack_apply_length(stack, pkt, &stack->lengths[encap->lengths[i]],
+                              pkt_len);
+    }
+    if (encap->entropy_field >= 0) {
+        ps_stack_set_entropy(stack, pkt, hash);
+    }
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        ps_stack_apply_checksum(stack, pkt, pkt_len,
+                                &stack->checksums[encap->checksums[i].fixup]);
+    }
+}
+
+void
+ps_encap_apply(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
+               uint32_t hash)
+{
+    ps_encap_fn *fn = atomic_load_explicit(&encap->fn, memory_order_acquire);
+    if (fn) {
+        fn(pkt, pkt_len, hash);
+    } else {
+        interpret(encap, pkt, pkt_len, hash);
+    }
+}
+
+uint8_t *
+ps_encap_push(const struct ps_encap *encap, uint8_t *payload,
+              size_t payload_len, size_t headroom, uint32_t hash)
+{
+    size_t size = encap->stack->size;
+    if (headroom < size) {
+        return NULL;
+    }
+    uint8_t *pkt = payload - size;
+    ps_encap_apply(encap, pkt, payload_len + size, hash);
+    return pkt;
+}
+
+/* The JIT tier. */
+
+static enum ps_tier
+tier_from_env(enum ps_tier tier)
+{
+    const char *env = getenv("PROTOSTACK_TIER");
+    if (env && !strcmp(env, "jit")) {
+        return PS_TIER_JIT;
+    } else if (env && !strcmp(env, "interp")) {
+        return PS_TIER_INTERP;
+    } else if (env && !strcmp(env, "auto")) {
+        return PS_TIER_AUTO;
+    }
+    return tier;
+}
+
+/* Compiles 'encap' and, on success, publishes the compiled function. */
+static bool
+jit_compile(struct ps_encap *encap, char **errorp)
+{
+    char *code = ps_generate_c(encap, "ps_jit_stack", true);
+    struct ps_jit_module *module = ps_jit_load(code, errorp);
+    free(code);
+    if (!module) {
+        return false;
+    }
+    ps_encap_fn *fn = (ps_encap_fn *) ps_jit_symbol(module, "ps_jit_encap");
+    if (!fn) {
+        ps_jit_unref(module);
+        ps_set_error(errorp, PS_ERR_IO, "JIT module has no ps_jit_encap");
+        return false;
+    }
+    encap->module = module;
+    atomic_store_explicit(&encap->fn, fn, memory_order_release);
+    return true;
+}
+
+static void *
+compile_thread_main(void *encap_)
+{
+    struct ps_encap *encap = encap_;
+    jit_compile(encap, &encap->jit_error);
+    return NULL;
+}
+
+enum ps_error
+ps_encap_create(const struct ps_stack *stack, const char *labels,
+                enum ps_tier tier, struct ps_encap **encapp, char **errorp)
+{
+    struct ps_encap *encap;
+    enum ps_error error = ps_encap_build(stack, labels, &encap, errorp);
+    if (error) {
+        return error;
+    }
+
+    tier = tier_from_env(tier);
+    if (tier == PS_TIER_JIT) {
+        char *jit_error = NULL;
+        if (!jit_compile(encap, &jit_error)) {
+            ps_encap_destroy(encap);
+            ps_set_error(errorp, PS_ERR_IO, "JIT: %s", jit_error);
+            free(jit_error);
+            return PS_ERR_IO;
+        }
+    } else if (tier == PS_TIER_AUTO) {
+        pthread_t *thread = ps_xmalloc(sizeof *thread);
+        if (pthread_create(thread, NULL, compile_thread_main, encap)) {
+            free(thread);       /* Stay with the interpreter. */
+        } else {
+            encap->compile_thread = thread;
+        }
+    }
+    *encapp = encap;
+    return PS_OK;
+}
+
+enum ps_tier
+ps_encap_wait(struct ps_encap *encap)
+{
+    if (encap->compile_thread) {
+        pthread_join(*(pthread_t *) encap->compile_thread, NULL);
+        free(encap->compile_thread);
+        encap->compile_thread = NULL;
+    }
+    return ps_encap_tier(encap);
+}
+
+enum ps_tier
+ps_encap_tier(const struct ps_encap *encap)
+{
+    return (atomic_load_explicit(&encap->fn, memory_order_acquire)
+            ? PS_TIER_JIT : PS_TIER_INTERP);
+}
+
+void
+ps_encap_destroy(struct ps_encap *encap)
+{
+    if (!encap) {
+        return;
+    }
+    ps_encap_wait(encap);
+    if (encap->module) {
+        ps_jit_unref(encap->module);
+    }
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        free(encap->checksums[i].vars);
+    }
+    free(encap->checksums);
+    free(encap->lengths);
+    free(encap->template);
+    free(encap->jit_error);
+    free(encap);
+}
+
+const struct ps_stack *
+ps_encap_stack(const struct ps_encap *encap)
+{
+    return encap->stack;
+}
+
+size_t
+ps_encap_size(const struct ps_encap *encap)
+{
+    return encap->stack->size;
+}
+
+const uint8_t *
+ps_encap_template(const struct ps_encap *encap)
+{
+    return encap->template;
+}
+
+char *
+ps_encap_generate_c(const struct ps_encap *encap, const char *name)
+{
+    return ps_generate_c(encap, name, false);
+}

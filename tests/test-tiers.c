@@ -1,0 +1,345 @@
+/*
+ * Copyright (c) 2026 The protostack authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* Three tiers, one behaviour: every shipped protocol, in stacks with and
+ * without constant labels, is pushed by the interpreter and by JIT code at
+ * many packet sizes, and the stacks generated at build time by the static
+ * tier too; all must give byte-identical packets, as OvS's action
+ * autovalidator demands of its implementations. */
+
+#include <config.h>
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "protostack/protostack.h"
+#include "protostack/static/ps_eth_ip4_udp.h"
+#include "protostack/static/ps_eth_ip6_tcp.h"
+#include "protostack/static/ps_eth_ip4_udp_vxlan_inner_eth.h"
+#include "protostack/static/ps_eth_ip4_gre_inner_eth.h"
+#include "protostack/static/ps_eth_vlan_ip4_udp.h"
+
+#define MAX_PKT 1600
+
+static struct ps_registry *registry;
+
+/* Stacks and constant labels that, together, cover every shipped
+ * protocol, subtype, variable length and conditional field. */
+static const struct {
+    const char *spec;
+    const char *labels;
+} cases[] = {
+    { "eth,ip4,udp,vxlan,{eth,name=inner_eth}",
+      "eth.src=aa:bb:cc:dd:ee:ff,eth.dst=00:11:22:33:44:55,"
+      "ip4.src=192.0.2.1,ip4.dst=192.0.2.254,vxlan.vni=1234" },
+    { "eth,ip4,udp,vxlan", "ip4.dst=192.0.2.254,udp.cksum=0" },
+    { "eth,ip4,udp,vxlan", "ip4.dst=192.0.2.254,udp.src=4000" },
+    { "{eth,subtype=vlan},ip4,udp", "eth.vid=100,eth.pcp=5" },
+    { "{eth,subtype=qinq},ip6,tcp", "eth.vid=10,eth.cvid=20,"
+      "ip6.src=2001:db8::1,ip6.dst=2001:db8::2,tcp.dst=80" },
+    { "eth,ip6,{tcp,length=12}", "tcp.src=1234,tcp.ackf=1" },
+    { "eth,{ip4,length=8},udp", "ip4.ttl=3" },
+    { "eth,ip4,udp,{geneve,length=8},{eth,name=inner_eth}",
+      "geneve.vni=77" },
+    { "eth,ip4,{gre,c=1,k=1,s=1},{eth,name=inner_eth}", "gre.key=0x1234" },
+    { "eth,ip6,gre,ip4", NULL },
+    { "eth,arp", "arp.op=2" },
+    { "eth,ip4,icmp", "icmp.id=7,icmp.seq=9" },
+    { "eth,ip6,icmp6", "ip6.src=fe80::1,ip6.dst=ff02::1" },
+    { "eth,mpls,{mpls,name=mpls2},ip4,udp", "mpls.label=100,mpls2.label=200" },
+    { "eth,ip4,udp,vxlan_gpe,nsh,{eth,name=inner_eth}", "nsh.spi=42" },
+    { "eth,ip4,udp,gtpu,{ip4,name=inner_ip4},{udp,name=inner_udp}",
+      "gtpu.teid=0xabcdef" },
+    { "eth,ip4,esp", "esp.spi=0x100" },
+    { "eth,ip4,{ah,length=12},udp", "ah.spi=0x200" },
+    { "eth,ip4,udp,ptp", "ptp.seq=5" },
+    { "eth,ptp", NULL },
+    { "eth,lacp", "lacp.actor_key=3" },
+    { "eth,ip4,udp,ipfix", "ipfix.domain=9" },
+    { "eth,ip4,udp,sflow", "sflow.agent=192.0.2.9" },
+    { "eth,ip6,udp,dns", "dns.id=0x1234" },
+    { "eth,ip4,udp", NULL },
+    { "eth,ip6,tcp", NULL },
+    { "eth,ip4,gre,{eth,name=inner_eth}", NULL },
+};
+
+static int
+setup(void **state)
+{
+    char *error = NULL;
+    char *dir = NULL;
+
+    /* A JIT cache of the test's own, so that it compiles for real. */
+    if (asprintf(&dir, "%s/tests/jit-cache", getenv("PS_BUILDDIR")
+                 ? getenv("PS_BUILDDIR") : ".") < 0) {
+        return -1;
+    }
+    ps_jit_set_cache_dir(dir);
+    free(dir);
+
+    registry = ps_registry_create();
+    if (ps_registry_load_default(registry, &error)) {
+        fprintf(stderr, "%s\n", error);
+        free(error);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    ps_registry_destroy(registry);
+    return 0;
+}
+
+static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
+
+static uint64_t
+rng(void)
+{
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+static void
+random_bytes(uint8_t *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        p[i] = rng();
+    }
+}
+
+static size_t
+nth_size(size_t stack_size, size_t i)
+{
+    static const size_t big[] = { 255, 256, 511, 1000, 1500, MAX_PKT };
+    if (i < 64) {
+        return stack_size + i;
+    }
+    i -= 64;
+    return i < sizeof big / sizeof *big ? big[i] : 0;
+}
+
+static void
+test_interpreter_equals_jit(void **state)
+{
+    static uint8_t a[MAX_PKT], b[MAX_PKT];
+
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        struct ps_stack *stack;
+        struct ps_encap *interp, *jit;
+        char *error = NULL;
+
+        if (ps_stack_create(registry, cases[k].spec, &stack, &error)
+            || ps_encap_create(stack, cases[k].labels, PS_TIER_INTERP,
+                               &interp, &error)
+            || ps_encap_create(stack, cases[k].labels, PS_TIER_JIT, &jit,
+                               &error)) {
+            fail_msg("%s: %s", cases[k].spec, error);
+        }
+        assert_int_equal(ps_encap_tier(interp), PS_TIER_INTERP);
+        assert_int_equal(ps_encap_tier(jit), PS_TIER_JIT);
+        assert_memory_equal(ps_encap_template(interp),
+                            ps_encap_template(jit), ps_stack_size(stack));
+
+        size_t size = ps_stack_size(stack);
+        for (size_t i = 0; nth_size(size, i); i++) {
+            size_t len = nth_size(size, i);
+            uint32_t hash = rng();
+            random_bytes(a, len);
+            memcpy(b, a, len);
+            ps_encap_apply(interp, a, len, hash);
+            ps_encap_apply(jit, b, len, hash);
+            if (memcmp(a, b, len)) {
+                for (size_t j = 0; j < len; j++) {
+                    if (a[j] != b[j]) {
+                        fail_msg("%s, %zu bytes: byte %zu is %#x by the "
+                                 "interpreter, %#x by the JIT",
+                                 cases[k].spec, len, j, a[j], b[j]);
+                    }
+                }
+            }
+        }
+        ps_encap_destroy(jit);
+        ps_encap_destroy(interp);
+        ps_stack_destroy(stack);
+    }
+}
+
+/* Without labels, the interpreter's encapsulation must also equal
+ * ps_stack_fill() followed by the entropy. */
+static void
+test_encap_equals_fill(void **state)
+{
+    static uint8_t a[MAX_PKT], b[MAX_PKT];
+
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        struct ps_stack *stack;
+        struct ps_encap *encap;
+        char *error = NULL;
+
+        if (ps_stack_create(registry, cases[k].spec, &stack, &error)
+            || ps_encap_create(stack, cases[k].labels, PS_TIER_INTERP,
+                               &encap, &error)) {
+            fail_msg("%s: %s", cases[k].spec, error);
+        }
+        size_t len = ps_stack_size(stack) + 100;
+        uint32_t hash = rng();
+        random_bytes(a, len);
+        memcpy(b, a, len);
+        ps_encap_apply(encap, a, len, hash);
+        assert_int_equal(ps_stack_fill(stack, b, len, cases[k].labels,
+                                       NULL), PS_OK);
+        if (ps_stack_entropy_field(stack) >= 0
+            && (!cases[k].labels || !strstr(cases[k].labels, "udp.src"))) {
+            ps_stack_set_entropy(stack, b, hash);
+            ps_stack_fix_checksums(stack, b, len);
+            if (cases[k].labels && strstr(cases[k].labels, "cksum=0")) {
+                /* A checksum given as a label stays as given. */
+                assert_int_equal(ps_stack_set_text(stack, b, "udp.cksum",
+                                                   "0", NULL), PS_OK);
+            }
+        }
+        assert_memory_equal(a, b, len);
+        ps_encap_destroy(encap);
+        ps_stack_destroy(stack);
+    }
+}
+
+#define STATIC_ENCAP(NAME, SPEC)                                            \
+    {                                                                       \
+        struct ps_stack *stack;                                             \
+        struct ps_encap *encap;                                             \
+        assert_int_equal(ps_stack_create(registry, SPEC, &stack, NULL),     \
+                         PS_OK);                                            \
+        assert_int_equal(ps_encap_create(stack, NULL, PS_TIER_INTERP,       \
+                                         &encap, NULL), PS_OK);             \
+        for (size_t i = 0; nth_size(NAME##_SIZE, i); i++) {                 \
+            size_t len = nth_size(NAME##_SIZE, i);                          \
+            uint32_t hash = rng();                                          \
+            random_bytes(a, len);                                           \
+            memcpy(b, a, len);                                              \
+            NAME##_encap((struct NAME *) a, len, hash);                     \
+            ps_encap_apply(encap, b, len, hash);                            \
+            assert_memory_equal(a, b, len);                                 \
+        }                                                                   \
+        ps_encap_destroy(encap);                                            \
+        ps_stack_destroy(stack);                                            \
+    }
+
+static void
+test_static_equals_interpreter(void **state)
+{
+    static uint8_t a[MAX_PKT], b[MAX_PKT];
+
+    STATIC_ENCAP(ps_eth_ip4_udp, "eth,ip4,udp");
+    STATIC_ENCAP(ps_eth_ip6_tcp, "eth,ip6,tcp");
+    STATIC_ENCAP(ps_eth_ip4_udp_vxlan_inner_eth,
+                 "eth,ip4,udp,vxlan,{eth,name=inner_eth}");
+    STATIC_ENCAP(ps_eth_ip4_gre_inner_eth,
+                 "eth,ip4,gre,{eth,name=inner_eth}");
+    STATIC_ENCAP(ps_eth_vlan_ip4_udp, "{eth,subtype=vlan},ip4,udp");
+}
+
+/* A push checks the headroom and writes nothing when it is short. */
+static void
+test_push_headroom(void **state)
+{
+    struct ps_stack *stack;
+    struct ps_encap *encap;
+    uint8_t buf[200], copy[200];
+
+    assert_int_equal(ps_stack_create(registry, "eth,ip4,udp,vxlan", &stack,
+                                     NULL), PS_OK);
+    assert_int_equal(ps_encap_create(stack, NULL, PS_TIER_INTERP, &encap,
+                                     NULL), PS_OK);
+    random_bytes(buf, sizeof buf);
+    memcpy(copy, buf, sizeof buf);
+    assert_null(ps_encap_push(encap, buf + 49, 64, 49, 1));
+    assert_memory_equal(buf, copy, sizeof buf);
+    assert_ptr_equal(ps_encap_push(encap, buf + 50, 64, 50, 1), buf);
+    assert_memory_equal(buf + 50, copy + 50, 64);
+    ps_encap_destroy(encap);
+    ps_stack_destroy(stack);
+}
+
+/* The same code compiles once: a second encapsulation shares the loaded
+ * module, and the on-disk cache serves a new process (simulated by the
+ * statistics of this one). */
+static void
+test_jit_cache(void **state)
+{
+    struct ps_stack *stack;
+    struct ps_encap *e1, *e2, *e3;
+    struct ps_jit_stats before, after;
+
+    assert_int_equal(ps_stack_create(registry, "eth,ip4,udp,vxlan", &stack,
+                                     NULL), PS_OK);
+    assert_int_equal(ps_encap_create(stack, "vxlan.vni=4242", PS_TIER_JIT,
+                                     &e1, NULL), PS_OK);
+    ps_jit_get_stats(&before);
+    assert_int_equal(ps_encap_create(stack, "vxlan.vni=4242", PS_TIER_JIT,
+                                     &e2, NULL), PS_OK);
+    ps_jit_get_stats(&after);
+    assert_int_equal(after.memory_hits, before.memory_hits + 1);
+    assert_int_equal(after.compiles, before.compiles);
+
+    /* Auto: the interpreter serves until the JIT is ready. */
+    assert_int_equal(ps_encap_create(stack, "vxlan.vni=4243", PS_TIER_AUTO,
+                                     &e3, NULL), PS_OK);
+    assert_int_equal(ps_encap_wait(e3), PS_TIER_JIT);
+    ps_encap_destroy(e3);
+    ps_encap_destroy(e2);
+    ps_encap_destroy(e1);
+    ps_stack_destroy(stack);
+}
+
+/* With no usable compiler, auto falls back to the interpreter and jit
+ * fails with a message. */
+static void
+test_jit_without_compiler(void **state)
+{
+    struct ps_stack *stack;
+    struct ps_encap *encap;
+    char *error = NULL;
+
+    setenv("PROTOSTACK_CC", "/nonexistent/cc", 1);
+    assert_int_equal(ps_stack_create(registry, "eth,ip4,udp,vxlan", &stack,
+                                     NULL), PS_OK);
+    assert_int_equal(ps_encap_create(stack, "vxlan.vni=999", PS_TIER_JIT,
+                                     &encap, &error), PS_ERR_IO);
+    assert_non_null(strstr(error, "/nonexistent/cc"));
+    free(error);
+    assert_int_equal(ps_encap_create(stack, "vxlan.vni=999", PS_TIER_AUTO,
+                                     &encap, NULL), PS_OK);
+    assert_int_equal(ps_encap_wait(encap), PS_TIER_INTERP);
+    ps_encap_destroy(encap);
+    ps_stack_destroy(stack);
+    unsetenv("PROTOSTACK_CC");
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_interpreter_equals_jit),
+        cmocka_unit_test(test_encap_equals_fill),
+        cmocka_unit_test(test_static_equals_interpreter),
+        cmocka_unit_test(test_push_headroom),
+        cmocka_unit_test(test_jit_cache),
+        cmocka_unit_test(test_jit_without_compiler),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
