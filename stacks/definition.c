@@ -672,6 +672,13 @@ parse_annotation(struct parser *pr, struct ps_pfield *f)
             ok = false;
         }
         f->entropy = true;
+    } else if (!strcmp(name, "magic")) {
+        if (f->type != PS_FIELD_UINT || f->rule != PS_RULE_CONST) {
+            parse_error_at(pr, line, column, "@magic needs an integer field "
+                           "with a constant default");
+            ok = false;
+        }
+        f->magic = true;
     } else if (!strcmp(name, "size")) {
         uint64_t size;
         if (!expect_punct(pr, '(') || !take_int(pr, "a size in bytes", &size)

@@ -72,6 +72,7 @@ struct ps_pfield {
 
     bool hex;
     bool entropy;
+    bool magic;                 /* The constant identifies the protocol. */
 };
 
 /* One layout of a protocol: "plain", or a variant such as "vlan". */

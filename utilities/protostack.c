@@ -10,6 +10,7 @@
  *   protostack explain SPEC
  *   protostack craft SPEC [LABEL=VALUE...] [--size BYTES] [--count N]
  *                    [--vary LABEL=+STEP[:COUNT]]... -w FILE.pcap
+ *   protostack dissect [-x] [--text2pcap] [--first PROTO] FILE.pcap
  *   protostack gen SPEC [--name NAME]
  *
  * Exit status: 0 on success, 1 on bad input, 2 on usage errors. */
@@ -531,6 +532,103 @@ cmd_craft(int argc, char *argv[])
     return 0;
 }
 
+/* dissect */
+
+static const char dissect_usage[] =
+    "usage: protostack dissect [-x] [--text2pcap] [--first PROTO] "
+    "FILE.pcap\n"
+    "Dissects every packet of a pcap file and prints one line per header\n"
+    "with its fields; bad lengths and checksums are flagged.\n"
+    "  -x, --hex        add a hex dump of each header\n"
+    "  --text2pcap      print hex that text2pcap reads (the rest as '#'\n"
+    "                   comments)\n"
+    "  --first PROTO    the first header (default: eth)\n"
+    "  --protocols DIR  load more protocol files\n";
+
+struct dissect_options {
+    unsigned int flags;
+    const char *first;
+};
+
+static int
+dissect_option(int c, const char *arg, void *aux)
+{
+    struct dissect_options *o = aux;
+    switch (c) {
+    case 'x':
+        o->flags |= PS_DUMP_HEX;
+        return 0;
+    case 't':
+        o->flags |= PS_DUMP_TEXT2PCAP;
+        return 0;
+    case 'f':
+        o->first = arg;
+        return 0;
+    }
+    return 1;
+}
+
+static int
+cmd_dissect(int argc, char *argv[])
+{
+    static const struct option longopts[] = {
+        { "hex", no_argument, NULL, 'x' },
+        { "text2pcap", no_argument, NULL, 't' },
+        { "first", required_argument, NULL, 'f' },
+    };
+    struct dissect_options o = { 0, "eth" };
+    struct option_handler handler = { dissect_option, &o };
+    int first = parse_options(argc, argv, dissect_usage, longopts, 3, "x",
+                              &handler);
+    if (argc - first != 1) {
+        fprintf(stderr, "%s", dissect_usage);
+        return EXIT_USAGE;
+    }
+
+    const char *file = argv[first];
+    FILE *f = strcmp(file, "-") ? fopen(file, "rb") : stdin;
+    if (!f) {
+        fail(EXIT_BAD_INPUT, "%s: %s", file, strerror(errno));
+    }
+    struct pcap_reader reader;
+    char *error = pcap_read_header(f, &reader);
+    if (error) {
+        fail(EXIT_BAD_INPUT, "%s: %s", file, error);
+    }
+    if (reader.linktype != 1 && !strcmp(o.first, "eth")) {
+        fail(EXIT_BAD_INPUT, "%s: link type %u is not Ethernet: give "
+             "--first", file, reader.linktype);
+    }
+
+    struct ps_registry *reg = load_registry();
+    uint8_t *pkt;
+    size_t len;
+    int status = 0;
+    for (unsigned long n = 1; ; n++) {
+        int rc = pcap_read_packet(&reader, &pkt, &len, &error);
+        if (rc == EOF) {
+            break;
+        } else if (rc) {
+            fail(EXIT_BAD_INPUT, "%s: packet %lu: %s", file, n, error);
+        }
+        struct ps_dissection *d;
+        if (ps_dissect(reg, o.first, pkt, len, &d, &error)) {
+            fail(EXIT_BAD_INPUT, "%s", error);
+        }
+        char *text = ps_dissection_format(d, pkt, o.flags);
+        printf("%spacket %lu, %zu bytes\n%s",
+               o.flags & PS_DUMP_TEXT2PCAP ? "# " : "", n, len, text);
+        free(text);
+        ps_dissection_destroy(d);
+        free(pkt);
+    }
+    if (f != stdin) {
+        fclose(f);
+    }
+    ps_registry_destroy(reg);
+    return status;
+}
+
 /* gen */
 
 static const char gen_usage[] =
@@ -585,6 +683,7 @@ static const char main_usage[] =
     "  explain SPEC              print the layout of a stack\n"
     "  craft SPEC [LABEL=VALUE...] -w FILE.pcap\n"
     "                            write packets of a stack\n"
+    "  dissect [-x] FILE.pcap    dump every packet of a pcap file\n"
     "  gen SPEC [--name NAME]    print a stack's static C header\n"
     "Every command takes --protocols DIR (more protocol files; also\n"
     "$PROTOSTACK_PATH, colon-separated) and --help.\n";
@@ -599,6 +698,7 @@ main(int argc, char *argv[])
         { "list", cmd_list },
         { "explain", cmd_explain },
         { "craft", cmd_craft },
+        { "dissect", cmd_dissect },
         { "gen", cmd_gen },
     };
 

@@ -277,6 +277,51 @@ const struct ps_checksum_fixup *ps_stack_checksum_fixup(
 /* Returns the index of the field that takes flow entropy, or -1. */
 int ps_stack_entropy_field(const struct ps_stack *);
 
+/* Dissection: parsing a packet of unknown stack.
+ *
+ * From 'first' (e.g. "eth") at the packet's first byte, headers are
+ * parsed as deep as the bindings allow: subtypes, variable lengths and
+ * conditional fields from the packet's own fields, tunnels included.  A
+ * protocol's first header is named after it, later ones "inner_eth",
+ * "inner2_eth", and so on.  Nothing is read past 'len' bytes.  Lengths
+ * and checksums are verified; what is wrong is reported, not fixed. */
+
+struct ps_dissection_problem {
+    size_t field;               /* Field index in the stack. */
+    char *message;              /* e.g. "bad cksum 0x1234 (expected 0xf589)". */
+};
+
+struct ps_dissection {
+    struct ps_stack *stack;     /* Headers found; NULL if none. */
+    size_t header_len;          /* Bytes of headers found. */
+    size_t packet_len;          /* Bytes the outermost length field
+                                 * covers (a shorter frame: all of it);
+                                 * what follows is trailer or padding. */
+    size_t len;                 /* Bytes given. */
+    char *truncated;            /* Why dissection stopped early, or NULL:
+                                 * "gre needs 8 bytes, 6 left". */
+    struct ps_dissection_problem *problems;
+    size_t n_problems;
+};
+
+enum ps_error ps_dissect(const struct ps_registry *, const char *first,
+                         const uint8_t *pkt, size_t len,
+                         struct ps_dissection **dissectionp, char **errorp);
+void ps_dissection_destroy(struct ps_dissection *);
+
+/* Dump formats for ps_dissection_format(). */
+enum {
+    PS_DUMP_HEX = 1 << 0,       /* A hex dump of each header after it. */
+    PS_DUMP_TEXT2PCAP = 1 << 1, /* Hex that text2pcap reads; the rest as
+                                 * '#' comments. */
+};
+
+/* Returns a malloc()'d text: one tcpdump-like line per header with its
+ * fields in text form and any problem, then the payload or what was
+ * truncated. */
+char *ps_dissection_format(const struct ps_dissection *,
+                           const uint8_t *pkt, unsigned int flags);
+
 /* Encapsulations.
  *
  * An encapsulation is a stack with constant labels (the arguments of an

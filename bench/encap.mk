@@ -1,0 +1,1 @@
+# Encapsulation benchmarks (bench-encap): see bench/run-encap.sh.

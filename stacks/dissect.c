@@ -1,0 +1,558 @@
+/*
+ * Copyright (c) 2026 The protostack authors.
+ *
+ * Licensed under the Apache License, Version 2.0.
+ */
+
+/* The dissector: parses a packet of unknown stack with the bindings of the
+ * protocol definitions, then compiles the stack it found, so that every
+ * other function (labels, text forms, the fix-up plan) works on it.  The
+ * plan also tells which lengths and checksums to verify.  Every read is
+ * checked against the packet's length. */
+
+#include <config.h>
+#include "stack.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+
+#define MAX_HEADERS 64
+
+/* A field's place in a header being parsed. */
+struct placed_field {
+    const struct ps_pfield *pf;
+    size_t bit;                 /* From the header's start. */
+    size_t bits;
+};
+
+/* A header found in the packet. */
+struct found_header {
+    const struct ps_protocol *p;
+    const struct ps_variant *v;
+    size_t offset;
+    size_t size;
+    struct placed_field *fields;
+    size_t n_fields;
+    bool has_var;
+    size_t var_len;
+};
+
+/* The part of a packet being read: 'len' bytes from 'base'. */
+struct view {
+    const uint8_t *base;
+    size_t len;
+};
+
+static bool
+read_bits(const struct view *view, size_t bit, size_t bits, uint64_t *value)
+{
+    if (bits > 64 || bit + bits > view->len * 8) {
+        return false;
+    }
+    *value = bits ? ps_bits_get(view->base, bit, bits) : 0;
+    return true;
+}
+
+static const struct placed_field *
+find_placed(const struct found_header *h, const char *name)
+{
+    for (size_t i = 0; i < h->n_fields; i++) {
+        if (!strcmp(h->fields[i].pf->name, name)) {
+            return &h->fields[i];
+        }
+    }
+    return NULL;
+}
+
+struct packet_lookup {
+    const struct found_header *h;
+    const struct view *view;
+};
+
+static bool
+packet_lookup(const char *name, void *aux_, int64_t *valuep)
+{
+    struct packet_lookup *aux = aux_;
+    const struct placed_field *f = find_placed(aux->h, name);
+    uint64_t v;
+    if (!f || f->pf->type != PS_FIELD_UINT
+        || !read_bits(aux->view, f->bit, f->bits, &v)) {
+        return false;
+    }
+    *valuep = v;
+    return true;
+}
+
+/* Lays out variant 'v' of 'p' on the bytes of 'view' (which start at the
+ * header): flags and sizes come from the packet.  On failure returns false
+ * with the reason in '*why' (malloc()'d). */
+static bool
+layout_from_packet(const struct ps_protocol *p, const struct ps_variant *v,
+                   const struct view *view, struct found_header *h,
+                   char **why)
+{
+    size_t bit = 0;
+
+    h->p = p;
+    h->v = v;
+    h->fields = ps_xzalloc((v->n_fields + 1) * sizeof *h->fields);
+    h->n_fields = 0;
+    h->has_var = false;
+    for (size_t i = 0; i < v->n_fields; i++) {
+        const struct ps_pfield *pf = v->fields[i];
+        size_t bits = pf->bits;
+
+        if (pf->cond) {
+            const struct placed_field *flag = find_placed(h, pf->cond);
+            uint64_t on;
+            if (!flag || !read_bits(view, flag->bit, flag->bits, &on)) {
+                *why = ps_xasprintf("%s needs more bytes than the %zu left",
+                                    p->name, view->len);
+                return false;
+            }
+            if (!on) {
+                continue;
+            }
+        }
+        if (pf->size_expr) {
+            struct packet_lookup aux = { h, view };
+            int64_t size;
+            if (!ps_expr_eval(pf->size_expr, packet_lookup, &aux, &size)) {
+                *why = ps_xasprintf("%s needs more bytes than the %zu left",
+                                    p->name, view->len);
+                return false;
+            }
+            if (size < 0 || size > 65535) {
+                *why = ps_xasprintf("%s.%s would be %"PRId64" bytes long",
+                                    p->name, pf->name, size);
+                return false;
+            }
+            bits = size * 8;
+            h->has_var = true;
+            h->var_len = size;
+        }
+        struct placed_field *f = &h->fields[h->n_fields++];
+        f->pf = pf;
+        f->bit = bit;
+        f->bits = bits;
+        bit += bits;
+    }
+    h->size = bit / 8;
+    if (h->size > view->len) {
+        *why = ps_xasprintf("%s needs %zu bytes, %zu left", p->name, h->size,
+                            view->len);
+        return false;
+    }
+    return true;
+}
+
+static void
+found_header_clear(struct found_header *h)
+{
+    free(h->fields);
+    h->fields = NULL;
+}
+
+/* Parses protocol 'p' at the start of 'view': picks the variant whose
+ * "when" field holds its value, else "plain". */
+static bool
+parse_header(const struct ps_protocol *p, const struct view *view,
+             struct found_header *h, char **why)
+{
+    for (size_t i = 1; i < p->n_variants; i++) {
+        const struct ps_variant *v = &p->variants[i];
+        char *ignore = NULL;
+        if (layout_from_packet(p, v, view, h, &ignore)) {
+            const struct placed_field *f = find_placed(h, v->when_field);
+            uint64_t value;
+            if (f && read_bits(view, f->bit, f->bits, &value)
+                && value == v->when_value) {
+                return true;
+            }
+        }
+        free(ignore);
+        found_header_clear(h);
+    }
+    if (layout_from_packet(p, &p->variants[0], view, h, why)) {
+        return true;
+    }
+    found_header_clear(h);
+    return false;
+}
+
+/* True if every @magic field of 'p' (plain layout) holds its constant in
+ * the bytes of 'view'; false also when they cannot be read. */
+static bool
+magic_matches(const struct ps_protocol *p, const struct view *view)
+{
+    const struct ps_variant *v = &p->variants[0];
+    size_t bit = 0;
+    for (size_t i = 0; i < v->n_fields; i++) {
+        const struct ps_pfield *pf = v->fields[i];
+        if (pf->cond || pf->size_expr) {
+            break;
+        }
+        uint64_t value;
+        if (pf->magic && (!read_bits(view, bit, pf->bits, &value)
+                          || value != pf->value)) {
+            return false;
+        }
+        bit += pf->bits;
+    }
+    return true;
+}
+
+static bool
+has_magic(const struct ps_protocol *p)
+{
+    for (size_t i = 0; i < p->n_fields; i++) {
+        if (p->fields[i]->magic) {
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Chooses the protocol that follows 'h', whose payload is 'rest'. */
+static const struct ps_protocol *
+next_protocol(const struct ps_registry *reg, const struct found_header *h,
+              const struct view *packet, const struct view *rest)
+{
+    size_t n = ps_registry_n_bindings(reg);
+
+    /* A binding on a field of 'h' that holds the binding's value. */
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_binding *b = ps_registry_binding(reg, i);
+        if (!b->field || strcmp(b->lower, h->p->name)) {
+            continue;
+        }
+        const struct placed_field *f = find_placed(h, b->field);
+        uint64_t value;
+        if (f && f->pf->type == PS_FIELD_UINT
+            && read_bits(packet, h->offset * 8 + f->bit, f->bits, &value)
+            && value == b->value) {
+            const struct ps_protocol *upper = ps_registry_find(reg, b->upper);
+            if (upper) {
+                return upper;
+            }
+        }
+    }
+
+    /* A fixed successor: the first whose magic fields match, or the
+     * first without magic fields. */
+    const struct ps_protocol *fallback = NULL;
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_binding *b = ps_registry_binding(reg, i);
+        if (b->field || strcmp(b->lower, h->p->name)) {
+            continue;
+        }
+        const struct ps_protocol *upper = ps_registry_find(reg, b->upper);
+        if (!upper) {
+            continue;
+        }
+        if (has_magic(upper)) {
+            if (magic_matches(upper, rest)) {
+                return upper;
+            }
+        } else if (!fallback) {
+            fallback = upper;
+        }
+    }
+    return fallback;
+}
+
+/* Builds the spec item of 'h' named 'name'. */
+static void
+put_spec_item(struct ps_ds *spec, const struct found_header *h,
+              const char *name, const struct view *packet)
+{
+    struct ps_ds opts = PS_DS_INITIALIZER;
+
+    if (strcmp(name, h->p->name)) {
+        ps_ds_put_format(&opts, ",name=%s", name);
+    }
+    if (h->v != &h->p->variants[0]) {
+        ps_ds_put_format(&opts, ",subtype=%s", h->v->name);
+    }
+    if (h->has_var) {
+        ps_ds_put_format(&opts, ",length=%zu", h->var_len);
+    }
+    /* Flags that control conditional fields, as the packet has them. */
+    for (size_t i = 0; i < h->n_fields; i++) {
+        const struct ps_pfield *pf = h->fields[i].pf;
+        bool is_flag = false;
+        for (size_t j = 0; j < h->v->n_fields; j++) {
+            is_flag |= (h->v->fields[j]->cond
+                        && !strcmp(h->v->fields[j]->cond, pf->name));
+        }
+        uint64_t value;
+        if (is_flag && read_bits(packet, h->offset * 8 + h->fields[i].bit,
+                                 h->fields[i].bits, &value)) {
+            ps_ds_put_format(&opts, ",%s=%"PRIu64, pf->name, value);
+        }
+    }
+    if (opts.len) {
+        ps_ds_put_format(spec, "{%s%s}", h->p->name, ps_ds_cstr(&opts));
+    } else {
+        ps_ds_put_cstr(spec, h->p->name);
+    }
+    ps_ds_destroy(&opts);
+}
+
+/* Returns the name of the 'k'th (0-based) header of protocol 'p'. */
+static char *
+header_name(const char *p, size_t k)
+{
+    return (k == 0 ? ps_xstrdup(p)
+            : k == 1 ? ps_xasprintf("inner_%s", p)
+            : ps_xasprintf("inner%zu_%s", k, p));
+}
+
+static void
+add_problem(struct ps_dissection *d, size_t *allocated, size_t field,
+            char *message)
+{
+    struct ps_dissection_problem *pr;
+    pr = ps_array_push((void **) &d->problems, &d->n_problems, allocated,
+                       sizeof *pr);
+    pr->field = field;
+    pr->message = message;
+}
+
+/* Verifies the stack's lengths and checksums against the packet. */
+static void
+verify(struct ps_dissection *d, const uint8_t *pkt)
+{
+    const struct ps_stack *stack = d->stack;
+    size_t allocated = d->n_problems;
+
+    /* The packet ends where the outermost length field says, if that is
+     * before the end of the frame (Ethernet padding, trailers). */
+    size_t len = d->len;
+    for (size_t i = 0; i < stack->n_lengths; i++) {
+        const struct ps_length_fixup *l = &stack->lengths[i];
+        const struct ps_field_info *fi = &stack->fields[l->field].info;
+        uint64_t value = ps_bits_get(pkt, fi->bit_offset, fi->bits);
+        uint64_t end = l->start + l->sub + value * l->unit;
+        if (value > SIZE_MAX / l->unit / 2 || end > d->len) {
+            add_problem(d, &allocated, l->field,
+                        ps_xasprintf("bad length %"PRIu64" (%zu bytes "
+                                     "left)", value, d->len - l->start));
+        } else if (end < len && end >= stack->size) {
+            len = end;
+        }
+    }
+    d->packet_len = len;
+
+    uint8_t *copy = ps_xmalloc(len);
+    memcpy(copy, pkt, len);
+    for (size_t i = 0; i < stack->n_lengths; i++) {
+        const struct ps_length_fixup *l = &stack->lengths[i];
+        const struct ps_field_info *fi = &stack->fields[l->field].info;
+        uint64_t have = ps_bits_get(pkt, fi->bit_offset, fi->bits);
+        ps_stack_apply_length(stack, copy, l, len);
+        uint64_t want = ps_bits_get(copy, fi->bit_offset, fi->bits);
+        bool reported = false;
+        for (size_t j = 0; j < d->n_problems; j++) {
+            reported |= d->problems[j].field == l->field;
+        }
+        if (have != want && !reported) {
+            add_problem(d, &allocated, l->field,
+                        ps_xasprintf("bad length %"PRIu64" (expected "
+                                     "%"PRIu64")", have, want));
+        }
+    }
+    /* Checksums over the packet as it is (lengths as found). */
+    memcpy(copy, pkt, len);
+    for (size_t i = 0; i < stack->n_checksums; i++) {
+        const struct ps_checksum_fixup *c = &stack->checksums[i];
+        const struct ps_field_info *fi = &stack->fields[c->field].info;
+        uint64_t have = ps_bits_get(pkt, fi->bit_offset, 16);
+        ps_stack_apply_checksum(stack, copy, len, c);
+        uint64_t want = ps_bits_get(copy, fi->bit_offset, 16);
+        /* An optional checksum of zero (UDP over IPv4) means "none". */
+        if (have != want && !(c->nonzero && have == 0)) {
+            add_problem(d, &allocated, c->field,
+                        ps_xasprintf("bad cksum 0x%04"PRIx64" (expected "
+                                     "0x%04"PRIx64")", have, want));
+        }
+        /* Inner checksums were computed on the packet's bytes; keep them
+         * so outer checksums see the packet as it is. */
+        memcpy(copy + fi->bit_offset / 8, pkt + fi->bit_offset / 8, 2);
+    }
+    free(copy);
+}
+
+enum ps_error
+ps_dissect(const struct ps_registry *reg, const char *first,
+           const uint8_t *pkt, size_t len, struct ps_dissection **dp,
+           char **errorp)
+{
+    const struct ps_protocol *p = ps_registry_find(reg, first);
+    *dp = NULL;
+    if (!p) {
+        return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
+                            "\"%s\"", first);
+    }
+
+    struct ps_dissection *d = ps_xzalloc(sizeof *d);
+    struct found_header headers[MAX_HEADERS];
+    size_t n = 0, offset = 0;
+    struct view packet = { pkt, len };
+    struct ps_ds spec = PS_DS_INITIALIZER;
+
+    d->len = d->packet_len = len;
+    while (p && n < MAX_HEADERS) {
+        struct view rest = { pkt + offset, len - offset };
+        struct found_header *h = &headers[n];
+        char *why = NULL;
+
+        memset(h, 0, sizeof *h);
+        if (!parse_header(p, &rest, h, &why)) {
+            d->truncated = why;
+            break;
+        }
+        h->offset = offset;
+
+        /* Name it: the k-th header of its protocol. */
+        size_t k = 0;
+        for (size_t i = 0; i < n; i++) {
+            k += headers[i].p == p;
+        }
+        char *name = header_name(p->name, k);
+        if (n) {
+            ps_ds_put_char(&spec, ',');
+        }
+        put_spec_item(&spec, h, name, &packet);
+        free(name);
+
+        offset += h->size;
+        n++;
+        struct view next = { pkt + offset, len - offset };
+        p = offset < len ? next_protocol(reg, h, &packet, &next) : NULL;
+    }
+    if (n == MAX_HEADERS && p) {
+        d->truncated = ps_xasprintf("more than %d headers", MAX_HEADERS);
+    }
+
+    enum ps_error error = PS_OK;
+    if (n) {
+        error = ps_stack_create(reg, ps_ds_cstr(&spec), &d->stack, errorp);
+    }
+    for (size_t i = 0; i < n; i++) {
+        found_header_clear(&headers[i]);
+    }
+    ps_ds_destroy(&spec);
+    if (error) {
+        ps_dissection_destroy(d);
+        return error;
+    }
+    if (d->stack) {
+        d->header_len = d->stack->size;
+        verify(d, pkt);
+    }
+    *dp = d;
+    return PS_OK;
+}
+
+void
+ps_dissection_destroy(struct ps_dissection *d)
+{
+    if (d) {
+        ps_stack_destroy(d->stack);
+        for (size_t i = 0; i < d->n_problems; i++) {
+            free(d->problems[i].message);
+        }
+        free(d->problems);
+        free(d->truncated);
+        free(d);
+    }
+}
+
+/* Dump. */
+
+static void
+put_hex(struct ps_ds *ds, const uint8_t *p, size_t start, size_t end,
+        bool text2pcap)
+{
+    for (size_t i = start; i < end; i += 16) {
+        if (text2pcap) {
+            ps_ds_put_format(ds, "%06zx ", i);
+            for (size_t j = i; j < i + 16 && j < end; j++) {
+                ps_ds_put_format(ds, " %02x", p[j]);
+            }
+        } else {
+            ps_ds_put_format(ds, "\t0x%04zx: ", i);
+            for (size_t j = i; j < i + 16 && j < end; j++) {
+                ps_ds_put_format(ds, "%s%02x", (j - i) % 2 ? "" : " ", p[j]);
+            }
+        }
+        ps_ds_put_char(ds, '\n');
+    }
+}
+
+char *
+ps_dissection_format(const struct ps_dissection *d, const uint8_t *pkt,
+                     unsigned int flags)
+{
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    const struct ps_stack *stack = d->stack;
+    bool t2p = flags & PS_DUMP_TEXT2PCAP;
+    const char *prefix = t2p ? "# " : "";
+    size_t n_headers = stack ? stack->n_headers : 0;
+
+    for (size_t h = 0; h < n_headers; h++) {
+        const struct ps_stack_header *sh = &stack->headers[h];
+        ps_ds_put_format(&ds, "%s%s", prefix, sh->info.name);
+        if (strcmp(sh->info.name, sh->info.protocol)
+            || strcmp(sh->info.subtype, "plain")) {
+            ps_ds_put_format(&ds, " (%s%s%s)", sh->info.protocol,
+                             strcmp(sh->info.subtype, "plain") ? " " : "",
+                             strcmp(sh->info.subtype, "plain")
+                             ? sh->info.subtype : "");
+        }
+        ps_ds_put_char(&ds, ':');
+        for (size_t i = 0; i < sh->n_fields; i++) {
+            size_t f = sh->first_field + i;
+            const struct ps_field_info *fi = &stack->fields[f].info;
+            if (!fi->bits) {
+                continue;
+            }
+            size_t size = fi->bits / 4 + 8;
+            char *text = ps_xmalloc(size < 64 ? 64 : size);
+            ps_stack_get_text(stack, pkt, f, text, size < 64 ? 64 : size);
+            ps_ds_put_format(&ds, " %s=%s", fi->name, text);
+            free(text);
+            for (size_t j = 0; j < d->n_problems; j++) {
+                if (d->problems[j].field == f) {
+                    ps_ds_put_format(&ds, " [%s]", d->problems[j].message);
+                }
+            }
+        }
+        ps_ds_put_char(&ds, '\n');
+        if ((flags & PS_DUMP_HEX) && !t2p) {
+            put_hex(&ds, pkt, sh->info.offset,
+                    sh->info.offset + sh->info.size, false);
+        }
+    }
+    if (d->truncated) {
+        ps_ds_put_format(&ds, "%struncated: %s\n", prefix, d->truncated);
+    }
+    size_t payload = d->packet_len > d->header_len
+                     ? d->packet_len - d->header_len : 0;
+    if (payload) {
+        ps_ds_put_format(&ds, "%spayload: %zu bytes\n", prefix, payload);
+    }
+    if (d->len > d->packet_len) {
+        ps_ds_put_format(&ds, "%strailer: %zu bytes\n", prefix,
+                         d->len - d->packet_len);
+    }
+    if ((flags & PS_DUMP_HEX) && !t2p && d->len > d->header_len) {
+        put_hex(&ds, pkt, d->header_len, d->len, false);
+    }
+    if (t2p) {
+        put_hex(&ds, pkt, 0, d->len, true);
+    }
+    return ps_ds_steal(&ds);
+}
