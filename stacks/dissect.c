@@ -36,6 +36,7 @@ struct found_header {
     size_t n_fields;
     bool has_var;
     size_t var_len;
+    size_t default_var_len;     /* What a spec without length= gives. */
 };
 
 /* The part of a packet being read: 'len' bytes from 'base'. */
@@ -131,6 +132,7 @@ layout_from_packet(const struct ps_protocol *p, const struct ps_variant *v,
             bits = size * 8;
             h->has_var = true;
             h->var_len = size;
+            h->default_var_len = pf->default_size;
         }
         struct placed_field *f = &h->fields[h->n_fields++];
         f->pf = pf;
@@ -139,9 +141,19 @@ layout_from_packet(const struct ps_protocol *p, const struct ps_variant *v,
         bit += bits;
     }
     h->size = bit / 8;
+    return true;
+}
+
+/* Checks that header 'h', laid out, fits in 'view'. */
+static bool
+header_fits(const struct found_header *h, const struct view *view,
+            char **why)
+{
     if (h->size > view->len) {
-        *why = ps_xasprintf("%s needs %zu bytes, %zu left", p->name, h->size,
-                            view->len);
+        bool plain = h->v == &h->p->variants[0];
+        *why = ps_xasprintf("%s%s%s needs %zu bytes, %zu left", h->p->name,
+                            plain ? "" : " ", plain ? "" : h->v->name,
+                            h->size, view->len);
         return false;
     }
     return true;
@@ -168,22 +180,34 @@ parse_header(const struct ps_protocol *p, const struct view *view,
             uint64_t value;
             if (f && read_bits(view, f->bit, f->bits, &value)
                 && value == v->when_value) {
-                return true;
+                /* The subtype is chosen; it may still be cut short. */
+                if (header_fits(h, view, why)) {
+                    return true;
+                }
+                found_header_clear(h);
+                return false;
             }
         }
         free(ignore);
         found_header_clear(h);
     }
-    if (layout_from_packet(p, &p->variants[0], view, h, why)) {
+    if (layout_from_packet(p, &p->variants[0], view, h, why)
+        && header_fits(h, view, why)) {
         return true;
     }
     found_header_clear(h);
     return false;
 }
 
-/* True if every @magic field of 'p' (plain layout) holds its constant in
- * the bytes of 'view'; false also when they cannot be read. */
-static bool
+enum magic_result {
+    MAGIC_MATCH,
+    MAGIC_MISMATCH,
+    MAGIC_UNREADABLE,           /* Too few bytes to tell. */
+};
+
+/* Checks whether every @magic field of 'p' (plain layout) holds its
+ * constant in the bytes of 'view'. */
+static enum magic_result
 magic_matches(const struct ps_protocol *p, const struct view *view)
 {
     const struct ps_variant *v = &p->variants[0];
@@ -194,13 +218,16 @@ magic_matches(const struct ps_protocol *p, const struct view *view)
             break;
         }
         uint64_t value;
-        if (pf->magic && (!read_bits(view, bit, pf->bits, &value)
-                          || value != pf->value)) {
-            return false;
+        if (!pf->magic) {
+            /* Not a magic field. */
+        } else if (!read_bits(view, bit, pf->bits, &value)) {
+            return MAGIC_UNREADABLE;
+        } else if (value != pf->value) {
+            return MAGIC_MISMATCH;
         }
         bit += pf->bits;
     }
-    return true;
+    return MAGIC_MATCH;
 }
 
 static bool
@@ -214,10 +241,13 @@ has_magic(const struct ps_protocol *p)
     return false;
 }
 
-/* Chooses the protocol that follows 'h', whose payload is 'rest'. */
+/* Chooses the protocol that follows 'h', whose payload is 'rest'.  When
+ * the payload is too short to choose, returns NULL with the reason in
+ * '*why'. */
 static const struct ps_protocol *
 next_protocol(const struct ps_registry *reg, const struct found_header *h,
-              const struct view *packet, const struct view *rest)
+              const struct view *packet, const struct view *rest,
+              char **why)
 {
     size_t n = ps_registry_n_bindings(reg);
 
@@ -251,13 +281,27 @@ next_protocol(const struct ps_registry *reg, const struct found_header *h,
         if (!upper) {
             continue;
         }
-        if (has_magic(upper)) {
-            if (magic_matches(upper, rest)) {
-                return upper;
-            }
-        } else if (!fallback) {
-            fallback = upper;
+        if (!has_magic(upper)) {
+            fallback = fallback ? fallback : upper;
+            continue;
         }
+        switch (magic_matches(upper, rest)) {
+        case MAGIC_MATCH:
+            return upper;
+        case MAGIC_UNREADABLE:
+            if (!*why) {
+                *why = ps_xasprintf("%s payload of %zu bytes is too short "
+                                    "to tell what follows", h->p->name,
+                                    rest->len);
+            }
+            break;
+        case MAGIC_MISMATCH:
+            break;
+        }
+    }
+    if (fallback) {
+        free(*why);
+        *why = NULL;
     }
     return fallback;
 }
@@ -275,7 +319,7 @@ put_spec_item(struct ps_ds *spec, const struct found_header *h,
     if (h->v != &h->p->variants[0]) {
         ps_ds_put_format(&opts, ",subtype=%s", h->v->name);
     }
-    if (h->has_var) {
+    if (h->has_var && h->var_len != h->default_var_len) {
         ps_ds_put_format(&opts, ",length=%zu", h->var_len);
     }
     /* Flags that control conditional fields, as the packet has them. */
@@ -430,7 +474,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
         offset += h->size;
         n++;
         struct view next = { pkt + offset, len - offset };
-        p = offset < len ? next_protocol(reg, h, &packet, &next) : NULL;
+        p = next_protocol(reg, h, &packet, &next, &d->truncated);
     }
     if (n == MAX_HEADERS && p) {
         d->truncated = ps_xasprintf("more than %d headers", MAX_HEADERS);

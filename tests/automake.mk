@@ -22,7 +22,8 @@ unit_tests = \
 	tests/test-stack \
 	tests/test-protocols \
 	tests/test-static \
-	tests/test-tiers
+	tests/test-tiers \
+	tests/test-dissect
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh
 
@@ -47,10 +48,14 @@ nodist_tests_test_static_SOURCES = $(static_headers)
 tests_test_static_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_static_LDADD = $(TESTS_LDADD)
 
-tests_test_tiers_SOURCES = tests/test-tiers.c
+tests_test_tiers_SOURCES = tests/test-tiers.c tests/stack-cases.h
 nodist_tests_test_tiers_SOURCES = $(static_headers)
 tests_test_tiers_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_tiers_LDADD = $(TESTS_LDADD)
+
+tests_test_dissect_SOURCES = tests/test-dissect.c tests/stack-cases.h
+tests_test_dissect_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_dissect_LDADD = $(TESTS_LDADD)
 
 clean-local: clean-jit-cache
 clean-jit-cache:

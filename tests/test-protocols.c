@@ -371,7 +371,7 @@ test_ah(void **state)
     check_computed(stack, ps_stack_size(stack), "ah.next", 6);
     ps_stack_destroy(stack);
 
-    /* No 'plen' gives a 3-byte ICV. */
+    /* No value of 'plen' gives a 3-byte ICV. */
     check_spec_error("eth,ip4,{ah,length=3},icmp", PS_ERR_LAYOUT);
 }
 
@@ -1125,10 +1125,10 @@ test_ip6(void **state)
 
 /* Scapy's NetflowHeaderV10 leaves the 2-byte version field out of
  * 'length', so the message length is given from RFC 7011 (header and
- * sets): 16 + 16 = 32.
+ * sets): 16 + 16 = 32.  The payload is a data set for template 256, padded
+ * to 16 bytes:
  * IPFIX_SET = struct.pack('!HHIIH', 256, 16, 0x0a000001, 0x0a000002,
- *     6) + bytes(2), a data set (RFC 7011) for template 256, padded to 16
- *     bytes.
+ *     6) + bytes(2)
  * Scapy: E() / IP(id=0x1234, src=A1, dst=A2) / UDP(sport=4739,
  *     dport=4739) / NetflowHeader(version=10) /
  *     NetflowHeaderV10(length=32, ExportTime=1700000000,
@@ -1330,8 +1330,9 @@ static const uint8_t nsh_pkt[] = {
 
 /* Scapy's NSH counts MD type 2 TLVs instead of 4-byte words in 'length',
  * so it is given: 2 + 2 = 4 words (RFC 8300).
- * NSH_TLV = struct.pack('!HBBI', 0x0102, 0x01, 0x01, 0xdeadbeef), one
- *     context header of 4 bytes.
+ * The context is one 8-byte context header: class 0x0102, type 1, 4 bytes
+ * of metadata (the length is in bytes in RFC 8300):
+ * NSH_TLV = struct.pack('!HBBI', 0x0102, 0x01, 0x04, 0xdeadbeef)
  * Scapy: E(type=0x894f) / NSH(mdtype=2, length=4, nextproto=1, spi=42,
  *     si=254) / Raw(NSH_TLV) / IP(id=0x1234, src=A1, dst=A2) / ICMP(id=1,
  *     seq=1) / Raw(PAY16) */
@@ -1340,7 +1341,7 @@ static const uint8_t nsh_md2_pkt[] = {
     0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
     0x89, 0x4f,
     /* nsh */
-    0x0f, 0xc4, 0x02, 0x01, 0x00, 0x00, 0x2a, 0xfe, 0x01, 0x02, 0x01, 0x01,
+    0x0f, 0xc4, 0x02, 0x01, 0x00, 0x00, 0x2a, 0xfe, 0x01, 0x02, 0x01, 0x04,
     0xde, 0xad, 0xbe, 0xef,
     /* ip4 */
     0x45, 0x00, 0x00, 0x2c, 0x12, 0x34, 0x00, 0x00, 0x40, 0x01, 0xe4, 0x99,
@@ -1386,7 +1387,7 @@ test_nsh(void **state)
     /* MD type 2 with one 8-byte context header. */
     stack = CHECK_FILL("eth,{nsh,length=8},ip4,icmp",
                        ETH_LABELS "nsh.mdtype=2,nsh.spi=42,nsh.si=254,"
-                       "nsh.context=0x01020101deadbeef,"
+                       "nsh.context=0x01020104deadbeef,"
                        IP4_LABELS "icmp.id=1,icmp.seq=1",
                        nsh_md2_pkt);
     check_header(stack, "nsh", 14, 16);
@@ -1483,10 +1484,10 @@ test_ptp(void **state)
 
 /* sFlow version 5. */
 
-/* Scapy has no sFlow layer: the datagram is built with struct.pack from
- * sFlow version 5:
+/* Scapy has no sFlow layer: the datagram, with one counters sample of no
+ * records, is built with struct.pack from sFlow version 5:
  * SFLOW = struct.pack('!II4sIIII', 5, 1, bytes([192, 0, 2, 1]), 0, 7,
- *     123456, 1) + struct.pack('!II', 1, 0)
+ *     123456, 1) + struct.pack('!IIIII', 2, 12, 1, 3, 0)
  * Scapy: E() / IP(id=0x1234, src=A1, dst=A2) / UDP(sport=49152,
  *     dport=6343) / Raw(SFLOW) */
 static const uint8_t sflow_pkt[] = {
@@ -1494,16 +1495,17 @@ static const uint8_t sflow_pkt[] = {
     0x02, 0x00, 0x00, 0x00, 0x00, 0x02, 0x02, 0x00, 0x00, 0x00, 0x00, 0x01,
     0x08, 0x00,
     /* ip4 */
-    0x45, 0x00, 0x00, 0x40, 0x12, 0x34, 0x00, 0x00, 0x40, 0x11, 0xe4, 0x75,
+    0x45, 0x00, 0x00, 0x4c, 0x12, 0x34, 0x00, 0x00, 0x40, 0x11, 0xe4, 0x69,
     0xc0, 0x00, 0x02, 0x01, 0xc0, 0x00, 0x02, 0x02,
     /* udp */
-    0xc0, 0x00, 0x18, 0xc7, 0x00, 0x2c, 0xfe, 0x77,
+    0xc0, 0x00, 0x18, 0xc7, 0x00, 0x38, 0xfe, 0x4e,
     /* sflow */
     0x00, 0x00, 0x00, 0x05, 0x00, 0x00, 0x00, 0x01, 0xc0, 0x00, 0x02, 0x01,
     0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x07, 0x00, 0x01, 0xe2, 0x40,
     0x00, 0x00, 0x00, 0x01,
     /* payload */
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0x00, 0x02, 0x00, 0x00, 0x00, 0x0c, 0x00, 0x00, 0x00, 0x01,
+    0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x00,
 };
 
 static void

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "protostack/protostack.h"
+#include "stack-cases.h"
 #include "protostack/static/ps_eth_ip4_udp.h"
 #include "protostack/static/ps_eth_ip6_tcp.h"
 #include "protostack/static/ps_eth_ip4_udp_vxlan_inner_eth.h"
@@ -31,46 +32,6 @@
 #define MAX_PKT 1600
 
 static struct ps_registry *registry;
-
-/* Stacks and constant labels that, together, cover every shipped
- * protocol, subtype, variable length and conditional field. */
-static const struct {
-    const char *spec;
-    const char *labels;
-} cases[] = {
-    { "eth,ip4,udp,vxlan,{eth,name=inner_eth}",
-      "eth.src=aa:bb:cc:dd:ee:ff,eth.dst=00:11:22:33:44:55,"
-      "ip4.src=192.0.2.1,ip4.dst=192.0.2.254,vxlan.vni=1234" },
-    { "eth,ip4,udp,vxlan", "ip4.dst=192.0.2.254,udp.cksum=0" },
-    { "eth,ip4,udp,vxlan", "ip4.dst=192.0.2.254,udp.src=4000" },
-    { "{eth,subtype=vlan},ip4,udp", "eth.vid=100,eth.pcp=5" },
-    { "{eth,subtype=qinq},ip6,tcp", "eth.vid=10,eth.cvid=20,"
-      "ip6.src=2001:db8::1,ip6.dst=2001:db8::2,tcp.dst=80" },
-    { "eth,ip6,{tcp,length=12}", "tcp.src=1234,tcp.ackf=1" },
-    { "eth,{ip4,length=8},udp", "ip4.ttl=3" },
-    { "eth,ip4,udp,{geneve,length=8},{eth,name=inner_eth}",
-      "geneve.vni=77" },
-    { "eth,ip4,{gre,c=1,k=1,s=1},{eth,name=inner_eth}", "gre.key=0x1234" },
-    { "eth,ip6,gre,ip4", NULL },
-    { "eth,arp", "arp.op=2" },
-    { "eth,ip4,icmp", "icmp.id=7,icmp.seq=9" },
-    { "eth,ip6,icmp6", "ip6.src=fe80::1,ip6.dst=ff02::1" },
-    { "eth,mpls,{mpls,name=mpls2},ip4,udp", "mpls.label=100,mpls2.label=200" },
-    { "eth,ip4,udp,vxlan_gpe,nsh,{eth,name=inner_eth}", "nsh.spi=42" },
-    { "eth,ip4,udp,gtpu,{ip4,name=inner_ip4},{udp,name=inner_udp}",
-      "gtpu.teid=0xabcdef" },
-    { "eth,ip4,esp", "esp.spi=0x100" },
-    { "eth,ip4,{ah,length=12},udp", "ah.spi=0x200" },
-    { "eth,ip4,udp,ptp", "ptp.seq=5" },
-    { "eth,ptp", NULL },
-    { "eth,lacp", "lacp.actor_key=3" },
-    { "eth,ip4,udp,ipfix", "ipfix.domain=9" },
-    { "eth,ip4,udp,sflow", "sflow.agent=192.0.2.9" },
-    { "eth,ip6,udp,dns", "dns.id=0x1234" },
-    { "eth,ip4,udp", NULL },
-    { "eth,ip6,tcp", NULL },
-    { "eth,ip4,gre,{eth,name=inner_eth}", NULL },
-};
 
 static int
 setup(void **state)
@@ -137,17 +98,17 @@ test_interpreter_equals_jit(void **state)
 {
     static uint8_t a[MAX_PKT], b[MAX_PKT];
 
-    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    for (size_t k = 0; k < PS_ARRAY_N(stack_cases); k++) {
         struct ps_stack *stack;
         struct ps_encap *interp, *jit;
         char *error = NULL;
 
-        if (ps_stack_create(registry, cases[k].spec, &stack, &error)
-            || ps_encap_create(stack, cases[k].labels, PS_TIER_INTERP,
+        if (ps_stack_create(registry, stack_cases[k].spec, &stack, &error)
+            || ps_encap_create(stack, stack_cases[k].labels, PS_TIER_INTERP,
                                &interp, &error)
-            || ps_encap_create(stack, cases[k].labels, PS_TIER_JIT, &jit,
+            || ps_encap_create(stack, stack_cases[k].labels, PS_TIER_JIT, &jit,
                                &error)) {
-            fail_msg("%s: %s", cases[k].spec, error);
+            fail_msg("%s: %s", stack_cases[k].spec, error);
         }
         assert_int_equal(ps_encap_tier(interp), PS_TIER_INTERP);
         assert_int_equal(ps_encap_tier(jit), PS_TIER_JIT);
@@ -167,7 +128,7 @@ test_interpreter_equals_jit(void **state)
                     if (a[j] != b[j]) {
                         fail_msg("%s, %zu bytes: byte %zu is %#x by the "
                                  "interpreter, %#x by the JIT",
-                                 cases[k].spec, len, j, a[j], b[j]);
+                                 stack_cases[k].spec, len, j, a[j], b[j]);
                     }
                 }
             }
@@ -185,28 +146,28 @@ test_encap_equals_fill(void **state)
 {
     static uint8_t a[MAX_PKT], b[MAX_PKT];
 
-    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    for (size_t k = 0; k < PS_ARRAY_N(stack_cases); k++) {
         struct ps_stack *stack;
         struct ps_encap *encap;
         char *error = NULL;
 
-        if (ps_stack_create(registry, cases[k].spec, &stack, &error)
-            || ps_encap_create(stack, cases[k].labels, PS_TIER_INTERP,
+        if (ps_stack_create(registry, stack_cases[k].spec, &stack, &error)
+            || ps_encap_create(stack, stack_cases[k].labels, PS_TIER_INTERP,
                                &encap, &error)) {
-            fail_msg("%s: %s", cases[k].spec, error);
+            fail_msg("%s: %s", stack_cases[k].spec, error);
         }
         size_t len = ps_stack_size(stack) + 100;
         uint32_t hash = rng();
         random_bytes(a, len);
         memcpy(b, a, len);
         ps_encap_apply(encap, a, len, hash);
-        assert_int_equal(ps_stack_fill(stack, b, len, cases[k].labels,
+        assert_int_equal(ps_stack_fill(stack, b, len, stack_cases[k].labels,
                                        NULL), PS_OK);
         if (ps_stack_entropy_field(stack) >= 0
-            && (!cases[k].labels || !strstr(cases[k].labels, "udp.src"))) {
+            && (!stack_cases[k].labels || !strstr(stack_cases[k].labels, "udp.src"))) {
             ps_stack_set_entropy(stack, b, hash);
             ps_stack_fix_checksums(stack, b, len);
-            if (cases[k].labels && strstr(cases[k].labels, "cksum=0")) {
+            if (stack_cases[k].labels && strstr(stack_cases[k].labels, "cksum=0")) {
                 /* A checksum given as a label stays as given. */
                 assert_int_equal(ps_stack_set_text(stack, b, "udp.cksum",
                                                    "0", NULL), PS_OK);
