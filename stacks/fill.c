@@ -481,6 +481,7 @@ add_pseudo(uint64_t sum, const uint8_t *pkt,
             continue;
         }
         v = (pi->kind == PS_PSEUDO_ZERO ? 0
+             : pi->kind == PS_PSEUDO_CONST ? pi->value
              : pi->kind == PS_PSEUDO_PROTO
              ? ps_bits_get(pkt, pi->offset, pi->proto_bits)
              : span_len);

@@ -255,7 +255,10 @@ put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
             } else {
                 const char *v = "len";
                 char *proto = NULL;
-                if (pi->kind == PS_PSEUDO_PROTO) {
+                if (pi->kind == PS_PSEUDO_CONST) {
+                    proto = ps_xasprintf("UINT64_C(%"PRIu64")", pi->value);
+                    v = proto;
+                } else if (pi->kind == PS_PSEUDO_PROTO) {
                     struct ps_ds get = PS_DS_INITIALIZER;
                     put_uint_get(&get, pi->offset, pi->proto_bits);
                     /* "    return EXPR;\n" -> "(EXPR)". */

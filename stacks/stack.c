@@ -496,6 +496,32 @@ check_variable_sizes(const struct ps_stack *stack, const char *spec,
     return PS_OK;
 }
 
+/* Finds the value with which network header 'ip' binds protocol 'upper'
+ * through its next-protocol field (the field whose default is "next"). */
+static bool
+upper_protocol_number(const struct ps_registry *reg,
+                      const struct ps_stack_header *ip, const char *upper,
+                      uint64_t *valuep)
+{
+    for (size_t i = 0; i < ip->variant->n_fields; i++) {
+        const struct ps_pfield *pf = ip->variant->fields[i];
+        if (pf->rule != PS_RULE_NEXT) {
+            continue;
+        }
+        for (size_t j = 0; j < ps_registry_n_bindings(reg); j++) {
+            const struct ps_binding *b = ps_registry_binding(reg, j);
+            if (b->field && !strcmp(b->field, pf->name)
+                && !strcmp(b->upper, upper)
+                && !strcmp(b->lower, ip->proto->name)) {
+                *valuep = b->value;
+                return true;
+            }
+        }
+        break;
+    }
+    return false;
+}
+
 static enum ps_error
 plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
               size_t field, size_t *allocated, char **errorp)
@@ -565,6 +591,15 @@ plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
                 pi->kind = PS_PSEUDO_LENGTH;
                 break;
             case PS_PDECL_PROTO:
+                /* The upper-layer protocol's number, as the network
+                 * header binds it ("bind tcp after ip4.proto == 6"), even
+                 * with extension headers (AH) in between. */
+                if (upper_protocol_number(reg, ip, h->proto->name,
+                                          &pi->value)) {
+                    pi->kind = PS_PSEUDO_CONST;
+                    break;
+                }
+                /* Else the network header's own next-protocol field. */
                 pi->kind = PS_PSEUDO_PROTO;
                 f = -1;
                 for (size_t m = 0; m < ip->n_fields; m++) {

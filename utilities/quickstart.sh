@@ -49,11 +49,11 @@ if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 fi
 mkdir -p build
 cd build
+jobs=$(nproc 2> /dev/null || echo 2)
+CC=${CC:-$(command -v ccache > /dev/null && echo "ccache gcc" || echo gcc)}
 if [ ! -f Makefile ]; then
-    CC=${CC:-$(command -v ccache > /dev/null && echo "ccache gcc" || echo gcc)}
     ../configure -q CC="$CC"
 fi
-jobs=$(nproc 2> /dev/null || echo 2)
 make -s -j"$jobs"
 
 case $job in
@@ -72,10 +72,29 @@ check)
     if [ $status != 0 ] && [ -f test-suite.log ]; then
         cat test-suite.log
     fi
+
+    # The unit tests again, built with AddressSanitizer and
+    # UndefinedBehaviorSanitizer: every finding fails the run.
+    mkdir -p "$top/build-sanitizers"
+    cd "$top/build-sanitizers"
+    if [ ! -f Makefile ]; then
+        ../configure -q CC="$CC" \
+            CFLAGS="-O1 -g -fsanitize=address,undefined \
+                    -fno-sanitize-recover=all -fno-omit-frame-pointer"
+    fi
+    make -s -j"$jobs"
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
+    UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+        make -s -j"$jobs" check TESTS='$(unit_tests)' || status=$?
+    if [ $status != 0 ] && [ -f test-suite.log ]; then
+        cat test-suite.log
+    fi
+    cd "$top/build"
+
     # One closing line that counts the test cases of every program:
     # cmocka's "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)",
     # and the interop suite's own "N passed, M failed".
-    cat tests/*.log 2> /dev/null | awk '
+    cat tests/*.log ../build-sanitizers/tests/*.log 2> /dev/null | awk '
         /^\[  PASSED  \] [0-9]+ test/ { p += $4 }
         /^\[  FAILED  \] [0-9]+ test/ { f += $4 }
         /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }

@@ -241,6 +241,7 @@ enum ps_pseudo_kind {
     PS_PSEUDO_ZERO,             /* 'bits' zero bits. */
     PS_PSEUDO_PROTO,            /* Field at 'offset' (bit offset). */
     PS_PSEUDO_LENGTH,           /* Checksummed span's length. */
+    PS_PSEUDO_CONST,            /* 'value'. */
 };
 
 struct ps_pseudo_item {
@@ -248,6 +249,7 @@ struct ps_pseudo_item {
     size_t offset;              /* Bytes; bits for PS_PSEUDO_PROTO. */
     size_t bits;                /* Width, in bits. */
     size_t proto_bits;          /* PS_PSEUDO_PROTO: the field's width. */
+    uint64_t value;             /* PS_PSEUDO_CONST. */
 };
 
 struct ps_length_fixup {
