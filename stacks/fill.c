@@ -97,7 +97,7 @@ parse_value(const struct ps_stack *stack, size_t field, const char *text,
 
 void
 ps_stack_write_label(const struct ps_stack *stack, uint8_t *pkt,
-            const struct ps_label_value *pv)
+                     const struct ps_label_value *pv)
 {
     const struct ps_field_info *fi = field_info(stack, pv->field);
     if (fi->type == PS_FIELD_UINT) {
@@ -190,7 +190,8 @@ check_length(const struct ps_stack *stack, size_t pkt_len, char **errorp)
 }
 
 bool
-ps_label_values_has(const struct ps_label_value *values, size_t n, size_t field)
+ps_label_values_has(const struct ps_label_value *values, size_t n,
+                    size_t field)
 {
     for (size_t i = 0; i < n; i++) {
         if (values[i].field == field) {
@@ -210,7 +211,8 @@ ps_stack_fill(const struct ps_stack *stack, uint8_t *pkt, size_t pkt_len,
 
     enum ps_error error = check_length(stack, pkt_len, errorp);
     if (!error) {
-        error = ps_stack_parse_labels(stack, labels, &values, &n_values, errorp);
+        error = ps_stack_parse_labels(stack, labels, &values, &n_values,
+                                      errorp);
     }
     if (error) {
         return error;
@@ -226,7 +228,8 @@ ps_stack_fill(const struct ps_stack *stack, uint8_t *pkt, size_t pkt_len,
         }
     }
     for (size_t i = 0; i < stack->n_checksums; i++) {
-        if (!ps_label_values_has(values, n_values, stack->checksums[i].field)) {
+        if (!ps_label_values_has(values, n_values,
+                                 stack->checksums[i].field)) {
             ps_stack_apply_checksum(stack, pkt, pkt_len, &stack->checksums[i]);
         }
     }
@@ -429,7 +432,7 @@ ps_stack_get_ip6(const struct ps_stack *stack, const uint8_t *pkt,
 
 void
 ps_stack_apply_length(const struct ps_stack *stack, uint8_t *pkt,
-                 const struct ps_length_fixup *l, size_t pkt_len)
+                      const struct ps_length_fixup *l, size_t pkt_len)
 {
     const struct ps_field_info *fi = field_info(stack, l->field);
     size_t span = pkt_len - l->start;
@@ -498,8 +501,8 @@ add_pseudo(uint64_t sum, const uint8_t *pkt,
 }
 
 void
-ps_stack_apply_checksum(const struct ps_stack *stack, uint8_t *pkt, size_t pkt_len,
-             const struct ps_checksum_fixup *c)
+ps_stack_apply_checksum(const struct ps_stack *stack, uint8_t *pkt,
+                        size_t pkt_len, const struct ps_checksum_fixup *c)
 {
     const struct ps_field_info *fi = field_info(stack, c->field);
     uint8_t *field = pkt + fi->bit_offset / 8;

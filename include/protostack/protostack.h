@@ -88,7 +88,7 @@ enum ps_error ps_stack_create(const struct ps_registry *, const char *spec,
                               struct ps_stack **stackp, char **errorp);
 void ps_stack_destroy(struct ps_stack *);
 
-/* The spec in canonical form, e.g. "eth,ip4,udp,vxlan,{eth,name=inner_eth}". */
+/* The spec in canonical form, e.g. "eth,ip4,{gre,k=1}". */
 const char *ps_stack_spec(const struct ps_stack *);
 
 /* Bytes taken by the headers of the stack. */
@@ -290,7 +290,7 @@ int ps_stack_entropy_field(const struct ps_stack *);
 
 struct ps_dissection_problem {
     size_t field;               /* Field index in the stack. */
-    char *message;              /* e.g. "bad cksum 0x1234 (expected 0xf589)". */
+    char *message;              /* "bad cksum 0x1234 (expected 0xf589)". */
 };
 
 struct ps_dissection {
