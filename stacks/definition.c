@@ -958,6 +958,8 @@ parse_protocol(struct parser *pr)
 {
     struct ps_protocol *p = ps_xzalloc(sizeof *p);
     p->file = ps_xstrdup(pr->file);
+    p->line = pr->tok.line;
+    p->column = pr->tok.column;
     next_token(pr);                     /* "protocol" */
 
     p->name = take_ident(pr, "a protocol name");
@@ -999,8 +1001,10 @@ parse_protocol(struct parser *pr)
             /* A variant starts with all plain fields declared so far. */
             v.fields = ps_xmalloc(p->variants[0].n_fields * sizeof *v.fields
                                   + 1);
-            memcpy(v.fields, p->variants[0].fields,
-                   p->variants[0].n_fields * sizeof *v.fields);
+            if (p->variants[0].n_fields) {
+                memcpy(v.fields, p->variants[0].fields,
+                       p->variants[0].n_fields * sizeof *v.fields);
+            }
             v.n_fields = p->variants[0].n_fields;
             p->variants = ps_xrealloc(p->variants,
                                       (p->n_variants + 1)
@@ -1241,6 +1245,13 @@ ps_definitions_parse(const char *name, const char *text,
     next_token(&pr);
     while (pr.tok.type != TOK_EOF && !pr.error) {
         if (is_keyword(&pr, "protocol")) {
+            if (defs->n_protocols) {
+                parse_error(&pr, "second protocol in one file (%s is "
+                            "already defined here)",
+                            defs->protocols[0]->name);
+                pr.code = PS_ERR_DUPLICATE;
+                break;
+            }
             struct ps_protocol *p = parse_protocol(&pr);
             if (p) {
                 struct ps_protocol **slot;
@@ -1258,10 +1269,6 @@ ps_definitions_parse(const char *name, const char *text,
             parse_error(&pr, "expected protocol, bind or pseudo_header, "
                         "found %s", token_description(&pr.tok));
         }
-    }
-    if (!pr.error && defs->n_protocols > 1) {
-        parse_error_at(&pr, 1, 1, "more than one protocol in one file");
-        pr.code = PS_ERR_DUPLICATE;
     }
     token_clear(&pr.tok);
     if (pr.error) {

@@ -89,6 +89,7 @@ struct ps_protocol {
     char *name;
     char *doc;
     char *file;
+    int line, column;           /* Of the "protocol" keyword. */
     struct ps_pfield **fields;  /* Every declared field; owned. */
     size_t n_fields;
     struct ps_variant *variants; /* variants[0] is "plain". */

@@ -169,8 +169,9 @@ check_new_definitions(const struct ps_registry *reg,
         }
         if (dup) {
             return ps_set_error(errorp, PS_ERR_DUPLICATE,
-                                "%s: protocol %s is already defined in %s",
-                                p->file, p->name, dup->file);
+                                "%s:%d:%d: protocol %s is already defined "
+                                "at %s:%d:%d", p->file, p->line, p->column,
+                                p->name, dup->file, dup->line, dup->column);
         }
     }
     for (size_t i = 0; i < new->n_pseudos; i++) {

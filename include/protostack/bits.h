@@ -101,12 +101,14 @@ ps_bits_get(const uint8_t *base, size_t bit, unsigned int width)
         v >>= tail;
         return width == 64 ? v : v & ((UINT64_C(1) << width) - 1);
     } else {
-        /* A 64-bit field that straddles nine bytes. */
-        uint64_t hi = 0;
-        for (unsigned int i = 0; i < 8; i++) {
-            hi = (hi << 8) | p[i];
+        /* A field of 58 to 64 bits that straddles nine bytes. */
+        unsigned __int128 x = 0;
+        for (unsigned int i = 0; i < 9; i++) {
+            x = (x << 8) | p[i];
         }
-        return (hi << shift) | (p[8] >> (8 - shift));
+        x >>= tail;
+        return width == 64 ? (uint64_t) x
+               : (uint64_t) x & ((UINT64_C(1) << width) - 1);
     }
 }
 
@@ -153,12 +155,20 @@ ps_bits_set(uint8_t *base, size_t bit, unsigned int width, uint64_t v)
             new >>= 8;
         }
     } else {
-        uint8_t first_mask = 0xff << (8 - shift);
-        p[0] = (p[0] & first_mask) | (uint8_t) (v >> (56 + shift));
-        for (unsigned int i = 1; i < 8; i++) {
-            p[i] = v >> (56 + shift - 8 * i);
+        /* A field of 58 to 64 bits that straddles nine bytes. */
+        unsigned __int128 mask = (unsigned __int128) (width == 64
+                                                      ? UINT64_MAX
+                                                      : (UINT64_C(1) << width)
+                                                        - 1) << tail;
+        unsigned __int128 x = 0;
+        for (unsigned int i = 0; i < 9; i++) {
+            x = (x << 8) | p[i];
         }
-        p[8] = (p[8] & (0xff >> shift)) | (uint8_t) (v << (8 - shift));
+        x = (x & ~mask) | (((unsigned __int128) v << tail) & mask);
+        for (unsigned int i = 9; i-- > 0;) {
+            p[i] = (uint8_t) x;
+            x >>= 8;
+        }
     }
 }
 

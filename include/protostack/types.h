@@ -64,11 +64,16 @@ ps_inc_wrap(uint64_t v, uint64_t n)
     return v + 1 >= n ? 0 : v + 1;
 }
 
-/* Returns 'v + step' wrapped into [0, n). */
+/* Returns 'v + step' wrapped into [0, n), or 0 if 'n' is 0. */
 static inline uint64_t
 ps_add_wrap(uint64_t v, uint64_t step, uint64_t n)
 {
-    return n ? (v % n + step % n) % n : 0;
+    if (!n) {
+        return 0;
+    }
+    v %= n;
+    step %= n;
+    return v >= n - step ? v - (n - step) : v + step;
 }
 
 #ifdef __cplusplus
