@@ -167,5 +167,7 @@ const struct ps_binding *ps_registry_binding(const struct ps_registry *,
                                              size_t i);
 const struct ps_pseudo_decl *ps_registry_find_pseudo(
     const struct ps_registry *, const char *protocol);
+struct ps_stack_cache **ps_registry_cache(struct ps_registry *);
+uint64_t ps_registry_generation(const struct ps_registry *);
 
 #endif /* stacks/protocol.h */

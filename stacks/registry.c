@@ -10,6 +10,7 @@
 
 #include <config.h>
 #include "protocol.h"
+#include "stack.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,7 +21,21 @@
 
 struct ps_registry {
     struct ps_definitions defs;
+    uint64_t generation;        /* Counts successful loads. */
+    struct ps_stack_cache *cache;
 };
+
+struct ps_stack_cache **
+ps_registry_cache(struct ps_registry *reg)
+{
+    return &reg->cache;
+}
+
+uint64_t
+ps_registry_generation(const struct ps_registry *reg)
+{
+    return reg->generation;
+}
 
 struct ps_registry *
 ps_registry_create(void)
@@ -32,6 +47,7 @@ void
 ps_registry_destroy(struct ps_registry *reg)
 {
     if (reg) {
+        ps_stack_cache_destroy(reg->cache);
         ps_definitions_clear(&reg->defs);
         free(reg);
     }
@@ -278,6 +294,7 @@ commit(struct ps_registry *reg, struct ps_definitions *new, char **errorp)
         return error;
     }
     merge_definitions(reg, new);
+    reg->generation++;
     return PS_OK;
 }
 

@@ -207,6 +207,9 @@ ps_stack_destroy(struct ps_stack *stack)
     free(stack->checksums);
     free(stack->lengths);
     free(stack->fields);
+    for (size_t i = 0; i < stack->n_headers; i++) {
+        free(stack->headers[i].options);
+    }
     free(stack->headers);
     free(stack->template);
     free(stack->spec);
@@ -755,6 +758,12 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
         }
 
         struct ps_stack_header *h = &stack->headers[stack->n_headers++];
+        h->options = ps_xmalloc((item->n_options + 1) * sizeof *h->options);
+        for (size_t j = 0; j < item->n_options; j++) {
+            h->options[h->n_options++] = stack_take_string(
+                stack, ps_xasprintf("%s=%s", item->options[j].key,
+                                    item->options[j].value));
+        }
         h->proto = p;
         h->variant = v;
         h->info.name = stack_strdup(stack, name);
@@ -942,6 +951,39 @@ int
 ps_stack_entropy_field(const struct ps_stack *stack)
 {
     return stack->entropy_field;
+}
+
+char *
+ps_stack_variant_spec(const struct ps_stack *stack, size_t header,
+                      size_t length)
+{
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    for (size_t i = 0; i < stack->n_headers; i++) {
+        const struct ps_stack_header *h = &stack->headers[i];
+        size_t n = 0;
+        if (i) {
+            ps_ds_put_char(&ds, ',');
+        }
+        ps_ds_put_format(&ds, "{%s", h->info.protocol);
+        for (size_t j = 0; j < h->n_options; j++) {
+            if (i != header || strncmp(h->options[j], "length=", 7)) {
+                ps_ds_put_format(&ds, ",%s", h->options[j]);
+                n++;
+            }
+        }
+        if (i == header) {
+            ps_ds_put_format(&ds, ",length=%zu", length);
+            n++;
+        }
+        if (n) {
+            ps_ds_put_char(&ds, '}');
+        } else {
+            /* No options: the plain name, without braces. */
+            ds.len -= strlen(h->info.protocol) + 1;
+            ps_ds_put_cstr(&ds, h->info.protocol);
+        }
+    }
+    return ps_ds_steal(&ds);
 }
 
 char *

@@ -16,6 +16,8 @@
 
 struct ps_stack_header {
     struct ps_header_info info;
+    const char **options;               /* "key=value" from the spec. */
+    size_t n_options;
     const struct ps_protocol *proto;    /* Valid only while compiling. */
     const struct ps_variant *variant;   /* Valid only while compiling. */
     size_t first_field;                 /* Index into 'fields'. */
@@ -86,6 +88,15 @@ struct ps_encap {
     void *compile_thread;       /* A pthread_t, while compiling. */
     char *jit_error;
 };
+
+/* stack.c: the spec of 'stack' with header 'header''s variable-length
+ * member set to 'length' bytes (malloc()'d). */
+char *ps_stack_variant_spec(const struct ps_stack *, size_t header,
+                            size_t length);
+
+/* stack-cache.c */
+struct ps_stack_cache;
+void ps_stack_cache_destroy(struct ps_stack_cache *);
 
 /* generate-c.c */
 char *ps_generate_c(const struct ps_encap *, const char *name,

@@ -1828,6 +1828,62 @@ test_default_name(void **state)
     }
 }
 
+/* The registry's stack cache, and recasting to another variable length. */
+static void
+test_registry_cache_and_variant(void **state)
+{
+    struct ps_registry *r = ps_registry_create();
+    const struct ps_stack *a, *b, *v8, *v0;
+    char *error = NULL;
+    size_t field;
+
+    assert_int_equal(ps_registry_load_default(r, NULL), PS_OK);
+    assert_int_equal(ps_registry_stack(r, "eth,ip4,udp", &a, NULL), PS_OK);
+    assert_int_equal(ps_registry_stack(r, "eth,ip4,udp", &b, NULL), PS_OK);
+    assert_ptr_equal(a, b);
+
+    assert_int_equal(ps_registry_stack_variant(r, a, 1, 8, &v8, NULL),
+                     PS_OK);
+    assert_string_equal(ps_stack_spec(v8), "eth,{ip4,length=8},udp");
+    assert_int_equal(ps_stack_size(v8), ps_stack_size(a) + 8);
+    assert_int_equal(ps_stack_find_field(v8, "ip4.ihl", &field, NULL), PS_OK);
+    assert_int_equal(ps_stack_get_uint(v8, ps_stack_template(v8), field), 7);
+    assert_int_equal(ps_registry_stack_variant(r, v8, 1, 8, &b, NULL),
+                     PS_OK);
+    assert_ptr_equal(b, v8);
+    assert_int_equal(ps_registry_stack_variant(r, v8, 1, 0, &v0, NULL),
+                     PS_OK);
+    assert_int_equal(ps_stack_size(v0), ps_stack_size(a));
+
+    /* Options of other headers survive a recast. */
+    assert_int_equal(ps_registry_stack(r, "{eth,subtype=vlan},ip4,"
+                                       "{tcp,name=t}", &a, NULL), PS_OK);
+    assert_int_equal(ps_registry_stack_variant(r, a, 2, 12, &v8, NULL),
+                     PS_OK);
+    assert_string_equal(ps_stack_spec(v8),
+                        "{eth,subtype=vlan},ip4,{tcp,name=t,length=12}");
+
+    /* Errors: no such header, no variable member, a bad length. */
+    assert_int_equal(ps_registry_stack_variant(r, a, 9, 4, &b, &error),
+                     PS_ERR_ABSENT);
+    free(error);
+    assert_int_equal(ps_registry_stack_variant(r, a, 0, 4, &b, NULL),
+                     PS_ERR_LAYOUT);
+    assert_int_equal(ps_registry_stack_variant(r, v0, 1, 3, &b, NULL),
+                     PS_ERR_LAYOUT);
+
+    /* A load retires the cache, but stacks handed out stay valid. */
+    assert_int_equal(ps_registry_stack(r, "eth,ip4,udp", &a, NULL), PS_OK);
+    assert_int_equal(ps_registry_load_string(r, "x.proto",
+                                             "protocol x \"X\" "
+                                             "{ bit<8> y \"Y\"; }", NULL),
+                     PS_OK);
+    assert_int_equal(ps_registry_stack(r, "eth,ip4,udp", &b, NULL), PS_OK);
+    assert_ptr_not_equal(a, b);
+    assert_int_equal(ps_stack_size(a), 42);
+    ps_registry_destroy(r);
+}
+
 int
 main(void)
 {
@@ -1861,6 +1917,7 @@ main(void)
         cmocka_unit_test(test_runtime_protocol),
         cmocka_unit_test(test_generate_c),
         cmocka_unit_test(test_default_name),
+        cmocka_unit_test(test_registry_cache_and_variant),
     };
 
     return cmocka_run_group_tests(tests, setup_registry, teardown_registry);

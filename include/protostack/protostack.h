@@ -88,6 +88,24 @@ enum ps_error ps_stack_create(const struct ps_registry *, const char *spec,
                               struct ps_stack **stackp, char **errorp);
 void ps_stack_destroy(struct ps_stack *);
 
+/* Returns, in '*stackp', the stack compiled from 'spec', compiling it the
+ * first time: later calls with the same text cost one hash lookup.  The
+ * stack belongs to the registry and lives as long as it (never pass it to
+ * ps_stack_destroy()).  Not safe against concurrent calls on one
+ * registry. */
+enum ps_error ps_registry_stack(struct ps_registry *, const char *spec,
+                                const struct ps_stack **stackp,
+                                char **errorp);
+
+/* Recasting: the variant of 'stack' whose header 'header' has a
+ * variable-length member of 'length' bytes ({ip4,length=8} for IPv4 with
+ * two option words), from the registry's cache as ps_registry_stack(). */
+enum ps_error ps_registry_stack_variant(struct ps_registry *,
+                                        const struct ps_stack *,
+                                        size_t header, size_t length,
+                                        const struct ps_stack **variantp,
+                                        char **errorp);
+
 /* The spec in canonical form, e.g. "eth,ip4,{gre,k=1}". */
 const char *ps_stack_spec(const struct ps_stack *);
 
