@@ -233,6 +233,7 @@ jit_compile(struct ps_encap *encap, char **errorp)
         return false;
     }
     encap->module = module;
+    encap->setters = ps_jit_symbol(module, "ps_jit_setters");
     atomic_store_explicit(&encap->fn, fn, memory_order_release);
     return true;
 }
@@ -285,6 +286,16 @@ ps_encap_wait(struct ps_encap *encap)
         encap->compile_thread = NULL;
     }
     return ps_encap_tier(encap);
+}
+
+ps_field_setter *
+ps_encap_field_setter(const struct ps_encap *encap, size_t field)
+{
+    if (!atomic_load_explicit(&encap->fn, memory_order_acquire)
+        || !encap->setters || field >= encap->stack->n_fields) {
+        return NULL;
+    }
+    return encap->setters[field];
 }
 
 enum ps_tier

@@ -513,6 +513,26 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
                          "void\nps_jit_encap(uint8_t *pkt, size_t pkt_len, "
                          "uint32_t hash)\n{\n    %s_encap((struct %s *) pkt, "
                          "pkt_len, hash);\n}\n", name, name);
+        /* A setter per integer or IPv4 field, by field index. */
+        for (size_t i = 0; i < stack->n_fields; i++) {
+            const struct ps_field_info *fi = &stack->fields[i].info;
+            if (fi->type == PS_FIELD_UINT || fi->type == PS_FIELD_IP4) {
+                char *fn = field_function(stack, name, i);
+                ps_ds_put_format(&ds, "\nstatic void\nps_jit_set_%zu(uint8_t "
+                                 "*pkt, uint64_t v)\n{\n    %s_set((struct "
+                                 "%s *) pkt, v);\n}\n", i, fn, name);
+                free(fn);
+            }
+        }
+        ps_ds_put_format(&ds, "\nvoid (*const ps_jit_setters[%zu])(uint8_t *, "
+                         "uint64_t) = {\n", stack->n_fields + 1);
+        for (size_t i = 0; i < stack->n_fields; i++) {
+            const struct ps_field_info *fi = &stack->fields[i].info;
+            if (fi->type == PS_FIELD_UINT || fi->type == PS_FIELD_IP4) {
+                ps_ds_put_format(&ds, "    [%zu] = ps_jit_set_%zu,\n", i, i);
+            }
+        }
+        ps_ds_put_cstr(&ds, "};\n");
         ps_ds_put_format(&ds, "\n#endif /* %s */\n", guard);
         free(guard);
         return ps_ds_steal(&ds);

@@ -84,6 +84,7 @@ struct ps_encap {
 
     /* The JIT tier: 'fn' is null until compiled code is ready. */
     ps_encap_fn *_Atomic fn;
+    void (*const *setters)(uint8_t *, uint64_t); /* Set with 'fn'. */
     struct ps_jit_module *module;
     void *compile_thread;       /* A pthread_t, while compiling. */
     char *jit_error;

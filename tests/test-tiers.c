@@ -112,6 +112,31 @@ test_interpreter_equals_jit(void **state)
         }
         assert_int_equal(ps_encap_tier(interp), PS_TIER_INTERP);
         assert_int_equal(ps_encap_tier(jit), PS_TIER_JIT);
+
+        /* Every JIT setter stores what the run-time setter stores. */
+        for (size_t f = 0; f < ps_stack_n_fields(stack); f++) {
+            const struct ps_field_info *fi = ps_stack_field(stack, f);
+            ps_field_setter *set = ps_encap_field_setter(jit, f);
+            assert_null(ps_encap_field_setter(interp, f));
+            if (fi->type != PS_FIELD_UINT && fi->type != PS_FIELD_IP4) {
+                assert_null(set);
+                continue;
+            }
+            assert_non_null(set);
+            uint64_t v = rng();
+            if (fi->bits < 64) {
+                v &= (UINT64_C(1) << fi->bits) - 1;
+            }
+            random_bytes(a, ps_stack_size(stack));
+            memcpy(b, a, ps_stack_size(stack));
+            set(a, v);
+            if (fi->type == PS_FIELD_IP4) {
+                ps_stack_set_ip4(stack, b, f, v);
+            } else {
+                ps_stack_set_uint(stack, b, f, v);
+            }
+            assert_memory_equal(a, b, ps_stack_size(stack));
+        }
         assert_memory_equal(ps_encap_template(interp),
                             ps_encap_template(jit), ps_stack_size(stack));
 

@@ -392,6 +392,14 @@ uint8_t *ps_encap_push(const struct ps_encap *, uint8_t *payload,
 /* The tier that runs now (PS_TIER_JIT or PS_TIER_INTERP). */
 enum ps_tier ps_encap_tier(const struct ps_encap *);
 
+/* Returns the JIT-compiled setter of integer or IPv4 field 'field' (an
+ * index, see ps_stack_find_field()), which stores the low bits of its
+ * value (IPv4 in host order), or NULL while no JIT code runs or for
+ * fields of other types. */
+typedef void ps_field_setter(uint8_t *pkt, uint64_t value);
+ps_field_setter *ps_encap_field_setter(const struct ps_encap *,
+                                       size_t field);
+
 /* Waits for a background compilation to end; returns the tier then. */
 enum ps_tier ps_encap_wait(struct ps_encap *);
 
