@@ -235,12 +235,12 @@ expect_punct(struct parser *pr, int c)
     return true;
 }
 
-/* Takes the identifier at the current token; NULL (with an error naming
- * 'what') if there is none. */
+/* Takes the text of the current token if it is of 'type' (an identifier
+ * or a string); else NULL, with an error naming 'what'. */
 static char *
-take_ident(struct parser *pr, const char *what)
+take_text(struct parser *pr, enum token_type type, const char *what)
 {
-    if (pr->tok.type != TOK_IDENT) {
+    if (pr->tok.type != type) {
         parse_error(pr, "expected %s, found %s", what,
                     token_description(&pr->tok));
         return NULL;
@@ -249,6 +249,18 @@ take_ident(struct parser *pr, const char *what)
     pr->tok.text = NULL;
     next_token(pr);
     return s;
+}
+
+static char *
+take_ident(struct parser *pr, const char *what)
+{
+    return take_text(pr, TOK_IDENT, what);
+}
+
+static char *
+take_string(struct parser *pr, const char *what)
+{
+    return take_text(pr, TOK_STRING, what);
 }
 
 static bool
@@ -262,20 +274,6 @@ take_int(struct parser *pr, const char *what, uint64_t *valuep)
     *valuep = pr->tok.value;
     next_token(pr);
     return true;
-}
-
-static char *
-take_string(struct parser *pr, const char *what)
-{
-    if (pr->tok.type != TOK_STRING) {
-        parse_error(pr, "expected %s, found %s", what,
-                    token_description(&pr->tok));
-        return NULL;
-    }
-    char *s = pr->tok.text;
-    pr->tok.text = NULL;
-    next_token(pr);
-    return s;
 }
 
 /* Expressions. */

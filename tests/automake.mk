@@ -25,17 +25,17 @@ unit_tests = \
 	tests/test-tiers \
 	tests/test-dissect
 check_PROGRAMS += $(unit_tests)
-TESTS += $(unit_tests) tests/interop.sh
+TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
 
-tests_test_types_SOURCES = tests/test-types.c
+tests_test_types_SOURCES = tests/test-types.c tests/test-common.h
 tests_test_types_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_types_LDADD = $(TESTS_LDADD)
 
-tests_test_definition_SOURCES = tests/test-definition.c
+tests_test_definition_SOURCES = tests/test-definition.c tests/test-common.h
 tests_test_definition_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_definition_LDADD = $(TESTS_LDADD)
 
-tests_test_stack_SOURCES = tests/test-stack.c
+tests_test_stack_SOURCES = tests/test-stack.c tests/test-common.h
 tests_test_stack_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_stack_LDADD = $(TESTS_LDADD)
 
@@ -43,17 +43,19 @@ tests_test_protocols_SOURCES = tests/test-protocols.c
 tests_test_protocols_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_protocols_LDADD = $(TESTS_LDADD)
 
-tests_test_static_SOURCES = tests/test-static.c
+tests_test_static_SOURCES = tests/test-static.c tests/test-common.h
 nodist_tests_test_static_SOURCES = $(static_headers)
 tests_test_static_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_static_LDADD = $(TESTS_LDADD)
 
-tests_test_tiers_SOURCES = tests/test-tiers.c tests/stack-cases.h
+tests_test_tiers_SOURCES = \
+	tests/test-tiers.c tests/stack-cases.h tests/test-common.h
 nodist_tests_test_tiers_SOURCES = $(static_headers)
 tests_test_tiers_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_tiers_LDADD = $(TESTS_LDADD)
 
-tests_test_dissect_SOURCES = tests/test-dissect.c tests/stack-cases.h
+tests_test_dissect_SOURCES = \
+	tests/test-dissect.c tests/stack-cases.h tests/test-common.h
 tests_test_dissect_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_dissect_LDADD = $(TESTS_LDADD)
 
@@ -64,5 +66,6 @@ clean-jit-cache:
 
 EXTRA_DIST += \
 	tests/interop.sh \
+	tests/cli.sh \
 	tests/interop.py \
 	tests/extra/demo.proto

@@ -16,8 +16,6 @@ struct stack_case {
     const char *labels;
 };
 
-#define PS_ARRAY_N(A) (sizeof (A) / sizeof (A)[0])
-
 /* Stacks and constant labels that, together, cover every shipped
  * protocol, subtype, variable length and conditional field. */
 static const struct stack_case stack_cases[] = {

@@ -25,7 +25,7 @@
 #include "protocol.h"
 #include "protostack/protostack.h"
 
-#define ARRAY_SIZE(A) (sizeof (A) / sizeof (A)[0])
+#include "test-common.h"
 
 /* The shipped protocols, in name order. */
 static const char *const shipped[] = {

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "protostack/protostack.h"
+#include "test-common.h"
 #include "stack-cases.h"
 
 #define PAYLOAD 37
@@ -30,14 +31,8 @@ static struct ps_registry *registry;
 static int
 setup(void **state)
 {
-    char *error = NULL;
-    registry = ps_registry_create();
-    if (ps_registry_load_default(registry, &error)) {
-        fprintf(stderr, "%s\n", error);
-        free(error);
-        return -1;
-    }
-    return 0;
+    registry = load_shipped_protocols();
+    return registry ? 0 : -1;
 }
 
 static int
@@ -45,17 +40,6 @@ teardown(void **state)
 {
     ps_registry_destroy(registry);
     return 0;
-}
-
-static uint64_t rng_state = 0x853c49e6748fea9bULL;
-
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
 }
 
 /* Fills case 'k' into a new buffer of '*lenp' bytes (zero payload). */
@@ -77,7 +61,7 @@ craft(size_t k, struct ps_stack **stackp, size_t *lenp)
 static void
 test_round_trip(void **state)
 {
-    for (size_t k = 0; k < PS_ARRAY_N(stack_cases); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
         struct ps_stack *stack;
         struct ps_dissection *d;
         size_t len;
@@ -236,7 +220,7 @@ test_padding(void **state)
 static void
 test_truncated(void **state)
 {
-    for (size_t k = 0; k < PS_ARRAY_N(stack_cases); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
         struct ps_stack *stack;
         size_t len;
         uint8_t *full = craft(k, &stack, &len);
@@ -274,9 +258,9 @@ test_truncated(void **state)
 static void
 test_hostile_frames(void **state)
 {
-    size_t n_cases = PS_ARRAY_N(stack_cases);
-    uint8_t *crafted[PS_ARRAY_N(stack_cases)];
-    size_t crafted_len[PS_ARRAY_N(stack_cases)];
+    size_t n_cases = ARRAY_SIZE(stack_cases);
+    uint8_t *crafted[ARRAY_SIZE(stack_cases)];
+    size_t crafted_len[ARRAY_SIZE(stack_cases)];
     size_t n_headers_seen = 0;
 
     for (size_t k = 0; k < n_cases; k++) {
@@ -285,22 +269,22 @@ test_hostile_frames(void **state)
         ps_stack_destroy(stack);
     }
     for (int i = 0; i < 100000; i++) {
-        size_t k = rng() % n_cases;
+        size_t k = rng_next() % n_cases;
         size_t len;
         uint8_t *pkt;
 
         if (i % 4 == 0) {
-            len = rng() % 200;
+            len = rng_next() % 200;
             pkt = malloc(len ? len : 1);
             for (size_t j = 0; j < len; j++) {
-                pkt[j] = rng();
+                pkt[j] = rng_next();
             }
         } else {
-            len = rng() % (crafted_len[k] + 1);
+            len = rng_next() % (crafted_len[k] + 1);
             pkt = malloc(len ? len : 1);
             memcpy(pkt, crafted[k], len);
-            for (int m = rng() % 4; m > 0 && len; m--) {
-                pkt[rng() % len] = rng();
+            for (int m = rng_next() % 4; m > 0 && len; m--) {
+                pkt[rng_next() % len] = rng_next();
             }
         }
 

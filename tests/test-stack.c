@@ -21,44 +21,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include "protostack/protostack.h"
-
-#define ARRAY_SIZE(A) (sizeof (A) / sizeof (A)[0])
+#include "test-common.h"
 
 /* The shipped protocols, loaded once. */
 static struct ps_registry *reg;
 
-/* A deterministic pseudo-random generator (xorshift64*). */
-static uint64_t rng_state = UINT64_C(0x2545f4914f6cdd1d);
-
-static uint64_t
-rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * UINT64_C(0x2545f4914f6cdd1d);
-}
-
-static void
-rng_fill(uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        p[i] = rng_next() >> 56;
-    }
-}
-
 static int
 setup_registry(void **state)
 {
-    char *error = NULL;
-
-    reg = ps_registry_create();
-    if (ps_registry_load_default(reg, &error)) {
-        fprintf(stderr, "loading the shipped protocols: %s\n", error);
-        free(error);
-        return -1;
-    }
-    return 0;
+    reg = load_shipped_protocols();
+    return reg ? 0 : -1;
 }
 
 static int

@@ -21,6 +21,7 @@
 #include <cmocka.h>
 
 #include "protostack/protostack.h"
+#include "test-common.h"
 
 #define PS_STATIC_FIELD_TABLE 1
 #include "protostack/static/ps_eth_ip4_udp.h"
@@ -36,14 +37,8 @@ static struct ps_registry *registry;
 static int
 setup(void **state)
 {
-    char *error = NULL;
-    registry = ps_registry_create();
-    if (ps_registry_load_default(registry, &error)) {
-        fprintf(stderr, "%s\n", error);
-        free(error);
-        return -1;
-    }
-    return 0;
+    registry = load_shipped_protocols();
+    return registry ? 0 : -1;
 }
 
 static int
@@ -62,26 +57,6 @@ compile(const char *spec)
         fail_msg("%s", error);
     }
     return stack;
-}
-
-/* A small deterministic generator, so that failures reproduce. */
-static uint64_t rng_state = 0x9e3779b97f4a7c15ULL;
-
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static void
-random_bytes(uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        p[i] = rng();
-    }
 }
 
 /* Packet sizes to try: every size near the stack's own, then larger. */
@@ -129,7 +104,7 @@ test_##NAME##_accessors(void **state)                                       \
                                              NULL), PS_OK);                 \
         const struct ps_field_info *fi = ps_stack_field(stack, field);      \
         for (int round = 0; round < 64; round++) {                          \
-            uint64_t v = rng();                                             \
+            uint64_t v = rng_next();                                             \
             if (fi->bits < 64) {                                            \
                 v &= (UINT64_C(1) << fi->bits) - 1;                         \
             }                                                               \
@@ -139,7 +114,7 @@ test_##NAME##_accessors(void **state)                                       \
                 v = fi->bits < 64 ? (UINT64_C(1) << fi->bits) - 1           \
                     : UINT64_MAX;                                           \
             }                                                               \
-            random_bytes(a, sizeof a);                                      \
+            rng_fill(a, sizeof a);                                      \
             memcpy(b, a, sizeof a);                                         \
             f->set((struct NAME *) a, v);                                   \
             if (fi->type == PS_FIELD_IP4) {                                 \
@@ -167,7 +142,7 @@ test_##NAME##_fill(void **state)                                            \
                                                                             \
     for (size_t i = 0; nth_size(NAME##_SIZE, i); i++) {                     \
         size_t len = nth_size(NAME##_SIZE, i);                              \
-        random_bytes(a, len);                                               \
+        rng_fill(a, len);                                               \
         memcpy(b, a, len);                                                  \
                                                                             \
         NAME##_fill((struct NAME *) a);                                     \
@@ -178,10 +153,10 @@ test_##NAME##_fill(void **state)                                            \
                                                                             \
         /* Changing a header field and fixing the checksums again must  \
          * also agree. */                                                   \
-        size_t field = rng() % ps_stack_n_fields(stack);                    \
+        size_t field = rng_next() % ps_stack_n_fields(stack);                    \
         const struct ps_field_info *fi = ps_stack_field(stack, field);      \
         if (fi->bits) {                                                     \
-            random_bytes(a + fi->bit_offset / 8, (fi->bits + 7) / 8);       \
+            rng_fill(a + fi->bit_offset / 8, (fi->bits + 7) / 8);       \
             memcpy(b, a, len);                                              \
             NAME##_set_length((struct NAME *) a, len);                      \
             NAME##_fix_checksums((struct NAME *) a, len);                   \
@@ -212,7 +187,7 @@ test_vxlan_addresses_and_header_checksum(void **state)
     size_t field;
 
     assert_true(ps_mac_parse("02:11:22:33:44:55", &mac));
-    random_bytes(a, sizeof a);
+    rng_fill(a, sizeof a);
     memcpy(b, a, sizeof a);
     ps_eth_ip4_udp_vxlan_inner_eth_inner_eth_src_set(p, &mac);
     assert_int_equal(ps_stack_find_field(stack, "inner_eth.src", &field,
@@ -230,7 +205,7 @@ test_vxlan_addresses_and_header_checksum(void **state)
 
     /* Entropy into udp.src. */
     for (int i = 0; i < 100; i++) {
-        uint32_t hash = rng();
+        uint32_t hash = rng_next();
         ps_eth_ip4_udp_vxlan_inner_eth_set_entropy(p, hash);
         ps_stack_set_entropy(stack, b, hash);
         assert_memory_equal(a, b, sizeof a);
@@ -254,9 +229,9 @@ test_ip6_addresses(void **state)
 
     assert_true(ps_ip6_parse("2001:db8::1", &addr));
     for (int i = 0; i < 10; i++) {
-        random_bytes(a, sizeof a);
+        rng_fill(a, sizeof a);
         memcpy(b, a, sizeof a);
-        ps_ip6_add(&addr, rng());
+        ps_ip6_add(&addr, rng_next());
         ps_eth_ip6_tcp_ip6_src_set(p, &addr);
         assert_int_equal(ps_stack_find_field(stack, "ip6.src", &field, NULL),
                          PS_OK);

@@ -22,6 +22,7 @@
 #include <cmocka.h>
 
 #include "protostack/protostack.h"
+#include "test-common.h"
 #include "stack-cases.h"
 #include "protostack/static/ps_eth_ip4_udp.h"
 #include "protostack/static/ps_eth_ip6_tcp.h"
@@ -36,7 +37,6 @@ static struct ps_registry *registry;
 static int
 setup(void **state)
 {
-    char *error = NULL;
     char *dir = NULL;
 
     /* A JIT cache of the test's own, so that it compiles for real. */
@@ -47,13 +47,8 @@ setup(void **state)
     ps_jit_set_cache_dir(dir);
     free(dir);
 
-    registry = ps_registry_create();
-    if (ps_registry_load_default(registry, &error)) {
-        fprintf(stderr, "%s\n", error);
-        free(error);
-        return -1;
-    }
-    return 0;
+    registry = load_shipped_protocols();
+    return registry ? 0 : -1;
 }
 
 static int
@@ -61,25 +56,6 @@ teardown(void **state)
 {
     ps_registry_destroy(registry);
     return 0;
-}
-
-static uint64_t rng_state = 0x2545f4914f6cdd1dULL;
-
-static uint64_t
-rng(void)
-{
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static void
-random_bytes(uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        p[i] = rng();
-    }
 }
 
 static size_t
@@ -98,7 +74,7 @@ test_interpreter_equals_jit(void **state)
 {
     static uint8_t a[MAX_PKT], b[MAX_PKT];
 
-    for (size_t k = 0; k < PS_ARRAY_N(stack_cases); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
         struct ps_stack *stack;
         struct ps_encap *interp, *jit;
         char *error = NULL;
@@ -123,11 +99,11 @@ test_interpreter_equals_jit(void **state)
                 continue;
             }
             assert_non_null(set);
-            uint64_t v = rng();
+            uint64_t v = rng_next();
             if (fi->bits < 64) {
                 v &= (UINT64_C(1) << fi->bits) - 1;
             }
-            random_bytes(a, ps_stack_size(stack));
+            rng_fill(a, ps_stack_size(stack));
             memcpy(b, a, ps_stack_size(stack));
             set(a, v);
             if (fi->type == PS_FIELD_IP4) {
@@ -143,8 +119,8 @@ test_interpreter_equals_jit(void **state)
         size_t size = ps_stack_size(stack);
         for (size_t i = 0; nth_size(size, i); i++) {
             size_t len = nth_size(size, i);
-            uint32_t hash = rng();
-            random_bytes(a, len);
+            uint32_t hash = rng_next();
+            rng_fill(a, len);
             memcpy(b, a, len);
             ps_encap_apply(interp, a, len, hash);
             ps_encap_apply(jit, b, len, hash);
@@ -171,7 +147,7 @@ test_encap_equals_fill(void **state)
 {
     static uint8_t a[MAX_PKT], b[MAX_PKT];
 
-    for (size_t k = 0; k < PS_ARRAY_N(stack_cases); k++) {
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
         struct ps_stack *stack;
         struct ps_encap *encap;
         char *error = NULL;
@@ -182,8 +158,8 @@ test_encap_equals_fill(void **state)
             fail_msg("%s: %s", stack_cases[k].spec, error);
         }
         size_t len = ps_stack_size(stack) + 100;
-        uint32_t hash = rng();
-        random_bytes(a, len);
+        uint32_t hash = rng_next();
+        rng_fill(a, len);
         memcpy(b, a, len);
         ps_encap_apply(encap, a, len, hash);
         assert_int_equal(ps_stack_fill(stack, b, len, stack_cases[k].labels,
@@ -215,8 +191,8 @@ test_encap_equals_fill(void **state)
                                          &encap, NULL), PS_OK);             \
         for (size_t i = 0; nth_size(NAME##_SIZE, i); i++) {                 \
             size_t len = nth_size(NAME##_SIZE, i);                          \
-            uint32_t hash = rng();                                          \
-            random_bytes(a, len);                                           \
+            uint32_t hash = rng_next();                                          \
+            rng_fill(a, len);                                           \
             memcpy(b, a, len);                                              \
             NAME##_encap((struct NAME *) a, len, hash);                     \
             ps_encap_apply(encap, b, len, hash);                            \
@@ -252,7 +228,7 @@ test_push_headroom(void **state)
                                      NULL), PS_OK);
     assert_int_equal(ps_encap_create(stack, NULL, PS_TIER_INTERP, &encap,
                                      NULL), PS_OK);
-    random_bytes(buf, sizeof buf);
+    rng_fill(buf, sizeof buf);
     memcpy(copy, buf, sizeof buf);
     assert_null(ps_encap_push(encap, buf + 49, 64, 49, 1));
     assert_memory_equal(buf, copy, sizeof buf);

@@ -19,29 +19,7 @@
 #include <string.h>
 #include "protostack/bits.h"
 #include "protostack/types.h"
-
-#define ARRAY_SIZE(A) (sizeof (A) / sizeof (A)[0])
-
-/* A small deterministic pseudo-random generator (xorshift64*), so that
- * every run tests the same values. */
-static uint64_t rng_state = UINT64_C(0x9e3779b97f4a7c15);
-
-static uint64_t
-rng_next(void)
-{
-    rng_state ^= rng_state >> 12;
-    rng_state ^= rng_state << 25;
-    rng_state ^= rng_state >> 27;
-    return rng_state * UINT64_C(0x2545f4914f6cdd1d);
-}
-
-static void
-rng_fill(uint8_t *p, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        p[i] = rng_next() >> 56;
-    }
-}
+#include "test-common.h"
 
 /* Builds an IPv6 address from its eight groups. */
 static struct ps_ip6
