@@ -37,6 +37,13 @@
  * The "loop" op with way "none" runs the bare loop, whose cost every other
  * figure includes.
  *
+ * Two choices keep the ways comparable.  The packet length is a run-time
+ * value, as it is for a packet received, so no way can fold the lengths
+ * and the sum over the payload into constants.  The hand-written "vni"
+ * is DPDK's idiom, one 32-bit store of htonl(vni << 8), which also zeroes
+ * the reserved byte after the VNI; the accessors keep that byte, as a
+ * setter of one field must.
+ *
  * Every way must give the same bytes as the hand-written one; the program
  * checks that at start-up and exits with status 1 if not.
  *
@@ -253,6 +260,20 @@ vni_hand(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
     h->vxlan.vni = htonl(set_vni(i) << 8);
 }
 
+/* Three byte stores: the field alone, keeping the byte that follows, as
+ * the generated setter must. */
+static ALWAYS_INLINE void
+vni_bytes(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
+{
+    struct hw_vxlan_pkt *h = (struct hw_vxlan_pkt *) pkt;
+    uint8_t *vni = (uint8_t *) &h->vxlan.vni;
+    uint32_t v = set_vni(i);
+
+    vni[0] = v >> 16;
+    vni[1] = v >> 8;
+    vni[2] = v;
+}
+
 static ALWAYS_INLINE void
 fill_hand(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
 {
@@ -391,6 +412,7 @@ BENCH_PAIR(ip4_src, hand)
 BENCH_PAIR(ip4_src, static)
 BENCH_PAIR(ip4_src, runtime)
 BENCH_PAIR(vni, hand)
+BENCH_PAIR(vni, bytes)
 BENCH_PAIR(vni, static)
 BENCH_PAIR(vni, runtime)
 BENCH_PAIR(fill, hand)
@@ -415,6 +437,7 @@ static const struct bench benches[] = {
     BENCH("ip4-src", "static", ip4_src, static),
     BENCH("ip4-src", "runtime", ip4_src, runtime),
     BENCH("vni", "hand", vni, hand),
+    BENCH("vni", "bytes", vni, bytes),
     BENCH("vni", "static", vni, static),
     BENCH("vni", "runtime", vni, runtime),
     BENCH("fill", "hand", fill, hand),

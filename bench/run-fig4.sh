@@ -13,11 +13,11 @@
 # compiling the stack, the start-up check) removed.  Timings: one run of
 # "bench-fig4 --timed".
 #
-# BUILDDIR defaults to $PS_BUILDDIR, else to the "build" directory next to
-# this script's parent.  The environment may set PROTOSTACK_DATADIR
-# (default: the source tree's protocols), VALGRIND (default: valgrind),
-# BENCH_N (callgrind iterations, default 100000) and BENCH_TIMED_N (timed
-# iterations, default 1000000).
+# BUILDDIR defaults to $PS_BUILDDIR, else to the "build" directory in the
+# source tree.  The environment may set PROTOSTACK_DATADIR (default: the
+# source tree's protocols), VALGRIND (default: valgrind), BENCH_N
+# (callgrind iterations, default 102400, a multiple of the 256 packet
+# buffers) and BENCH_TIMED_N (timed iterations, default 1000000).
 
 set -e
 
@@ -32,7 +32,7 @@ fi
 PROTOSTACK_DATADIR=${PROTOSTACK_DATADIR:-$srcdir/protocols}
 export PROTOSTACK_DATADIR
 VALGRIND=${VALGRIND:-valgrind}
-n=${BENCH_N:-100000}
+n=${BENCH_N:-102400}
 timed_n=${BENCH_TIMED_N:-1000000}
 
 # A libtool build makes $prog a wrapper script; valgrind must run the real
@@ -82,6 +82,7 @@ done < "$tmp/pairs"
 awk -v n="$n" '
     function way_name(w) {
         return (w == "hand" ? "(a) hand-written" \
+                : w == "bytes" ? "(a2) hand-written, byte stores" \
                 : w == "static" ? "(b) static accessors" \
                 : w == "runtime" ? "(c) run-time API" \
                 : w == "labels" ? "(c'"'"') labels text" : w)

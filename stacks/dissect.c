@@ -447,8 +447,17 @@ ps_dissect(const struct ps_registry *reg, const char *first,
     struct ps_ds spec = PS_DS_INITIALIZER;
 
     d->len = d->packet_len = len;
+    /* Bytes that belong to the packet: length fields may end it before
+     * the frame does (Ethernet padding). */
+    size_t limit = len;
+    struct magic_problem {
+        size_t header, field;
+        uint64_t have, want;
+    } magic[MAX_HEADERS];
+    size_t n_magic = 0;
+
     while (p && n < MAX_HEADERS) {
-        struct view rest = { pkt + offset, len - offset };
+        struct view rest = { pkt + offset, limit - offset };
         struct found_header *h = &headers[n];
         char *why = NULL;
 
@@ -471,9 +480,33 @@ ps_dissect(const struct ps_registry *reg, const char *first,
         put_spec_item(&spec, h, name, &packet);
         free(name);
 
+        for (size_t i = 0; i < h->n_fields; i++) {
+            const struct placed_field *f = &h->fields[i];
+            uint64_t v;
+            if (f->pf->type != PS_FIELD_UINT
+                || !read_bits(&packet, offset * 8 + f->bit, f->bits, &v)) {
+                continue;
+            }
+            if (f->pf->magic && v != f->pf->value && n_magic < MAX_HEADERS) {
+                magic[n_magic++] = (struct magic_problem) {
+                    n, i, v, f->pf->value
+                };
+            }
+            if (f->pf->rule == PS_RULE_LENGTH
+                && f->pf->span != PS_SPAN_HEADER
+                && v <= SIZE_MAX / 2 / f->pf->unit) {
+                size_t end = (f->pf->span == PS_SPAN_REST ? offset
+                              : offset + h->size) + v * f->pf->unit
+                             + f->pf->sub;
+                if (end >= offset + h->size && end < limit) {
+                    limit = end;
+                }
+            }
+        }
+
         offset += h->size;
         n++;
-        struct view next = { pkt + offset, len - offset };
+        struct view next = { pkt + offset, limit - offset };
         p = next_protocol(reg, h, &packet, &next, &d->truncated);
     }
     if (n == MAX_HEADERS && p) {
@@ -493,6 +526,15 @@ ps_dissect(const struct ps_registry *reg, const char *first,
         return error;
     }
     if (d->stack) {
+        size_t allocated = 0;
+        for (size_t i = 0; i < n_magic; i++) {
+            size_t field = d->stack->headers[magic[i].header].first_field
+                           + magic[i].field;
+            add_problem(d, &allocated, field,
+                        ps_xasprintf("bad value %"PRIu64" (expected "
+                                     "%"PRIu64")", magic[i].have,
+                                     magic[i].want));
+        }
         d->header_len = d->stack->size;
         verify(d, pkt);
     }

@@ -80,7 +80,8 @@ put_uint_get(struct ps_ds *ds, size_t bit, size_t bits)
 
 /* Writes the body of an integer setter of 'v'. */
 static void
-put_uint_set(struct ps_ds *ds, size_t bit, size_t bits, const char *v)
+put_uint_set(struct ps_ds *ds, size_t bit, size_t bits, const char *v,
+             size_t stack_size)
 {
     size_t offset = bit / 8, shift = bit % 8;
     size_t nbytes = (shift + bits + 7) / 8;
@@ -102,6 +103,14 @@ put_uint_set(struct ps_ds *ds, size_t bit, size_t bits, const char *v)
     }
     uint64_t mask = (bits == 64 ? UINT64_MAX
                      : (UINT64_C(1) << bits) - 1) << tail;
+    if (!shift && bits == 24 && offset + 4 <= stack_size) {
+        /* One 32-bit store that writes back the byte after the field, which
+         * the stack holds: fewer instructions than three byte stores, and
+         * the caller's masking of 'v' to 24 bits becomes dead code. */
+        ps_ds_put_format(ds, "    ps_store_be32(b + %zu, (uint32_t) %s << 8 "
+                         "| b[%zu]);\n", offset, v, offset + 3);
+        return;
+    }
     if (!shift && bits % 8 == 0) {
         /* Whole bytes, unusual width (24 bits): no merge needed. */
         for (size_t i = 0; i < nbytes; i++) {
@@ -143,7 +152,7 @@ put_accessors(struct ps_ds *ds, const struct ps_stack *stack,
                          "static inline void\n%s_set(struct %s *p, %s v)\n"
                          "{\n    uint8_t *b = (uint8_t *) p;\n", fi->bits,
                          fn, name, uint_type(fi->bits));
-        put_uint_set(ds, fi->bit_offset, fi->bits, "v");
+        put_uint_set(ds, fi->bit_offset, fi->bits, "v", stack->size);
         ps_ds_put_cstr(ds, "}\n");
         break;
     case PS_FIELD_IP4:
@@ -218,66 +227,214 @@ put_header_struct(struct ps_ds *ds, const struct ps_stack *stack,
     ps_ds_put_cstr(ds, "} __attribute__((__packed__));\n");
 }
 
+/* Writes statements that add the 'len' bytes at 'offset' of 'b', as
+ * big-endian 16-bit words, to 'sum': one load per word for a short span,
+ * so that the compiler need not unroll a loop, else ps_csum_add(). */
+static void
+put_sum_bytes(struct ps_ds *ds, size_t offset, size_t len)
+{
+    if (len > 64) {
+        ps_ds_put_format(ds, "        sum = ps_csum_add(sum, b + %zu, %zu);\n",
+                         offset, len);
+        return;
+    }
+    for (; len >= 4; offset += 4, len -= 4) {
+        ps_ds_put_format(ds, "        sum += ps_load_be32(b + %zu);\n",
+                         offset);
+    }
+    if (len >= 2) {
+        ps_ds_put_format(ds, "        sum += ps_load_be16(b + %zu);\n",
+                         offset);
+        offset += 2;
+        len -= 2;
+    }
+    if (len) {
+        ps_ds_put_format(ds, "        sum += (uint64_t) b[%zu] << 8;\n",
+                         offset);
+    }
+}
+
+/* Returns true if every item of the pseudo-header of 'c' can be added to
+ * the sum where it is, without copying the pseudo-header: byte runs that
+ * start on a 16-bit word and are whole words, values of at most 4 bytes
+ * (an n-byte value that ends on a word boundary adds itself, one that
+ * ends in the middle of a word adds itself times 256, modulo 0xffff). */
+static bool
+pseudo_is_direct(const struct ps_checksum_fixup *c)
+{
+    size_t pos = 0;
+
+    for (size_t i = 0; i < c->n_pseudo; i++) {
+        const struct ps_pseudo_item *pi = &c->pseudo[i];
+        size_t n = pi->bits / 8;
+
+        if (pi->bits % 8
+            || (pi->kind == PS_PSEUDO_BYTES && (pos % 2 || n % 2))
+            || (pi->kind != PS_PSEUDO_BYTES && pi->kind != PS_PSEUDO_ZERO
+                && n > 4)) {
+            return false;
+        }
+        pos += n;
+    }
+    return true;
+}
+
+/* Writes the pseudo-header of 'c' as additions to 'sum' (see
+ * pseudo_is_direct()). */
+static void
+put_pseudo_direct(struct ps_ds *ds, const struct ps_checksum_fixup *c)
+{
+    size_t pos = 0, run_offset = 0, run_len = 0;
+
+    for (size_t i = 0; i < c->n_pseudo; i++) {
+        const struct ps_pseudo_item *pi = &c->pseudo[i];
+        size_t n = pi->bits / 8;
+
+        if (pi->kind == PS_PSEUDO_BYTES) {
+            /* Adjacent fields (ip4.src, ip4.dst) make one run. */
+            if (run_len && pi->offset == run_offset + run_len) {
+                run_len += n;
+            } else {
+                put_sum_bytes(ds, run_offset, run_len);
+                run_offset = pi->offset;
+                run_len = n;
+            }
+        } else if (pi->kind != PS_PSEUDO_ZERO) {
+            put_sum_bytes(ds, run_offset, run_len);
+            run_len = 0;
+
+            char *v;
+            if (pi->kind == PS_PSEUDO_CONST) {
+                v = ps_xasprintf("UINT64_C(%"PRIu64")", pi->value);
+            } else if (pi->kind == PS_PSEUDO_PROTO) {
+                struct ps_ds get = PS_DS_INITIALIZER;
+                put_uint_get(&get, pi->offset, pi->proto_bits);
+                /* "    return EXPR;\n" -> "(EXPR)". */
+                const char *s = ps_ds_cstr(&get) + strlen("    return ");
+                v = ps_xasprintf("(%.*s)", (int) (strlen(s) - 2), s);
+                ps_ds_destroy(&get);
+            } else {
+                v = ps_xstrdup("len");
+            }
+            if (pi->kind == PS_PSEUDO_PROTO && pi->proto_bits <= 8 * n) {
+                ps_ds_put_format(ds, "        sum += (uint64_t) %s", v);
+            } else {
+                ps_ds_put_format(ds, "        sum += (uint64_t) (%s & "
+                                 "UINT64_C(0x%"PRIx64"))", v,
+                                 (UINT64_C(1) << (8 * n)) - 1);
+            }
+            ps_ds_put_cstr(ds, (pos + n) % 2 ? " << 8;\n" : ";\n");
+            free(v);
+        }
+        pos += n;
+    }
+    put_sum_bytes(ds, run_offset, run_len);
+}
+
+/* Writes the pseudo-header of 'c' copied into a buffer 'ph', then summed:
+ * for pseudo-headers that pseudo_is_direct() refuses. */
+static void
+put_pseudo_buffer(struct ps_ds *ds, const struct ps_checksum_fixup *c)
+{
+    size_t total = 0;
+    for (size_t i = 0; i < c->n_pseudo; i++) {
+        total += c->pseudo[i].bits / 8;
+    }
+    ps_ds_put_format(ds, "        uint8_t ph[%zu];\n", total);
+    size_t pos = 0;
+    for (size_t i = 0; i < c->n_pseudo; i++) {
+        const struct ps_pseudo_item *pi = &c->pseudo[i];
+        size_t n = pi->bits / 8;
+        if (pi->kind == PS_PSEUDO_BYTES) {
+            ps_ds_put_format(ds, "        memcpy(ph + %zu, b + %zu, "
+                             "%zu);\n", pos, pi->offset, n);
+        } else if (pi->kind == PS_PSEUDO_ZERO) {
+            ps_ds_put_format(ds, "        memset(ph + %zu, 0, %zu);\n",
+                             pos, n);
+        } else {
+            const char *v = "len";
+            char *proto = NULL;
+            if (pi->kind == PS_PSEUDO_CONST) {
+                proto = ps_xasprintf("UINT64_C(%"PRIu64")", pi->value);
+                v = proto;
+            } else if (pi->kind == PS_PSEUDO_PROTO) {
+                struct ps_ds get = PS_DS_INITIALIZER;
+                put_uint_get(&get, pi->offset, pi->proto_bits);
+                /* "    return EXPR;\n" -> "(EXPR)". */
+                const char *s = ps_ds_cstr(&get) + strlen("    return ");
+                proto = ps_xasprintf("(uint64_t) (%.*s)",
+                                     (int) (strlen(s) - 2), s);
+                ps_ds_destroy(&get);
+                v = proto;
+            }
+            for (size_t j = 0; j < n; j++) {
+                ps_ds_put_format(ds, "        ph[%zu] = (uint64_t) %s >> "
+                                 "%zu;\n", pos + j, v, 8 * (n - 1 - j));
+            }
+            free(proto);
+        }
+        pos += n;
+    }
+    ps_ds_put_format(ds, "        sum = ps_csum_add(sum, ph, %zu);\n",
+                     total);
+}
+
+/* Writes the computation of checksum 'c'.  The checksum field itself is
+ * left out of the sum rather than zeroed first and summed: a load that
+ * spans the fresh 2-byte store of zero cannot be forwarded from it and
+ * stalls. */
 static void
 put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
              const struct ps_checksum_fixup *c)
 {
     const struct ps_field_info *fi = &stack->fields[c->field].info;
     size_t offset = fi->bit_offset / 8;
+    size_t end = c->end ? c->end : stack->size;
+    bool inside = offset >= c->start && offset + 2 <= end;
+    bool skip = inside && (offset - c->start) % 2 == 0;
+    bool direct = pseudo_is_direct(c);
+
+    bool need_len = !c->end;
+    for (size_t i = 0; i < c->n_pseudo; i++) {
+        need_len |= c->pseudo[i].kind == PS_PSEUDO_LENGTH;
+    }
 
     ps_ds_put_format(ds, "    /* %s. */\n    {\n", fi->label);
-    ps_ds_put_format(ds, "        b[%zu] = b[%zu] = 0;\n", offset, offset + 1);
-    if (c->end) {
-        ps_ds_put_format(ds, "        size_t len = %zu;\n",
-                         c->end - c->start);
-    } else {
-        ps_ds_put_format(ds, "        size_t len = pkt_len - %zu;\n",
-                         c->start);
+    if (inside && !skip) {
+        ps_ds_put_format(ds, "        b[%zu] = b[%zu] = 0;\n", offset,
+                         offset + 1);
     }
-    ps_ds_put_format(ds, "        uint64_t sum = ps_csum_add(0, b + %zu, "
-                     "len);\n", c->start);
+    if (need_len) {
+        if (c->end) {
+            ps_ds_put_format(ds, "        size_t len = %zu;\n",
+                             c->end - c->start);
+        } else {
+            ps_ds_put_format(ds, "        size_t len = pkt_len - %zu;\n",
+                             c->start);
+        }
+    }
+    ps_ds_put_cstr(ds, "        uint64_t sum = 0;\n");
+    if (skip) {
+        put_sum_bytes(ds, c->start, offset - c->start);
+        if (c->end) {
+            put_sum_bytes(ds, offset + 2, c->end - offset - 2);
+        } else {
+            ps_ds_put_format(ds, "        sum = ps_csum_add(sum, b + %zu, "
+                             "len - %zu);\n", offset + 2,
+                             offset + 2 - c->start);
+        }
+    } else if (c->end) {
+        put_sum_bytes(ds, c->start, c->end - c->start);
+    } else {
+        ps_ds_put_format(ds, "        sum = ps_csum_add(sum, b + %zu, "
+                         "len);\n", c->start);
+    }
     if (c->n_pseudo) {
-        size_t total = 0;
-        for (size_t i = 0; i < c->n_pseudo; i++) {
-            total += c->pseudo[i].bits / 8;
+        if (direct) {
+            put_pseudo_direct(ds, c);
+        } else {
+            put_pseudo_buffer(ds, c);
         }
-        ps_ds_put_format(ds, "        uint8_t ph[%zu];\n", total);
-        size_t pos = 0;
-        for (size_t i = 0; i < c->n_pseudo; i++) {
-            const struct ps_pseudo_item *pi = &c->pseudo[i];
-            size_t n = pi->bits / 8;
-            if (pi->kind == PS_PSEUDO_BYTES) {
-                ps_ds_put_format(ds, "        memcpy(ph + %zu, b + %zu, "
-                                 "%zu);\n", pos, pi->offset, n);
-            } else if (pi->kind == PS_PSEUDO_ZERO) {
-                ps_ds_put_format(ds, "        memset(ph + %zu, 0, %zu);\n",
-                                 pos, n);
-            } else {
-                const char *v = "len";
-                char *proto = NULL;
-                if (pi->kind == PS_PSEUDO_CONST) {
-                    proto = ps_xasprintf("UINT64_C(%"PRIu64")", pi->value);
-                    v = proto;
-                } else if (pi->kind == PS_PSEUDO_PROTO) {
-                    struct ps_ds get = PS_DS_INITIALIZER;
-                    put_uint_get(&get, pi->offset, pi->proto_bits);
-                    /* "    return EXPR;\n" -> "(EXPR)". */
-                    const char *s = ps_ds_cstr(&get) + strlen("    return ");
-                    proto = ps_xasprintf("(uint64_t) (%.*s)",
-                                         (int) (strlen(s) - 2), s);
-                    ps_ds_destroy(&get);
-                    v = proto;
-                }
-                for (size_t j = 0; j < n; j++) {
-                    ps_ds_put_format(ds, "        ph[%zu] = (uint64_t) %s >> "
-                                     "%zu;\n", pos + j, v, 8 * (n - 1 - j));
-                }
-                free(proto);
-            }
-            pos += n;
-        }
-        ps_ds_put_format(ds, "        sum = ps_csum_add(sum, ph, %zu);\n",
-                         total);
     }
     ps_ds_put_cstr(ds, "        uint16_t csum = ps_csum_finish(sum);\n");
     if (c->nonzero) {

@@ -18,6 +18,7 @@ utilities_protostack_SOURCES = \
 	utilities/pcap.h \
 	utilities/protostack.c
 utilities_protostack_LDADD = libprotostack.la
+dist_man1_MANS = docs/protostack.1
 
 # protostack-demo: builds a VXLAN packet and prints it (the quickstart's
 # main job for now).

@@ -8,7 +8,8 @@
  *
  *   protostack list
  *   protostack explain SPEC
- *   protostack craft SPEC [LABEL=VALUE...] [--size BYTES] [--count N]
+ *   protostack craft SPEC [LABEL=VALUE...] [--size BYTES] [--pad BYTES]
+ *                    [--count N]
  *                    [--vary LABEL=+STEP[:COUNT]]... -w FILE.pcap
  *   protostack dissect [-x] [--text2pcap] [--first PROTO] FILE.pcap
  *   protostack gen SPEC [--name NAME]
@@ -28,6 +29,7 @@
 #include "pcap.h"
 #include "protostack/protostack.h"
 
+#define PS_ARRAY_N(A) (sizeof (A) / sizeof (A)[0])
 #define EXIT_BAD_INPUT 1
 #define EXIT_USAGE 2
 
@@ -101,8 +103,9 @@ compile_stack(const struct ps_registry *reg, const char *spec)
     return stack;
 }
 
-/* Parses the options common to all subcommands and those in 'longopts';
- * returns the index of the first operand. */
+/* Parses the options common to all subcommands and those in 'own', which
+ * may come before or after the operands; returns the index of the first
+ * operand (getopt moves the operands to the end of 'argv'). */
 struct option_handler {
     int (*handle)(int c, const char *arg, void *aux);
     void *aux;
@@ -129,9 +132,11 @@ parse_options(int argc, char *argv[], const char *usage,
     memset(&longopts[n], 0, sizeof longopts[n]);
 
     char opts[64];
-    snprintf(opts, sizeof opts, "+%sh", shortopts);
+    snprintf(opts, sizeof opts, ":%sh", shortopts);
     optind = 1;
+    opterr = 0;                 /* Our own messages name the command. */
     for (;;) {
+        int prev = optind;
         int c = getopt_long(argc, argv, opts, longopts, NULL);
         if (c == -1) {
             break;
@@ -140,8 +145,23 @@ parse_options(int argc, char *argv[], const char *usage,
             exit(0);
         } else if (c == 'P') {
             add_protocols_dir(optarg);
-        } else if (c == '?' || !handler
-                   || handler->handle(c, optarg, handler->aux)) {
+        } else if (c == '?' || c == ':') {
+            const char *opt = argv[optind - 1];
+            if (optopt && optind == prev) {
+                opt = NULL;     /* Within a group of short options. */
+            }
+            if (opt) {
+                fprintf(stderr, "%s %s: %s option '%s'\n", program_name,
+                        argv[0], c == ':' ? "missing argument to"
+                        : "unrecognized", opt);
+            } else {
+                fprintf(stderr, "%s %s: %s option '-%c'\n", program_name,
+                        argv[0], c == ':' ? "missing argument to"
+                        : "unrecognized", optopt);
+            }
+            fprintf(stderr, "%s", usage);
+            exit(EXIT_USAGE);
+        } else if (!handler || handler->handle(c, optarg, handler->aux)) {
             fprintf(stderr, "%s", usage);
             exit(EXIT_USAGE);
         }
@@ -238,13 +258,17 @@ cmd_explain(int argc, char *argv[])
 
 static const char craft_usage[] =
     "usage: protostack craft SPEC [LABEL=VALUE...] [--size BYTES] "
-    "[--count N]\n"
-    "                        [--vary LABEL=+STEP[:COUNT]]... -w FILE.pcap\n"
+    "[--pad BYTES]\n"
+    "                        [--count N] [--vary LABEL=+STEP[:COUNT]]...\n"
+    "                        -w FILE.pcap\n"
     "Writes packets of stack SPEC, lengths and checksums fixed, to a pcap\n"
     "file (Ethernet link type; '-w -' for standard output).\n"
     "  --size BYTES   size of the whole frame; the payload is zero-filled\n"
     "                 (default: the stack's own size)\n"
     "  --count N      number of packets (default 1)\n"
+    "  --pad BYTES    pad the frame with zeros to BYTES (e.g. 60, Ethernet's\n"
+    "                 minimum); padding is not counted in any length or\n"
+    "                 checksum\n"
     "  --vary L=+S[:C]  add S to field L in each packet, wrapping after C\n"
     "                 values (default: at the field's width); repeatable\n"
     "  --protocols DIR  load more protocol files\n";
@@ -259,6 +283,7 @@ struct vary {
 struct craft_options {
     size_t size;
     bool has_size;
+    size_t pad;                 /* Minimum frame size, zero-padded. */
     uint64_t count;
     const char *output;
     struct vary *varies;
@@ -303,6 +328,12 @@ craft_option(int c, const char *arg, void *aux)
         return 0;
     case 'w':
         o->output = arg;
+        return 0;
+    case 'p':
+        if (!parse_u64(arg, &v) || v > 65535 + 14 + 4) {
+            fail(EXIT_BAD_INPUT, "--pad %s: not a frame size", arg);
+        }
+        o->pad = v;
         return 0;
     case 'v': {
         const char *eq = strchr(arg, '=');
@@ -440,22 +471,15 @@ cmd_craft(int argc, char *argv[])
         { "count", required_argument, NULL, 'c' },
         { "vary", required_argument, NULL, 'v' },
         { "write", required_argument, NULL, 'w' },
+        { "pad", required_argument, NULL, 'p' },
     };
     struct craft_options o = { .count = 1 };
     struct option_handler handler = { craft_option, &o };
 
-    /* Operands and options may be mixed: collect operands first. */
-    char **operands = calloc(argc, sizeof *operands);
-    size_t n_operands = 0;
-    int i = 1;
-    while (i < argc) {
-        int first = parse_options(argc - i + 1, argv + i - 1, craft_usage,
-                                  longopts, 4, "s:c:v:w:", &handler);
-        i += first - 1;
-        if (i < argc) {
-            operands[n_operands++] = argv[i++];
-        }
-    }
+    int first = parse_options(argc, argv, craft_usage, longopts,
+                              PS_ARRAY_N(longopts), "s:c:v:w:p:", &handler);
+    char **operands = argv + first;
+    size_t n_operands = argc - first;
     if (!n_operands || !o.output) {
         fprintf(stderr, "%s", craft_usage);
         return EXIT_USAGE;
@@ -477,6 +501,11 @@ cmd_craft(int argc, char *argv[])
                                 &error)) {
             fail(EXIT_BAD_INPUT, "--vary: %s", error);
         }
+        if (ps_stack_field(stack, o.varies[j].field)->type
+            == PS_FIELD_BYTES) {
+            fail(EXIT_BAD_INPUT, "--vary %s: byte fields cannot vary",
+                 o.varies[j].label);
+        }
     }
 
     size_t len = o.has_size ? o.size : ps_stack_size(stack);
@@ -484,8 +513,9 @@ cmd_craft(int argc, char *argv[])
         fail(EXIT_BAD_INPUT, "--size %zu is less than the %zu bytes of "
              "stack %s", len, ps_stack_size(stack), ps_stack_spec(stack));
     }
-    uint8_t *base = calloc(1, len + 1);
-    uint8_t *pkt = calloc(1, len + 1);
+    size_t frame_len = len > o.pad ? len : o.pad;
+    uint8_t *base = calloc(1, frame_len + 1);
+    uint8_t *pkt = calloc(1, frame_len + 1);
     char *all = labels_join(labels, n_labels);
     char *error = NULL;
     if (ps_stack_fill(stack, base, len, all, &error)) {
@@ -516,7 +546,7 @@ cmd_craft(int argc, char *argv[])
             }
             free(cur);
         }
-        if (pcap_write_packet(out, pkt, len, n)) {
+        if (pcap_write_packet(out, pkt, frame_len, n)) {
             fail(EXIT_BAD_INPUT, "%s: %s", o.output, strerror(errno));
         }
     }
@@ -526,7 +556,6 @@ cmd_craft(int argc, char *argv[])
     free(all);
     free(base);
     free(pkt);
-    free(operands);
     ps_stack_destroy(stack);
     ps_registry_destroy(reg);
     return 0;

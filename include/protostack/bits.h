@@ -140,6 +140,14 @@ ps_bits_set(uint8_t *base, size_t bit, unsigned int width, uint64_t v)
     if (width < 64) {
         v &= (UINT64_C(1) << width) - 1;
     }
+    if (!shift && !(width % 8)) {
+        /* Whole bytes of an unusual width (a 24-bit VNI): no merge. */
+        for (unsigned int i = width / 8; i-- > 0;) {
+            p[i] = v;
+            v >>= 8;
+        }
+        return;
+    }
     unsigned int nbytes = (shift + width + 7) / 8;
     unsigned int tail = nbytes * 8 - shift - width;
     if (nbytes <= 8) {
