@@ -1154,7 +1154,6 @@ parse_pseudo(struct parser *pr, struct ps_definitions *defs)
         return false;
     }
     size_t allocated = 0;
-    unsigned int total_bits = 0;
     while (!is_punct(pr, '}')) {
         int line = pr->tok.line, column = pr->tok.column;
         char *name = take_ident(pr, "a field, zero(N), proto(N) or "
@@ -1198,7 +1197,6 @@ parse_pseudo(struct parser *pr, struct ps_definitions *defs)
             item->field = name;
             item->bits = 0;
         }
-        total_bits += item->bits;
         if (!expect_punct(pr, ';')) {
             return false;
         }

@@ -76,7 +76,7 @@ test_interpreter_equals_jit(void **state)
 
     for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
         struct ps_stack *stack;
-        struct ps_encap *interp, *jit;
+        struct ps_encap *interp = NULL, *jit = NULL;
         char *error = NULL;
 
         if (ps_stack_create(registry, stack_cases[k].spec, &stack, &error)
@@ -149,7 +149,7 @@ test_encap_equals_fill(void **state)
 
     for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
         struct ps_stack *stack;
-        struct ps_encap *encap;
+        struct ps_encap *encap = NULL;
         char *error = NULL;
 
         if (ps_stack_create(registry, stack_cases[k].spec, &stack, &error)

@@ -84,7 +84,7 @@ main(int argc, char *argv[])
     }
 
     struct ps_registry *reg = ps_registry_create();
-    struct ps_stack *outer, *inner;
+    struct ps_stack *outer = NULL, *inner = NULL;
     char *error = NULL;
     if (ps_registry_load_default(reg, &error)) {
         die("loading protocols", error);

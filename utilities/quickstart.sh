@@ -24,7 +24,8 @@ cd "$top"
 
 # Debian packages the build and the tests need.
 packages="build-essential autoconf automake libtool pkg-config
-          libcmocka-dev tshark python3-scapy valgrind ccache"
+          libcmocka-dev tshark python3-scapy valgrind ccache
+          clang libclang-rt-14-dev"
 
 missing=
 for p in $packages; do
@@ -73,12 +74,15 @@ check)
         cat test-suite.log
     fi
 
-    # The unit tests again, built with AddressSanitizer and
-    # UndefinedBehaviorSanitizer: every finding fails the run.
+    # The unit tests again, built by clang (its warnings are errors too)
+    # with AddressSanitizer and UndefinedBehaviorSanitizer: every finding
+    # fails the run.
     mkdir -p "$top/build-sanitizers"
     cd "$top/build-sanitizers"
     if [ ! -f Makefile ]; then
-        ../configure -q CC="$CC" \
+        CLANG=$(command -v ccache > /dev/null && echo "ccache clang" \
+                || echo clang)
+        ../configure -q CC="$CLANG" \
             CFLAGS="-O1 -g -fsanitize=address,undefined \
                     -fno-sanitize-recover=all -fno-omit-frame-pointer"
     fi
