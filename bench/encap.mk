@@ -1,1 +1,50 @@
 # Encapsulation benchmarks (bench-encap): see bench/run-encap.sh.
+
+# The constant labels of the benchmarked encapsulation, given both to the
+# generator of its static header and to the program, which checks that
+# every tier writes the same bytes.
+bench_encap_labels = eth.src=aa:bb:cc:dd:ee:ff,eth.dst=00:11:22:33:44:55,ip4.src=192.0.2.1,ip4.dst=192.0.2.254,vxlan.vni=1234,udp.cksum=0
+
+# gen-encap: prints the static header of an encapsulation (a stack with
+# labels), which utilities/ps-gen cannot do.
+noinst_PROGRAMS += bench/gen-encap
+bench_gen_encap_SOURCES = bench/gen-encap.c
+bench_gen_encap_CPPFLAGS = $(AM_CPPFLAGS)
+bench_gen_encap_LDADD = libprotostack.la
+
+# The static tier of bench-encap: generated at build time, for the bench
+# alone; neither installed nor distributed.
+bench_encap_header = bench/ps_bench_vxlan.h
+BUILT_SOURCES += $(bench_encap_header)
+CLEANFILES += $(bench_encap_header)
+
+$(bench_encap_header): bench/gen-encap$(EXEEXT) $(dist_protocols_DATA)
+	$(AM_V_GEN)$(MKDIR_P) bench && \
+	PROTOSTACK_DATADIR=$(srcdir)/protocols PROTOSTACK_TIER=interp \
+	    bench/gen-encap$(EXEEXT) 'eth,ip4,udp,vxlan' \
+	    '$(bench_encap_labels)' ps_bench_vxlan > $@.tmp && \
+	mv $@.tmp $@
+
+# bench-encap: the per-packet cost of the hand-written, static, JIT and
+# interpreted encapsulation, and the JIT's compile latency.
+noinst_PROGRAMS += bench/bench-encap
+bench_bench_encap_SOURCES = bench/bench-encap.c
+nodist_bench_bench_encap_SOURCES = $(bench_encap_header)
+bench_bench_encap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/bench \
+	'-DBENCH_ENCAP_LABELS="$(bench_encap_labels)"'
+bench_bench_encap_LDADD = libprotostack.la
+
+EXTRA_DIST += \
+	bench/run-encap.sh \
+	bench/plot-fig3.py \
+	docs/jit.md
+
+# "make bench-encap": instructions and cycles per packet for each tier, the
+# JIT's compile latency with each compiler at hand, and Fig. 3 (cost as the
+# copied inner frame grows), as Markdown tables; the plot goes to
+# bench-fig3.png in the build directory.
+bench-encap: bench/bench-encap$(EXEEXT)
+	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
+	VALGRIND='$(VALGRIND)' PYTHON3='$(PYTHON3_SYSTEM)' \
+	    $(SHELL) $(srcdir)/bench/run-encap.sh '$(abs_top_builddir)'
+.PHONY: bench-encap

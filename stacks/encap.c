@@ -90,6 +90,145 @@ plan_incremental(struct ps_encap *encap, struct ps_encap_checksum *ec)
     free(copy);
 }
 
+/* Copies the template: two overlapping fixed-size copies, which compile
+ * to a few moves, for the common sizes of tunnel headers. */
+static inline void
+copy_template(uint8_t *dst, const uint8_t *src, size_t size)
+{
+    if (size >= 32 && size <= 64) {
+        memcpy(dst, src, 32);
+        memcpy(dst + size - 32, src + size - 32, 32);
+    } else if (size >= 16 && size < 32) {
+        memcpy(dst, src, 16);
+        memcpy(dst + size - 16, src + size - 16, 16);
+    } else {
+        memcpy(dst, src, size);
+    }
+}
+
+static inline uint16_t
+entropy_port(uint32_t hash)
+{
+    return (((uint64_t) hash * (PS_ENTROPY_MAX - PS_ENTROPY_MIN)) >> 32)
+           + PS_ENTROPY_MIN;
+}
+
+static inline void
+incremental16(uint8_t *pkt, const struct ps_encap_step *st)
+{
+    uint32_t sum = st->base + ps_load_be16(pkt + st->start);
+    sum = (sum & 0xffff) + (sum >> 16);
+    sum = (sum & 0xffff) + (sum >> 16);
+    ps_store_be16(pkt + st->offset, ~sum);
+}
+
+/* The straight-line interpreter of a plan of 'n_len' 16-bit lengths,
+ * 'n_ent' (0 or 1) entropy fields and 'n_csum' incremental checksums,
+ * which are its steps in that order.  With constant counts, the loops
+ * unroll. */
+static inline __attribute__((__always_inline__)) void
+run_shape(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
+          uint32_t hash, int n_len, int n_ent, int n_csum)
+{
+    const struct ps_encap_step *st = encap->steps;
+
+    copy_template(pkt, encap->template, encap->stack->size);
+    for (int i = 0; i < n_len; i++, st++) {
+        ps_store_be16(pkt + st->offset, pkt_len - st->start);
+    }
+    for (int i = 0; i < n_ent; i++, st++) {
+        ps_store_be16(pkt + st->offset, entropy_port(hash));
+    }
+    for (int i = 0; i < n_csum; i++, st++) {
+        incremental16(pkt, st);
+    }
+}
+
+#define SHAPE(L, E, C)                                                  \
+    static void                                                         \
+    shape_##L##_##E##_##C(const struct ps_encap *encap, uint8_t *pkt,   \
+                          size_t pkt_len, uint32_t hash)                \
+    {                                                                   \
+        run_shape(encap, pkt, pkt_len, hash, L, E, C);                  \
+    }
+#define SHAPES_LE(L, E) SHAPE(L, E, 0) SHAPE(L, E, 1) SHAPE(L, E, 2)
+#define SHAPES_L(L) SHAPES_LE(L, 0) SHAPES_LE(L, 1)
+SHAPES_L(0) SHAPES_L(1) SHAPES_L(2) SHAPES_L(3)
+
+#define SHAPE_ROW(L, E) \
+    { shape_##L##_##E##_0, shape_##L##_##E##_1, shape_##L##_##E##_2 }
+static ps_encap_shape_fn *const shapes[PS_FAST_LENGTHS + 1][2]
+                                      [PS_FAST_CHECKSUMS + 1] = {
+    { SHAPE_ROW(0, 0), SHAPE_ROW(0, 1) },
+    { SHAPE_ROW(1, 0), SHAPE_ROW(1, 1) },
+    { SHAPE_ROW(2, 0), SHAPE_ROW(2, 1) },
+    { SHAPE_ROW(3, 0), SHAPE_ROW(3, 1) },
+};
+
+static bool
+is_aligned16(const struct ps_field_info *fi)
+{
+    return fi->bits == 16 && !(fi->bit_offset % 8);
+}
+
+/* Resolves the plan to steps with byte offsets, and picks a straight-line
+ * function for its shape if it has one. */
+static void
+plan_steps(struct ps_encap *encap)
+{
+    const struct ps_stack *stack = encap->stack;
+    size_t n_len = 0, n_ent = 0, n_csum = 0, n_slow = 0;
+
+    encap->steps = ps_xzalloc((encap->n_lengths + 1 + encap->n_checksums)
+                              * sizeof *encap->steps);
+    for (size_t i = 0; i < encap->n_lengths; i++) {
+        const struct ps_length_fixup *l = &stack->lengths[encap->lengths[i]];
+        const struct ps_field_info *fi = field_info(stack, l->field);
+        struct ps_encap_step *st = &encap->steps[encap->n_steps++];
+        st->offset = fi->bit_offset / 8;
+        st->index = i;
+        if (is_aligned16(fi) && !l->sub && l->unit == 1) {
+            st->kind = PS_STEP_LENGTH16;
+            st->start = l->start;
+            n_len++;
+        } else {
+            st->kind = PS_STEP_LENGTH;
+            n_slow++;
+        }
+    }
+    if (encap->entropy_field >= 0) {
+        const struct ps_field_info *fi = field_info(stack,
+                                                    encap->entropy_field);
+        struct ps_encap_step *st = &encap->steps[encap->n_steps++];
+        st->offset = fi->bit_offset / 8;
+        st->kind = is_aligned16(fi) ? PS_STEP_ENTROPY16 : PS_STEP_ENTROPY;
+        n_ent += st->kind == PS_STEP_ENTROPY16;
+        n_slow += st->kind == PS_STEP_ENTROPY;
+    }
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        const struct ps_encap_checksum *ec = &encap->checksums[i];
+        const struct ps_checksum_fixup *c = &stack->checksums[ec->fixup];
+        struct ps_encap_step *st = &encap->steps[encap->n_steps++];
+        st->offset = field_info(stack, c->field)->bit_offset / 8;
+        st->index = i;
+        st->kind = PS_STEP_CHECKSUM;
+        if (ec->incremental && ec->n_vars == 1 && !c->nonzero
+            && !ec->vars[0].shift
+            && is_aligned16(field_info(stack, ec->vars[0].field))) {
+            st->kind = PS_STEP_INCREMENTAL16;
+            st->start = field_info(stack, ec->vars[0].field)->bit_offset / 8;
+            st->base = ec->base;
+            n_csum++;
+        } else {
+            n_slow++;
+        }
+    }
+    if (!n_slow && n_len <= PS_FAST_LENGTHS && n_ent <= 1
+        && n_csum <= PS_FAST_CHECKSUMS) {
+        encap->shape_fn = shapes[n_len][n_ent][n_csum];
+    }
+}
+
 enum ps_error
 ps_encap_build(const struct ps_stack *stack, const char *labels,
                struct ps_encap **encapp, char **errorp)
@@ -150,28 +289,47 @@ ps_encap_build(const struct ps_stack *stack, const char *labels,
     for (size_t i = 0; i < encap->n_checksums; i++) {
         plan_incremental(encap, &encap->checksums[i]);
     }
+    plan_steps(encap);
     *encapp = encap;
     return PS_OK;
 }
 
-/* The interpreter. */
-static void
+/* The interpreter: the steps, for plans without a straight-line shape.
+ * Never inlined, so that ps_encap_apply()'s other paths save no
+ * registers. */
+static void __attribute__((__noinline__))
 interpret(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
           uint32_t hash)
 {
     const struct ps_stack *stack = encap->stack;
 
-    memcpy(pkt, encap->template, stack->size);
-    for (size_t i = 0; i < encap->n_lengths; i++) {
-        ps_stack_apply_length(stack, pkt, &stack->lengths[encap->lengths[i]],
-                              pkt_len);
-    }
-    if (encap->entropy_field >= 0) {
-        ps_stack_set_entropy(stack, pkt, hash);
-    }
-    for (size_t i = 0; i < encap->n_checksums; i++) {
-        ps_stack_apply_checksum(stack, pkt, pkt_len,
-                                &stack->checksums[encap->checksums[i].fixup]);
+    copy_template(pkt, encap->template, stack->size);
+    for (const struct ps_encap_step *st = encap->steps,
+             *end = st + encap->n_steps; st < end; st++) {
+        switch (st->kind) {
+        case PS_STEP_LENGTH16:
+            ps_store_be16(pkt + st->offset, pkt_len - st->start);
+            break;
+        case PS_STEP_ENTROPY16:
+            ps_store_be16(pkt + st->offset, entropy_port(hash));
+            break;
+        case PS_STEP_LENGTH:
+            ps_stack_apply_length(
+                stack, pkt, &stack->lengths[encap->lengths[st->index]],
+                pkt_len);
+            break;
+        case PS_STEP_ENTROPY:
+            ps_stack_set_entropy(stack, pkt, hash);
+            break;
+        case PS_STEP_INCREMENTAL16:
+            incremental16(pkt, st);
+            break;
+        case PS_STEP_CHECKSUM:
+            ps_stack_apply_checksum(
+                stack, pkt, pkt_len,
+                &stack->checksums[encap->checksums[st->index].fixup]);
+            break;
+        }
     }
 }
 
@@ -182,9 +340,17 @@ ps_encap_apply(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
     ps_encap_fn *fn = atomic_load_explicit(&encap->fn, memory_order_acquire);
     if (fn) {
         fn(pkt, pkt_len, hash);
+    } else if (encap->shape_fn) {
+        encap->shape_fn(encap, pkt, pkt_len, hash);
     } else {
         interpret(encap, pkt, pkt_len, hash);
     }
+}
+
+ps_encap_fn *
+ps_encap_jit_function(const struct ps_encap *encap)
+{
+    return atomic_load_explicit(&encap->fn, memory_order_acquire);
 }
 
 uint8_t *
@@ -319,6 +485,7 @@ ps_encap_destroy(struct ps_encap *encap)
         free(encap->checksums[i].vars);
     }
     free(encap->checksums);
+    free(encap->steps);
     free(encap->lengths);
     free(encap->template);
     free(encap->jit_error);

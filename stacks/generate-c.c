@@ -487,9 +487,9 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
     for (size_t i = 0; i < encap->n_lengths; i++) {
         const struct ps_length_fixup *l = &stack->lengths[encap->lengths[i]];
         char *fn = field_function(stack, name, l->field);
-        ps_ds_put_format(ds, "    %s_set(p, ", fn);
+        ps_ds_put_format(ds, "    uint64_t len%zu = ", l->field);
         put_length_value(ds, l);
-        ps_ds_put_cstr(ds, ");\n");
+        ps_ds_put_format(ds, ";\n    %s_set(p, len%zu);\n", fn, l->field);
         free(fn);
     }
     if (encap->entropy_field >= 0) {
@@ -505,16 +505,45 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
             continue;
         }
         const struct ps_field_info *fi = &stack->fields[c->field].info;
-        ps_ds_put_format(ds, "    /* %s, from the template's sum. */\n"
-                         "    {\n        uint64_t sum = 0x%"PRIx32";\n",
-                         fi->label, ec->base);
+        /* The largest sum: does it fit 32 bits? */
+        uint64_t max = ec->base;
         for (size_t j = 0; j < ec->n_vars; j++) {
-            char *fn = field_function(stack, name, ec->vars[j].field);
-            ps_ds_put_format(ds, "        sum += (uint64_t) %s_get(p) << "
-                             "%u;\n", fn, ec->vars[j].shift);
-            free(fn);
+            size_t bits = stack->fields[ec->vars[j].field].info.bits;
+            max += (bits >= 32 ? UINT64_MAX >> 16
+                    : (UINT64_C(1) << bits) - 1) << ec->vars[j].shift;
         }
-        ps_ds_put_cstr(ds, "        uint16_t csum = ps_csum_finish(sum);\n");
+        bool narrow = max <= UINT32_MAX;
+        ps_ds_put_format(ds, "    /* %s, from the template's sum. */\n"
+                         "    {\n        %s sum = 0x%"PRIx32";\n",
+                         fi->label, narrow ? "uint32_t" : "uint64_t",
+                         ec->base);
+        for (size_t j = 0; j < ec->n_vars; j++) {
+            size_t field = ec->vars[j].field;
+            size_t bits = stack->fields[field].info.bits;
+            bool is_length = false;
+            for (size_t k = 0; k < encap->n_lengths; k++) {
+                is_length |= stack->lengths[encap->lengths[k]].field == field;
+            }
+            if (is_length && bits < 64) {
+                ps_ds_put_format(ds, "        sum += (uint64_t) (len%zu & "
+                                 "0x%"PRIx64") << %u;\n", field,
+                                 (UINT64_C(1) << bits) - 1,
+                                 ec->vars[j].shift);
+            } else {
+                char *fn = field_function(stack, name, field);
+                ps_ds_put_format(ds, "        sum += (uint64_t) %s_get(p) << "
+                                 "%u;\n", fn, ec->vars[j].shift);
+                free(fn);
+            }
+        }
+        if (narrow) {
+            ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
+                           "        sum = (sum & 0xffff) + (sum >> 16);\n"
+                           "        uint16_t csum = ~sum;\n");
+        } else {
+            ps_ds_put_cstr(ds, "        uint16_t csum = "
+                           "ps_csum_finish(sum);\n");
+        }
         if (c->nonzero) {
             ps_ds_put_cstr(ds, "        csum = csum ? csum : 0xffff;\n");
         }

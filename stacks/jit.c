@@ -272,6 +272,8 @@ ps_jit_load(const char *code, char **errorp)
         m = open_module(so, key, NULL);
         if (m) {
             stats.disk_hits++;
+        } else {
+            unlink(so);         /* Corrupt or stale: compile it again. */
         }
     }
     if (!m) {
@@ -292,9 +294,16 @@ ps_jit_load(const char *code, char **errorp)
         } else if (rename(tmp_so, so)) {
             ps_set_error(errorp, PS_ERR_IO, "%s: %s", so, strerror(errno));
         } else {
-            stats.compiles++;
             stats.last_compile_ns = now_ns() - start;
             m = open_module(so, key, errorp);
+            if (m) {
+                stats.compiles++;
+            } else {
+                /* Do not leave a module that cannot load for the next
+                 * process to find. */
+                stats.failures++;
+                unlink(so);
+            }
         }
         unlink(src);
         unlink(log);

@@ -69,7 +69,38 @@ struct ps_encap_checksum {
     size_t n_vars;
 };
 
-typedef void ps_encap_fn(uint8_t *pkt, size_t pkt_len, uint32_t hash);
+/* The interpreter's plan: each step resolved to byte offsets once. */
+enum ps_encap_step_kind {
+    PS_STEP_LENGTH16,           /* A byte-aligned 16-bit length, no 'sub',
+                                 * unit 1: pkt_len - 'start'. */
+    PS_STEP_ENTROPY16,          /* A byte-aligned 16-bit entropy field. */
+    PS_STEP_LENGTH,             /* Any other length: 'index' into the
+                                 * encapsulation's lengths. */
+    PS_STEP_ENTROPY,            /* Any other entropy field. */
+    PS_STEP_INCREMENTAL16,      /* A checksum from 'base' plus one aligned
+                                 * 16-bit field at 'start'. */
+    PS_STEP_CHECKSUM,           /* Any other checksum: 'index' into the
+                                 * encapsulation's checksums. */
+};
+
+struct ps_encap_step {
+    enum ps_encap_step_kind kind;
+    size_t offset;              /* The field's byte offset. */
+    size_t start;
+    uint32_t base;
+    size_t index;
+};
+
+/* A plan made only of the 16-bit steps above, with at most
+ * PS_FAST_LENGTHS lengths, one entropy field and PS_FAST_CHECKSUMS
+ * incremental checksums, in that order, runs as a straight-line function
+ * chosen by its shape (the counts). */
+#define PS_FAST_LENGTHS 3
+#define PS_FAST_CHECKSUMS 2
+
+struct ps_encap;
+typedef void ps_encap_shape_fn(const struct ps_encap *, uint8_t *pkt,
+                               size_t pkt_len, uint32_t hash);
 
 struct ps_jit_module;
 
@@ -81,6 +112,11 @@ struct ps_encap {
     struct ps_encap_checksum *checksums;
     size_t n_checksums;
     int entropy_field;          /* -1 if none, or given by a label. */
+
+    /* The interpreter's plan. */
+    struct ps_encap_step *steps;
+    size_t n_steps;
+    ps_encap_shape_fn *shape_fn; /* Straight-line, or NULL: the steps. */
 
     /* The JIT tier: 'fn' is null until compiled code is ready. */
     ps_encap_fn *_Atomic fn;

@@ -69,6 +69,37 @@ ps_store_be64(uint8_t *p, uint64_t v)
     memcpy(p, &v, sizeof v);
 }
 
+/* Fields of 58 to 64 bits that straddle nine bytes: rare, and kept out of
+ * line so that the common cases below need no spare registers. */
+static uint64_t __attribute__((__noinline__, __cold__, __unused__))
+ps_bits_get9(const uint8_t *p, unsigned int tail, unsigned int width)
+{
+    unsigned __int128 x = 0;
+    for (unsigned int i = 0; i < 9; i++) {
+        x = (x << 8) | p[i];
+    }
+    x >>= tail;
+    return width == 64 ? (uint64_t) x
+           : (uint64_t) x & ((UINT64_C(1) << width) - 1);
+}
+
+static void __attribute__((__noinline__, __cold__, __unused__))
+ps_bits_set9(uint8_t *p, unsigned int tail, unsigned int width, uint64_t v)
+{
+    unsigned __int128 mask = (unsigned __int128) (width == 64 ? UINT64_MAX
+                                                  : (UINT64_C(1) << width)
+                                                    - 1) << tail;
+    unsigned __int128 x = 0;
+    for (unsigned int i = 0; i < 9; i++) {
+        x = (x << 8) | p[i];
+    }
+    x = (x & ~mask) | (((unsigned __int128) v << tail) & mask);
+    for (unsigned int i = 9; i-- > 0;) {
+        p[i] = (uint8_t) x;
+        x >>= 8;
+    }
+}
+
 /* Returns the 'width'-bit unsigned field that starts 'bit' bits into
  * 'base', most significant bit first. */
 static inline uint64_t
@@ -101,14 +132,7 @@ ps_bits_get(const uint8_t *base, size_t bit, unsigned int width)
         v >>= tail;
         return width == 64 ? v : v & ((UINT64_C(1) << width) - 1);
     } else {
-        /* A field of 58 to 64 bits that straddles nine bytes. */
-        unsigned __int128 x = 0;
-        for (unsigned int i = 0; i < 9; i++) {
-            x = (x << 8) | p[i];
-        }
-        x >>= tail;
-        return width == 64 ? (uint64_t) x
-               : (uint64_t) x & ((UINT64_C(1) << width) - 1);
+        return ps_bits_get9(p, tail, width);
     }
 }
 
@@ -163,20 +187,7 @@ ps_bits_set(uint8_t *base, size_t bit, unsigned int width, uint64_t v)
             new >>= 8;
         }
     } else {
-        /* A field of 58 to 64 bits that straddles nine bytes. */
-        unsigned __int128 mask = (unsigned __int128) (width == 64
-                                                      ? UINT64_MAX
-                                                      : (UINT64_C(1) << width)
-                                                        - 1) << tail;
-        unsigned __int128 x = 0;
-        for (unsigned int i = 0; i < 9; i++) {
-            x = (x << 8) | p[i];
-        }
-        x = (x & ~mask) | (((unsigned __int128) v << tail) & mask);
-        for (unsigned int i = 9; i-- > 0;) {
-            p[i] = (uint8_t) x;
-            x >>= 8;
-        }
+        ps_bits_set9(p, tail, width, v);
     }
 }
 

@@ -389,6 +389,12 @@ void ps_encap_apply(const struct ps_encap *, uint8_t *pkt, size_t pkt_len,
 uint8_t *ps_encap_push(const struct ps_encap *, uint8_t *payload,
                        size_t payload_len, size_t headroom, uint32_t hash);
 
+/* The JIT-compiled function that ps_encap_apply() calls, or NULL while
+ * the interpreter runs: a caller that pushes a batch can fetch it once and
+ * call it per packet, which saves the dispatch of ps_encap_apply(). */
+typedef void ps_encap_fn(uint8_t *pkt, size_t pkt_len, uint32_t hash);
+ps_encap_fn *ps_encap_jit_function(const struct ps_encap *);
+
 /* The tier that runs now (PS_TIER_JIT or PS_TIER_INTERP). */
 enum ps_tier ps_encap_tier(const struct ps_encap *);
 
