@@ -259,7 +259,7 @@ EOF
             # The module of the benchmarked labels, compiled before
             # callgrind counts.
             PROTOSTACK_JIT_DIR=$dir "$prog" --check > /dev/null
-            ins=$(PROTOSTACK_JIT_DIR=$dir count_per_packet jit "$n") \
+            ins=$(PROTOSTACK_JIT_DIR=$dir count_per_packet jitfn "$n") \
                 || ins=-
             unset PROTOSTACK_CC
             awk -v label="$label" -v version="$version" -v ins="$ins" '

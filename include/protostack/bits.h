@@ -21,13 +21,29 @@
 extern "C" {
 #endif
 
+/* Byte swaps: the compiler's builtins, or plain C for compilers without
+ * them (tcc, which the JIT may be given). */
+#if defined(__GNUC__) && !defined(__TINYC__)
+#define PS_BSWAP16(X) __builtin_bswap16(X)
+#define PS_BSWAP32(X) __builtin_bswap32(X)
+#define PS_BSWAP64(X) __builtin_bswap64(X)
+#else
+#define PS_BSWAP16(X) ((uint16_t) ((uint16_t) (X) << 8 | (uint16_t) (X) >> 8))
+#define PS_BSWAP32(X) \
+    ((uint32_t) PS_BSWAP16((uint16_t) (X)) << 16 \
+     | PS_BSWAP16((uint16_t) ((uint32_t) (X) >> 16)))
+#define PS_BSWAP64(X) \
+    ((uint64_t) PS_BSWAP32((uint32_t) (X)) << 32 \
+     | PS_BSWAP32((uint32_t) ((uint64_t) (X) >> 32)))
+#endif
+
 static inline uint16_t
 ps_load_be16(const uint8_t *p)
 {
     uint16_t v;
 
     memcpy(&v, p, sizeof v);
-    return __builtin_bswap16(v);
+    return PS_BSWAP16(v);
 }
 
 static inline uint32_t
@@ -36,7 +52,7 @@ ps_load_be32(const uint8_t *p)
     uint32_t v;
 
     memcpy(&v, p, sizeof v);
-    return __builtin_bswap32(v);
+    return PS_BSWAP32(v);
 }
 
 static inline uint64_t
@@ -45,59 +61,54 @@ ps_load_be64(const uint8_t *p)
     uint64_t v;
 
     memcpy(&v, p, sizeof v);
-    return __builtin_bswap64(v);
+    return PS_BSWAP64(v);
 }
 
 static inline void
 ps_store_be16(uint8_t *p, uint16_t v)
 {
-    v = __builtin_bswap16(v);
+    v = PS_BSWAP16(v);
     memcpy(p, &v, sizeof v);
 }
 
 static inline void
 ps_store_be32(uint8_t *p, uint32_t v)
 {
-    v = __builtin_bswap32(v);
+    v = PS_BSWAP32(v);
     memcpy(p, &v, sizeof v);
 }
 
 static inline void
 ps_store_be64(uint8_t *p, uint64_t v)
 {
-    v = __builtin_bswap64(v);
+    v = PS_BSWAP64(v);
     memcpy(p, &v, sizeof v);
 }
 
 /* Fields of 58 to 64 bits that straddle nine bytes: rare, and kept out of
- * line so that the common cases below need no spare registers. */
+ * line so that the common cases below need no spare registers.  The nine
+ * bytes are a 72-bit number: 'hi', the first eight, then 'lo'; the field
+ * ends 'tail' (0 to 7) bits before its end.  Plain C, no 128-bit integers,
+ * so that every compiler the JIT may use takes it. */
 static uint64_t __attribute__((__noinline__, __cold__, __unused__))
 ps_bits_get9(const uint8_t *p, unsigned int tail, unsigned int width)
 {
-    unsigned __int128 x = 0;
-    for (unsigned int i = 0; i < 9; i++) {
-        x = (x << 8) | p[i];
-    }
-    x >>= tail;
-    return width == 64 ? (uint64_t) x
-           : (uint64_t) x & ((UINT64_C(1) << width) - 1);
+    uint64_t hi = ps_load_be64(p);
+    uint64_t v = (hi << (8 - tail)) | (p[8] >> tail);
+    return width == 64 ? v : v & ((UINT64_C(1) << width) - 1);
 }
 
 static void __attribute__((__noinline__, __cold__, __unused__))
 ps_bits_set9(uint8_t *p, unsigned int tail, unsigned int width, uint64_t v)
 {
-    unsigned __int128 mask = (unsigned __int128) (width == 64 ? UINT64_MAX
-                                                  : (UINT64_C(1) << width)
-                                                    - 1) << tail;
-    unsigned __int128 x = 0;
-    for (unsigned int i = 0; i < 9; i++) {
-        x = (x << 8) | p[i];
-    }
-    x = (x & ~mask) | (((unsigned __int128) v << tail) & mask);
-    for (unsigned int i = 9; i-- > 0;) {
-        p[i] = (uint8_t) x;
-        x >>= 8;
-    }
+    unsigned int hi_bits = tail + width - 8;    /* 50 to 64. */
+    uint64_t hi_mask = (hi_bits == 64 ? UINT64_MAX
+                        : (UINT64_C(1) << hi_bits) - 1);
+    uint8_t lo_mask = 0xff << tail;
+
+    ps_store_be64(p, (ps_load_be64(p) & ~hi_mask)
+                     | ((v >> (8 - tail)) & hi_mask));
+    p[8] = (p[8] & ~lo_mask) | ((uint8_t) (v << tail) & lo_mask);
 }
 
 /* Returns the 'width'-bit unsigned field that starts 'bit' bits into
@@ -201,7 +212,7 @@ ps_csum_add(uint64_t sum, const uint8_t *p, size_t len)
         uint32_t w;
 
         memcpy(&w, p, 4);
-        sum += __builtin_bswap32(w);
+        sum += PS_BSWAP32(w);
         p += 4;
         len -= 4;
     }
