@@ -17,7 +17,7 @@ $(bench_static_header): utilities/ps-gen$(EXEEXT) $(dist_protocols_DATA)
 # bench-fig4: three operations on an eth/ip4/udp/vxlan packet, each done by
 # hand, with the static accessors and with the run-time API.
 noinst_PROGRAMS += bench/bench-fig4
-bench_bench_fig4_SOURCES = bench/bench-fig4.c
+bench_bench_fig4_SOURCES = bench/bench-fig4.c bench/hand-written.h
 nodist_bench_bench_fig4_SOURCES = $(bench_static_header)
 bench_bench_fig4_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/bench
 bench_bench_fig4_LDADD = libprotostack.la

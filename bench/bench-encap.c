@@ -87,6 +87,7 @@
 #endif
 
 #include "protostack/protostack.h"
+#include "hand-written.h"
 #include "ps_bench_vxlan.h"
 
 #ifndef BENCH_ENCAP_LABELS
@@ -135,48 +136,10 @@ struct bench_ctx {
     bool copy;                          /* Copy the inner frame? */
 };
 
-/* (h) Hand-written, as OvS's native tunnel push.  The structs mirror
- * OvS's eth_header, ip_header, udp_header and vxlanhdr. */
+/* (h) Hand-written, as OvS's native tunnel push, on the structs of
+ * bench/hand-written.h. */
 
-struct hw_eth {
-    uint8_t dst[6];
-    uint8_t src[6];
-    uint16_t type;
-} __attribute__((__packed__));
-
-struct hw_ip4 {
-    uint8_t ihl_ver;
-    uint8_t tos;
-    uint16_t tot_len;
-    uint16_t id;
-    uint16_t frag_off;
-    uint8_t ttl;
-    uint8_t proto;
-    uint16_t csum;
-    uint32_t src;
-    uint32_t dst;
-} __attribute__((__packed__));
-
-struct hw_udp {
-    uint16_t src;
-    uint16_t dst;
-    uint16_t len;
-    uint16_t csum;
-} __attribute__((__packed__));
-
-struct hw_vxlan {
-    uint32_t flags;
-    uint32_t vni;
-} __attribute__((__packed__));
-
-struct hw_hdr {
-    struct hw_eth eth;
-    struct hw_ip4 ip4;
-    struct hw_udp udp;
-    struct hw_vxlan vxlan;
-} __attribute__((__packed__));
-
-_Static_assert(sizeof(struct hw_hdr) == HDR_LEN, "bad hand-written structs");
+_Static_assert(sizeof(struct hw_vxlan_hdr) == HDR_LEN, "bad hand-written structs");
 _Static_assert(ps_bench_vxlan_SIZE == HDR_LEN, "bad static header");
 
 /* Built once at start-up, like the header OvS keeps per megaflow: the
@@ -210,7 +173,7 @@ hw_recalc_csum16(uint16_t old_csum, uint16_t old_u16, uint16_t new_u16)
 static void
 hw_build_template(void)
 {
-    struct hw_hdr *h = (struct hw_hdr *) hw_template;
+    struct hw_vxlan_hdr *h = (struct hw_vxlan_hdr *) hw_template;
 
     memset(h, 0, sizeof *h);
     memcpy(h->eth.dst, hw_eth_dst, 6);
@@ -240,7 +203,7 @@ static ALWAYS_INLINE void
 hand_encap(const struct bench_ctx *ctx OVS_UNUSED, uint8_t *pkt,
            size_t pkt_len, uint32_t hash)
 {
-    struct hw_hdr *h = (struct hw_hdr *) pkt;
+    struct hw_vxlan_hdr *h = (struct hw_vxlan_hdr *) pkt;
     uint16_t ip_tot_len = pkt_len - sizeof h->eth;
 
     memcpy(h, hw_template, sizeof *h);
@@ -531,7 +494,7 @@ check_ways(const struct bench_env *env)
             }
 
             /* The hand-written packet is right. */
-            const struct hw_hdr *h = (const struct hw_hdr *) bufs[1];
+            const struct hw_vxlan_hdr *h = (const struct hw_vxlan_hdr *) bufs[1];
             uint32_t sum = 0;
             for (size_t j = 0; j < sizeof h->ip4; j += 2) {
                 uint16_t w;

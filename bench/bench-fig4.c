@@ -75,6 +75,7 @@
 #endif
 
 #include "protostack/protostack.h"
+#include "hand-written.h"
 #include "ps_eth_ip4_udp_vxlan.h"
 
 #define RING_SIZE 256           /* Packet buffers, used in turn. */
@@ -152,48 +153,11 @@ struct bench_ctx {
     char *labels[RING_SIZE];    /* For i % RING_SIZE. */
 };
 
-/* (a) Hand-written.  The structs mirror DPDK's rte_ether_hdr,
- * rte_ipv4_hdr, rte_udp_hdr and rte_vxlan_hdr. */
+/* (a) Hand-written, on the structs of bench/hand-written.h (DPDK's
+ * rte_ether_hdr, rte_ipv4_hdr, rte_udp_hdr and rte_vxlan_hdr are the
+ * same). */
 
-struct hw_eth {
-    uint8_t dst[6];
-    uint8_t src[6];
-    uint16_t type;
-} __attribute__((__packed__));
-
-struct hw_ip4 {
-    uint8_t version_ihl;
-    uint8_t tos;
-    uint16_t total_length;
-    uint16_t packet_id;
-    uint16_t fragment_offset;
-    uint8_t ttl;
-    uint8_t proto;
-    uint16_t cksum;
-    uint32_t src;
-    uint32_t dst;
-} __attribute__((__packed__));
-
-struct hw_udp {
-    uint16_t src;
-    uint16_t dst;
-    uint16_t len;
-    uint16_t cksum;
-} __attribute__((__packed__));
-
-struct hw_vxlan {
-    uint32_t flags;             /* 0x08 in the first byte. */
-    uint32_t vni;               /* VNI in the top 24 bits. */
-} __attribute__((__packed__));
-
-struct hw_vxlan_pkt {
-    struct hw_eth eth;
-    struct hw_ip4 ip4;
-    struct hw_udp udp;
-    struct hw_vxlan vxlan;
-} __attribute__((__packed__));
-
-_Static_assert(sizeof(struct hw_vxlan_pkt) == HDR_LEN, "bad hw structs");
+_Static_assert(sizeof(struct hw_vxlan_hdr) == HDR_LEN, "bad hw structs");
 _Static_assert(ps_eth_ip4_udp_vxlan_SIZE == HDR_LEN, "bad static stack");
 
 /* The outer headers with what never changes; lengths and checksums are
@@ -245,7 +209,7 @@ hw_fold(uint32_t sum)
 static ALWAYS_INLINE void
 ip4_src_hand(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
 {
-    struct hw_vxlan_pkt *h = (struct hw_vxlan_pkt *) pkt;
+    struct hw_vxlan_hdr *h = (struct hw_vxlan_hdr *) pkt;
 
     h->ip4.src = htonl(set_addr(i));
 }
@@ -255,7 +219,7 @@ ip4_src_hand(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
 static ALWAYS_INLINE void
 vni_hand(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
 {
-    struct hw_vxlan_pkt *h = (struct hw_vxlan_pkt *) pkt;
+    struct hw_vxlan_hdr *h = (struct hw_vxlan_hdr *) pkt;
 
     h->vxlan.vni = htonl(set_vni(i) << 8);
 }
@@ -265,7 +229,7 @@ vni_hand(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
 static ALWAYS_INLINE void
 vni_bytes(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
 {
-    struct hw_vxlan_pkt *h = (struct hw_vxlan_pkt *) pkt;
+    struct hw_vxlan_hdr *h = (struct hw_vxlan_hdr *) pkt;
     uint8_t *vni = (uint8_t *) &h->vxlan.vni;
     uint32_t v = set_vni(i);
 
@@ -277,7 +241,7 @@ vni_bytes(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
 static ALWAYS_INLINE void
 fill_hand(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
 {
-    struct hw_vxlan_pkt *h = (struct hw_vxlan_pkt *) pkt;
+    struct hw_vxlan_hdr *h = (struct hw_vxlan_hdr *) pkt;
     size_t pkt_len = ctx->pkt_len;
     uint16_t ip_len = pkt_len - sizeof h->eth;
     uint16_t udp_len = ip_len - sizeof h->ip4;
@@ -285,7 +249,7 @@ fill_hand(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
     memcpy(h, hw_template, sizeof hw_template);
     memcpy(h->eth.dst, eth_dst_mac.b, 6);
     memcpy(h->eth.src, eth_src_mac.b, 6);
-    h->ip4.total_length = htons(ip_len);
+    h->ip4.tot_len = htons(ip_len);
     h->ip4.src = htonl(IP4_SRC_ADDR);
     h->ip4.dst = htonl(fill_ip4_dst(i));
     h->udp.src = htons(fill_udp_src(i));
@@ -293,13 +257,13 @@ fill_hand(const struct bench_ctx *ctx, uint8_t *pkt, uint32_t i)
     h->vxlan.vni = htonl(fill_vni(i) << 8);
 
     /* Both checksum fields are still zero from the template. */
-    h->ip4.cksum = hw_fold(hw_sum16(&h->ip4, sizeof h->ip4, 0));
+    h->ip4.csum = hw_fold(hw_sum16(&h->ip4, sizeof h->ip4, 0));
 
     uint32_t sum = hw_sum16(&h->ip4.src, 8, 0);
     sum += htons(17) + htons(udp_len);
     sum = hw_sum16(&h->udp, udp_len, sum);
     uint16_t cksum = hw_fold(sum);
-    h->udp.cksum = cksum ? cksum : 0xffff;
+    h->udp.csum = cksum ? cksum : 0xffff;
 }
 
 /* (b) Static accessors. */

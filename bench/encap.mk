@@ -28,7 +28,7 @@ $(bench_encap_header): bench/gen-encap$(EXEEXT) $(dist_protocols_DATA)
 # bench-encap: the per-packet cost of the hand-written, static, JIT and
 # interpreted encapsulation, and the JIT's compile latency.
 noinst_PROGRAMS += bench/bench-encap
-bench_bench_encap_SOURCES = bench/bench-encap.c
+bench_bench_encap_SOURCES = bench/bench-encap.c bench/hand-written.h
 nodist_bench_bench_encap_SOURCES = $(bench_encap_header)
 bench_bench_encap_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/bench \
 	'-DBENCH_ENCAP_LABELS="$(bench_encap_labels)"'

@@ -461,6 +461,14 @@ put_length_value(struct ps_ds *ds, const struct ps_length_fixup *l)
     }
 }
 
+/* True if the field's accessors take and give integers (IPv4 addresses in
+ * host order included). */
+static bool
+has_integer_value(const struct ps_field_info *fi)
+{
+    return fi->type == PS_FIELD_UINT || fi->type == PS_FIELD_IP4;
+}
+
 static char *
 field_function(const struct ps_stack *stack, const char *name, size_t field)
 {
@@ -700,25 +708,22 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
                          "uint32_t hash)\n{\n    %s_encap((struct %s *) pkt, "
                          "pkt_len, hash);\n}\n", name, name);
         /* A setter per integer or IPv4 field, by field index. */
+        struct ps_ds setters = PS_DS_INITIALIZER;
         for (size_t i = 0; i < stack->n_fields; i++) {
-            const struct ps_field_info *fi = &stack->fields[i].info;
-            if (fi->type == PS_FIELD_UINT || fi->type == PS_FIELD_IP4) {
+            if (has_integer_value(&stack->fields[i].info)) {
                 char *fn = field_function(stack, name, i);
                 ps_ds_put_format(&ds, "\nstatic void\nps_jit_set_%zu(uint8_t "
                                  "*pkt, uint64_t v)\n{\n    %s_set((struct "
                                  "%s *) pkt, v);\n}\n", i, fn, name);
+                ps_ds_put_format(&setters, "    [%zu] = ps_jit_set_%zu,\n",
+                                 i, i);
                 free(fn);
             }
         }
         ps_ds_put_format(&ds, "\nvoid (*const ps_jit_setters[%zu])(uint8_t *, "
-                         "uint64_t) = {\n", stack->n_fields + 1);
-        for (size_t i = 0; i < stack->n_fields; i++) {
-            const struct ps_field_info *fi = &stack->fields[i].info;
-            if (fi->type == PS_FIELD_UINT || fi->type == PS_FIELD_IP4) {
-                ps_ds_put_format(&ds, "    [%zu] = ps_jit_set_%zu,\n", i, i);
-            }
-        }
-        ps_ds_put_cstr(&ds, "};\n");
+                         "uint64_t) = {\n%s};\n", stack->n_fields + 1,
+                         setters.len ? ps_ds_cstr(&setters) : "");
+        ps_ds_destroy(&setters);
         ps_ds_put_format(&ds, "\n#endif /* %s */\n", guard);
         free(guard);
         return ps_ds_steal(&ds);
@@ -731,35 +736,25 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
                      "    uint64_t (*get)(const struct %s *);\n"
                      "    void (*set)(struct %s *, uint64_t);\n};\n",
                      name, name, name);
+    struct ps_ds table = PS_DS_INITIALIZER;
     for (size_t i = 0; i < stack->n_fields; i++) {
         const struct ps_field_info *fi = &stack->fields[i].info;
-        if (fi->type != PS_FIELD_UINT && fi->type != PS_FIELD_IP4) {
+        if (!has_integer_value(fi)) {
             continue;
         }
-        char *fn = ps_xasprintf("%s_%s_%s", name,
-                                stack->headers[fi->header].info.name,
-                                fi->name);
+        char *fn = field_function(stack, name, i);
         ps_ds_put_format(&ds, "\nstatic uint64_t\n%s_get64(const struct %s "
                          "*p)\n{\n    return %s_get(p);\n}\n\n"
                          "static void\n%s_set64(struct %s *p, uint64_t v)\n"
                          "{\n    %s_set(p, v);\n}\n", fn, name, fn, fn, name,
                          fn);
-        free(fn);
-    }
-    ps_ds_put_format(&ds, "\nstatic const struct %s_field %s_fields[] = {\n",
-                     name, name);
-    for (size_t i = 0; i < stack->n_fields; i++) {
-        const struct ps_field_info *fi = &stack->fields[i].info;
-        if (fi->type != PS_FIELD_UINT && fi->type != PS_FIELD_IP4) {
-            continue;
-        }
-        char *fn = ps_xasprintf("%s_%s_%s", name,
-                                stack->headers[fi->header].info.name,
-                                fi->name);
-        ps_ds_put_format(&ds, "    { \"%s\", %s_get64, %s_set64 },\n",
+        ps_ds_put_format(&table, "    { \"%s\", %s_get64, %s_set64 },\n",
                          fi->label, fn, fn);
         free(fn);
     }
+    ps_ds_put_format(&ds, "\nstatic const struct %s_field %s_fields[] = {\n"
+                     "%s", name, name, table.len ? ps_ds_cstr(&table) : "");
+    ps_ds_destroy(&table);
     ps_ds_put_cstr(&ds, "    { NULL, NULL, NULL },\n};\n"
                    "#endif /* PS_STATIC_FIELD_TABLE */\n");
 
