@@ -311,7 +311,7 @@ static const struct way ways[] = {
 };
 #define N_WAYS (sizeof ways / sizeof ways[0])
 
-static void
+static void __attribute__((__noreturn__))
 fatal(const char *format, const char *arg)
 {
     fprintf(stderr, "bench-encap: ");

@@ -411,7 +411,7 @@ static const struct bench benches[] = {
 };
 #define N_BENCHES (sizeof benches / sizeof benches[0])
 
-static void
+static void __attribute__((__noreturn__))
 fatal(const char *what, char *error)
 {
     fprintf(stderr, "bench-fig4: %s: %s\n", what, error ? error : "failed");
