@@ -48,3 +48,8 @@ bench-encap: bench/bench-encap$(EXEEXT)
 	VALGRIND='$(VALGRIND)' PYTHON3='$(PYTHON3_SYSTEM)' \
 	    $(SHELL) $(srcdir)/bench/run-encap.sh '$(abs_top_builddir)'
 .PHONY: bench-encap
+
+# bench-recast: compiling a variable-length variant, and finding it again.
+noinst_PROGRAMS += bench/bench-recast
+bench_bench_recast_SOURCES = bench/bench-recast.c
+bench_bench_recast_LDADD = libprotostack.la
