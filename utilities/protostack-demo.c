@@ -102,7 +102,7 @@ main(int argc, char *argv[])
     if (ps_stack_fill(inner, frame, INNER_LEN,
                       "eth.src=02:00:00:00:00:01,eth.dst=02:00:00:00:00:02,"
                       "ip4.src=10.0.0.1,ip4.dst=10.0.0.2,"
-                      "udp.src=1234,udp.dst=5678", &error)) {
+                      "udp.src=40000,udp.dst=40001", &error)) {
         die("filling the inner frame", error);
     }
 
