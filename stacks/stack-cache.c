@@ -23,10 +23,23 @@ struct cache_entry {
     struct cache_entry *next;
 };
 
+/* A recast: the variant of 'stack' with header 'header' of 'length'
+ * bytes, found without building its spec again. */
+struct variant_entry {
+    const struct ps_stack *stack;
+    size_t header;
+    size_t length;
+    const struct ps_stack *variant;
+    struct variant_entry *next;
+};
+
+#define N_VARIANT_BUCKETS 256
+
 struct ps_stack_cache {
     struct cache_entry **buckets;
     size_t n_buckets;
     size_t n_entries;
+    struct variant_entry *variants[N_VARIANT_BUCKETS];
     uint64_t generation;        /* Registry generation it was built for. */
     struct cache_entry *retired; /* Stale stacks, kept alive for users. */
 };
@@ -53,10 +66,34 @@ free_chain(struct cache_entry *e)
     }
 }
 
+static void
+clear_variants(struct ps_stack_cache *cache)
+{
+    for (size_t i = 0; i < N_VARIANT_BUCKETS; i++) {
+        struct variant_entry *e = cache->variants[i];
+        while (e) {
+            struct variant_entry *next = e->next;
+            free(e);
+            e = next;
+        }
+        cache->variants[i] = NULL;
+    }
+}
+
+static size_t
+variant_bucket(const struct ps_stack *stack, size_t header, size_t length)
+{
+    uint64_t h = (uintptr_t) stack;
+    h = (h ^ header) * UINT64_C(0x100000001b3);
+    h = (h ^ length) * UINT64_C(0x100000001b3);
+    return (h ^ (h >> 32)) % N_VARIANT_BUCKETS;
+}
+
 void
 ps_stack_cache_destroy(struct ps_stack_cache *cache)
 {
     if (cache) {
+        clear_variants(cache);
         for (size_t i = 0; i < cache->n_buckets; i++) {
             free_chain(cache->buckets[i]);
         }
@@ -118,6 +155,7 @@ ps_registry_stack(struct ps_registry *reg, const char *spec,
         grow(cache);
     } else if (cache->generation != generation) {
         retire_all(cache);
+        clear_variants(cache);
         cache->generation = generation;
     }
 
@@ -142,6 +180,7 @@ ps_registry_stack(struct ps_registry *reg, const char *spec,
     struct cache_entry *e = ps_xmalloc(sizeof *e);
     e->spec = ps_xstrdup(spec);
     e->hash = hash;
+    stack->owner = cache;
     e->stack = stack;
     e->next = cache->buckets[hash % cache->n_buckets];
     cache->buckets[hash % cache->n_buckets] = e;
@@ -161,8 +200,36 @@ ps_registry_stack_variant(struct ps_registry *reg,
         return ps_set_error(errorp, PS_ERR_ABSENT, "stack %s has no header "
                             "%zu", stack->spec, header);
     }
+    /* Known recasts first: no spec to build.  Only stacks that the cache
+     * owns are remembered by address: those live as long as the registry,
+     * so no other stack can take their address. */
+    struct ps_stack_cache *cache = *ps_registry_cache(reg);
+    size_t bucket = variant_bucket(stack, header, length);
+    bool owned = cache && stack->owner == cache;
+    if (owned && cache->generation == ps_registry_generation(reg)) {
+        for (struct variant_entry *e = cache->variants[bucket]; e;
+             e = e->next) {
+            if (e->stack == stack && e->header == header
+                && e->length == length) {
+                *variantp = e->variant;
+                return PS_OK;
+            }
+        }
+    }
+
     char *spec = ps_stack_variant_spec(stack, header, length);
     enum ps_error error = ps_registry_stack(reg, spec, variantp, errorp);
     free(spec);
+    if (!error && owned) {
+        /* ps_registry_stack() made the cache current. */
+        cache = *ps_registry_cache(reg);
+        struct variant_entry *e = ps_xmalloc(sizeof *e);
+        e->stack = stack;
+        e->header = header;
+        e->length = length;
+        e->variant = *variantp;
+        e->next = cache->variants[bucket];
+        cache->variants[bucket] = e;
+    }
     return error;
 }

@@ -31,6 +31,9 @@ struct ps_stack_field {
 
 struct ps_stack {
     char *spec;
+    const struct ps_stack_cache *owner; /* The registry cache that owns
+                                         * it and keeps it alive, or
+                                         * NULL. */
     size_t size;
     uint8_t *template;
 

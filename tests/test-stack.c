@@ -1844,6 +1844,14 @@ test_registry_cache_and_variant(void **state)
     assert_int_equal(ps_registry_stack_variant(r, v0, 1, 3, &b, NULL),
                      PS_ERR_LAYOUT);
 
+    /* A stack of the caller's own recasts too. */
+    struct ps_stack *own;
+    assert_int_equal(ps_stack_create(r, "eth,ip4,udp", &own, NULL), PS_OK);
+    assert_int_equal(ps_registry_stack_variant(r, own, 1, 4, &b, NULL),
+                     PS_OK);
+    assert_int_equal(ps_stack_size(b), 46);
+    ps_stack_destroy(own);
+
     /* A load retires the cache, but stacks handed out stay valid. */
     assert_int_equal(ps_registry_stack(r, "eth,ip4,udp", &a, NULL), PS_OK);
     assert_int_equal(ps_registry_load_string(r, "x.proto",

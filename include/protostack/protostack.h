@@ -99,7 +99,9 @@ enum ps_error ps_registry_stack(struct ps_registry *, const char *spec,
 
 /* Recasting: the variant of 'stack' whose header 'header' has a
  * variable-length member of 'length' bytes ({ip4,length=8} for IPv4 with
- * two option words), from the registry's cache as ps_registry_stack(). */
+ * two option words), from the registry's cache as ps_registry_stack().
+ * For a 'stack' that the registry owns, a recast it has seen before is
+ * one hash lookup. */
 enum ps_error ps_registry_stack_variant(struct ps_registry *,
                                         const struct ps_stack *,
                                         size_t header, size_t length,
