@@ -139,7 +139,8 @@ struct bench_ctx {
 /* (h) Hand-written, as OvS's native tunnel push, on the structs of
  * bench/hand-written.h. */
 
-_Static_assert(sizeof(struct hw_vxlan_hdr) == HDR_LEN, "bad hand-written structs");
+_Static_assert(sizeof(struct hw_vxlan_hdr) == HDR_LEN,
+               "bad hand-written structs");
 _Static_assert(ps_bench_vxlan_SIZE == HDR_LEN, "bad static header");
 
 /* Built once at start-up, like the header OvS keeps per megaflow: the
@@ -494,7 +495,7 @@ check_ways(const struct bench_env *env)
             }
 
             /* The hand-written packet is right. */
-            const struct hw_vxlan_hdr *h = (const struct hw_vxlan_hdr *) bufs[1];
+            const struct hw_vxlan_hdr *h = (const void *) bufs[1];
             uint32_t sum = 0;
             for (size_t j = 0; j < sizeof h->ip4; j += 2) {
                 uint16_t w;

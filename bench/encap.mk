@@ -3,7 +3,8 @@
 # The constant labels of the benchmarked encapsulation, given both to the
 # generator of its static header and to the program, which checks that
 # every tier writes the same bytes.
-bench_encap_labels = eth.src=aa:bb:cc:dd:ee:ff,eth.dst=00:11:22:33:44:55,ip4.src=192.0.2.1,ip4.dst=192.0.2.254,vxlan.vni=1234,udp.cksum=0
+bench_encap_labels = eth.src=aa:bb:cc:dd:ee:ff,eth.dst=00:11:22:33:44:55,$\
+	ip4.src=192.0.2.1,ip4.dst=192.0.2.254,vxlan.vni=1234,udp.cksum=0
 
 # gen-encap: prints the static header of an encapsulation (a stack with
 # labels), which utilities/ps-gen cannot do.

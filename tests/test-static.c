@@ -104,7 +104,7 @@ test_##NAME##_accessors(void **state)                                       \
                                              NULL), PS_OK);                 \
         const struct ps_field_info *fi = ps_stack_field(stack, field);      \
         for (int round = 0; round < 64; round++) {                          \
-            uint64_t v = rng_next();                                             \
+            uint64_t v = rng_next();                                        \
             if (fi->bits < 64) {                                            \
                 v &= (UINT64_C(1) << fi->bits) - 1;                         \
             }                                                               \
@@ -153,7 +153,7 @@ test_##NAME##_fill(void **state)                                            \
                                                                             \
         /* Changing a header field and fixing the checksums again must  \
          * also agree. */                                                   \
-        size_t field = rng_next() % ps_stack_n_fields(stack);                    \
+        size_t field = rng_next() % ps_stack_n_fields(stack);               \
         const struct ps_field_info *fi = ps_stack_field(stack, field);      \
         if (fi->bits) {                                                     \
             rng_fill(a + fi->bit_offset / 8, (fi->bits + 7) / 8);       \

@@ -191,7 +191,7 @@ test_encap_equals_fill(void **state)
                                          &encap, NULL), PS_OK);             \
         for (size_t i = 0; nth_size(NAME##_SIZE, i); i++) {                 \
             size_t len = nth_size(NAME##_SIZE, i);                          \
-            uint32_t hash = rng_next();                                          \
+            uint32_t hash = rng_next();                                     \
             rng_fill(a, len);                                           \
             memcpy(b, a, len);                                              \
             NAME##_encap((struct NAME *) a, len, hash);                     \
