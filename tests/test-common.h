@@ -54,4 +54,23 @@ load_shipped_protocols(void)
     return reg;
 }
 
+/* The shipped protocols, for the tests of a cmocka group that uses
+ * setup_registry() and teardown_registry() as its setup and teardown. */
+static struct ps_registry *registry __attribute__((__unused__));
+
+static int __attribute__((__unused__))
+setup_registry(void **state)
+{
+    registry = load_shipped_protocols();
+    return registry ? 0 : -1;
+}
+
+static int __attribute__((__unused__))
+teardown_registry(void **state)
+{
+    ps_registry_destroy(registry);
+    registry = NULL;
+    return 0;
+}
+
 #endif /* tests/test-common.h */

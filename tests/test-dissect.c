@@ -26,22 +26,6 @@
 
 #define PAYLOAD 37
 
-static struct ps_registry *registry;
-
-static int
-setup(void **state)
-{
-    registry = load_shipped_protocols();
-    return registry ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    ps_registry_destroy(registry);
-    return 0;
-}
-
 /* Fills case 'k' into a new buffer of '*lenp' bytes (zero payload). */
 static uint8_t *
 craft(size_t k, struct ps_stack **stackp, size_t *lenp)
@@ -337,5 +321,5 @@ main(void)
         cmocka_unit_test(test_hostile_frames),
         cmocka_unit_test(test_unknown_first),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup_registry, teardown_registry);
 }

@@ -23,24 +23,6 @@
 #include "protostack/protostack.h"
 #include "test-common.h"
 
-/* The shipped protocols, loaded once. */
-static struct ps_registry *reg;
-
-static int
-setup_registry(void **state)
-{
-    reg = load_shipped_protocols();
-    return reg ? 0 : -1;
-}
-
-static int
-teardown_registry(void **state)
-{
-    ps_registry_destroy(reg);
-    reg = NULL;
-    return 0;
-}
-
 static void
 assert_code(enum ps_error got, enum ps_error expected, const char *error)
 {
@@ -78,7 +60,7 @@ compile_in(const struct ps_registry *r, const char *spec)
 static struct ps_stack *
 compile(const char *spec)
 {
-    return compile_in(reg, spec);
+    return compile_in(registry, spec);
 }
 
 static size_t
@@ -275,7 +257,7 @@ check_spec_errors(const struct spec_error *cases, size_t n)
     for (size_t i = 0; i < n; i++) {
         struct ps_stack *stack = (struct ps_stack *) &stack;
         char *error = NULL;
-        enum ps_error code = ps_stack_create(reg, cases[i].spec, &stack,
+        enum ps_error code = ps_stack_create(registry, cases[i].spec, &stack,
                                              &error);
 
         if (code != cases[i].code) {
@@ -291,7 +273,7 @@ check_spec_errors(const struct spec_error *cases, size_t n)
         free(error);
 
         /* Without 'errorp', the same code. */
-        assert_int_equal(ps_stack_create(reg, cases[i].spec, &stack, NULL),
+        assert_int_equal(ps_stack_create(registry, cases[i].spec, &stack, NULL),
                          code);
         assert_null(stack);
     }
@@ -361,7 +343,7 @@ test_spec_errors(void **state)
     /* A value that is not a number. */
     struct ps_stack *stack;
     char *error = NULL;
-    assert_int_not_equal(ps_stack_create(reg, "eth,{ip4,length=x}", &stack,
+    assert_int_not_equal(ps_stack_create(registry, "eth,{ip4,length=x}", &stack,
                                          &error), PS_OK);
     assert_null(stack);
     assert_contains(error, "length=x");
@@ -1699,7 +1681,7 @@ test_runtime_protocol(void **state)
 
     /* The shipped registry does not know it. */
     struct ps_stack *stack;
-    assert_int_equal(ps_stack_create(reg, "eth,ip4,udp,demo", &stack,
+    assert_int_equal(ps_stack_create(registry, "eth,ip4,udp,demo", &stack,
                                      &error), PS_ERR_NO_PROTOCOL);
     assert_contains(error, "\"demo\"");
     free(error);

@@ -32,22 +32,6 @@
 
 #define MAX_PKT 1600
 
-static struct ps_registry *registry;
-
-static int
-setup(void **state)
-{
-    registry = load_shipped_protocols();
-    return registry ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    ps_registry_destroy(registry);
-    return 0;
-}
-
 static struct ps_stack *
 compile(const char *spec)
 {
@@ -260,5 +244,5 @@ main(void)
         cmocka_unit_test(test_vxlan_addresses_and_header_checksum),
         cmocka_unit_test(test_ip6_addresses),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup_registry, teardown_registry);
 }

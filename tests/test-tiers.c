@@ -32,8 +32,6 @@
 
 #define MAX_PKT 1600
 
-static struct ps_registry *registry;
-
 static int
 setup(void **state)
 {
@@ -47,15 +45,7 @@ setup(void **state)
     ps_jit_set_cache_dir(dir);
     free(dir);
 
-    registry = load_shipped_protocols();
-    return registry ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-    ps_registry_destroy(registry);
-    return 0;
+    return setup_registry(state);
 }
 
 static size_t
@@ -304,5 +294,5 @@ main(void)
         cmocka_unit_test(test_jit_cache),
         cmocka_unit_test(test_jit_without_compiler),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, setup, teardown_registry);
 }
