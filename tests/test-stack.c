@@ -273,7 +273,8 @@ check_spec_errors(const struct spec_error *cases, size_t n)
         free(error);
 
         /* Without 'errorp', the same code. */
-        assert_int_equal(ps_stack_create(registry, cases[i].spec, &stack, NULL),
+        assert_int_equal(ps_stack_create(registry, cases[i].spec, &stack,
+                                         NULL),
                          code);
         assert_null(stack);
     }
@@ -343,8 +344,8 @@ test_spec_errors(void **state)
     /* A value that is not a number. */
     struct ps_stack *stack;
     char *error = NULL;
-    assert_int_not_equal(ps_stack_create(registry, "eth,{ip4,length=x}", &stack,
-                                         &error), PS_OK);
+    assert_int_not_equal(ps_stack_create(registry, "eth,{ip4,length=x}",
+                                         &stack, &error), PS_OK);
     assert_null(stack);
     assert_contains(error, "length=x");
     free(error);
