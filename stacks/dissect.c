@@ -344,14 +344,6 @@ put_spec_item(struct ps_ds *spec, const struct found_header *h,
     ps_ds_destroy(&opts);
 }
 
-/* Returns the name of the 'k'th (0-based) header of protocol 'p'. */
-static char *
-header_name(const char *p, size_t k)
-{
-    return (k == 0 ? ps_xstrdup(p)
-            : k == 1 ? ps_xasprintf("inner_%s", p)
-            : ps_xasprintf("inner%zu_%s", k, p));
-}
 
 static void
 add_problem(struct ps_dissection *d, size_t *allocated, size_t field,
@@ -401,7 +393,12 @@ verify(struct ps_dissection *d, const uint8_t *pkt)
         for (size_t j = 0; j < d->n_problems; j++) {
             reported |= d->problems[j].field == l->field;
         }
-        if (have != want && !reported) {
+        if (len > ps_length_fixup_max(stack, l) && !reported) {
+            add_problem(d, &allocated, l->field,
+                        ps_xasprintf("bad length %"PRIu64" (%zu bytes do "
+                                     "not fit in %zu bits)", have,
+                                     len - l->start, fi->bits));
+        } else if (have != want && !reported) {
             add_problem(d, &allocated, l->field,
                         ps_xasprintf("bad length %"PRIu64" (expected "
                                      "%"PRIu64")", have, want));
@@ -473,7 +470,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
         for (size_t i = 0; i < n; i++) {
             k += headers[i].p == p;
         }
-        char *name = header_name(p->name, k);
+        char *name = ps_stack_header_default_name(p->name, k);
         if (n) {
             ps_ds_put_char(&spec, ',');
         }
@@ -516,6 +513,20 @@ ps_dissect(const struct ps_registry *reg, const char *first,
     enum ps_error error = PS_OK;
     if (n) {
         error = ps_stack_create(reg, ps_ds_cstr(&spec), &d->stack, errorp);
+    }
+    if (!error && d->stack) {
+        /* The compiled stack must lay out as the bytes read: nothing is
+         * read past them afterwards. */
+        bool fits = d->stack->n_headers == n && d->stack->size <= len;
+        for (size_t i = 0; fits && i < n; i++) {
+            fits = d->stack->headers[i].info.size == headers[i].size;
+        }
+        if (!fits) {
+            error = ps_set_error(errorp, PS_ERR_LAYOUT,
+                                 "stack \"%s\" found in the packet does "
+                                 "not lay out as its %zu bytes",
+                                 ps_ds_cstr(&spec), len);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         found_header_clear(&headers[i]);

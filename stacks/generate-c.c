@@ -18,6 +18,49 @@
 #include <string.h>
 #include "util.h"
 
+/* Text from protocol files and specs (descriptions, rule texts, specs,
+ * labels) is written into the generated C only through this function,
+ * which returns a copy (malloc()'d) that is inert inside a block comment:
+ * printable ASCII only (no newline that could end a preprocessor line,
+ * no backslash that could splice lines), no comment delimiters, no "??"
+ * that could begin a trigraph, and at most 200 bytes. */
+static char *
+comment_text(const char *text)
+{
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    for (const char *p = text; *p && ds.len < 200; p++) {
+        char c = *p;
+        char prev = ds.len ? ds.s[ds.len - 1] : '\0';
+        if (c < 0x20 || c > 0x7e || c == '\\') {
+            c = '_';
+        }
+        if ((prev == '*' && c == '/') || (prev == '/' && c == '*')
+            || (prev == '?' && c == '?')) {
+            ps_ds_put_char(&ds, ' ');
+        }
+        ps_ds_put_char(&ds, c);
+    }
+    return ps_ds_steal(&ds);
+}
+
+/* True if every name that the generated code uses as a C identifier (the
+ * stack's headers and fields) is one. */
+static bool
+names_are_identifiers(const struct ps_stack *stack)
+{
+    for (size_t i = 0; i < stack->n_headers; i++) {
+        if (!ps_is_identifier(stack->headers[i].info.name)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < stack->n_fields; i++) {
+        if (!ps_is_identifier(stack->fields[i].info.name)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static const char *
 uint_type(size_t bits)
 {
@@ -140,8 +183,13 @@ put_accessors(struct ps_ds *ds, const struct ps_stack *stack,
     size_t n = fi->bits / 8;
     char *fn = ps_xasprintf("%s_%s_%s", name, h->name, fi->name);
 
-    ps_ds_put_format(ds, "\n/* %s: %s (%s). */\n", fi->label, fi->doc,
-                     fi->rule_text);
+    char *label = comment_text(fi->label);
+    char *doc = comment_text(fi->doc);
+    char *rule = comment_text(fi->rule_text);
+    ps_ds_put_format(ds, "\n/* %s: %s (%s). */\n", label, doc, rule);
+    free(label);
+    free(doc);
+    free(rule);
     switch (fi->type) {
     case PS_FIELD_UINT:
         ps_ds_put_format(ds, "static inline %s\n%s_get(const struct %s *p)\n"
@@ -195,9 +243,10 @@ static void
 put_header_struct(struct ps_ds *ds, const struct ps_stack *stack,
                   const char *name, const struct ps_stack_header *h)
 {
+    char *doc = comment_text(h->info.doc);
     ps_ds_put_format(ds, "\n/* %s: %s, %zu bytes. */\nstruct %s_%s {\n",
-                     h->info.name, h->info.doc, h->info.size, name,
-                     h->info.name);
+                     h->info.name, doc, h->info.size, name, h->info.name);
+    free(doc);
     size_t i = 0;
     while (i < h->n_fields) {
         const struct ps_field_info *first;
@@ -399,7 +448,9 @@ put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
         need_len |= c->pseudo[i].kind == PS_PSEUDO_LENGTH;
     }
 
-    ps_ds_put_format(ds, "    /* %s. */\n    {\n", fi->label);
+    char *label = comment_text(fi->label);
+    ps_ds_put_format(ds, "    /* %s. */\n    {\n", label);
+    free(label);
     if (inside && !skip) {
         ps_ds_put_format(ds, "        b[%zu] = b[%zu] = 0;\n", offset,
                          offset + 1);
@@ -448,10 +499,11 @@ put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
 static void
 put_length_value(struct ps_ds *ds, const struct ps_length_fixup *l)
 {
-    ps_ds_put_format(ds, "pkt_len - %zu", l->start);
     if (l->sub) {
-        ps_ds_put_format(ds, " >= %zu ? (pkt_len - %zu - %zu)", l->sub,
-                         l->start, l->sub);
+        ps_ds_put_format(ds, "pkt_len - %zu >= %zu ? (pkt_len - %zu - %zu)",
+                         l->start, l->sub, l->start, l->sub);
+    } else {
+        ps_ds_put_format(ds, "(pkt_len - %zu)", l->start);
     }
     if (l->unit != 1) {
         ps_ds_put_format(ds, " / %zu", l->unit);
@@ -521,10 +573,12 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
                     : (UINT64_C(1) << bits) - 1) << ec->vars[j].shift;
         }
         bool narrow = max <= UINT32_MAX;
+        char *label = comment_text(fi->label);
         ps_ds_put_format(ds, "    /* %s, from the template's sum. */\n"
                          "    {\n        %s sum = 0x%"PRIx32";\n",
-                         fi->label, narrow ? "uint32_t" : "uint64_t",
+                         label, narrow ? "uint32_t" : "uint64_t",
                          ec->base);
+        free(label);
         for (size_t j = 0; j < ec->n_vars; j++) {
             size_t field = ec->vars[j].field;
             size_t bits = stack->fields[field].info.bits;
@@ -578,7 +632,7 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
 {
     const struct ps_stack *stack = encap->stack;
 
-    if (!name || !ps_is_identifier(name)) {
+    if (!name || !ps_is_identifier(name) || !names_are_identifiers(stack)) {
         return NULL;
     }
 
@@ -587,11 +641,13 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
     for (char *p = guard; *p; p++) {
         *p = *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p;
     }
+    char *spec = comment_text(stack->spec);
     ps_ds_put_format(&ds, "/* Generated by protostack from the stack \"%s\".\n"
                      " * Do not edit: regenerate it. */\n\n"
                      "#ifndef %s\n#define %s 1\n\n"
                      "#include <stddef.h>\n#include <stdint.h>\n"
-                     "#include <string.h>\n", stack->spec, guard, guard);
+                     "#include <string.h>\n", spec, guard, guard);
+    free(spec);
     if (!for_jit) {
         /* The JIT puts these headers' text in front of the code. */
         ps_ds_put_cstr(&ds, "#include \"protostack/bits.h\"\n"
@@ -692,13 +748,15 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
     if (stack->entropy_field >= 0) {
         const struct ps_field_info *fi;
         fi = &stack->fields[stack->entropy_field].info;
+        char *label = comment_text(fi->label);
         ps_ds_put_format(&ds, "\n/* Writes flow entropy 'hash' into %s. */\n"
                          "static inline void\n%s_set_entropy(struct %s *p, "
                          "uint32_t hash)\n{\n    %s_%s_%s_set(p, (((uint64_t) "
-                         "hash * %d) >> 32) + %d);\n}\n", fi->label, name,
+                         "hash * %d) >> 32) + %d);\n}\n", label, name,
                          name, name, stack->headers[fi->header].info.name,
                          fi->name, PS_ENTROPY_MAX - PS_ENTROPY_MIN,
                          PS_ENTROPY_MIN);
+        free(label);
     }
 
     put_encap(&ds, encap, name);

@@ -72,6 +72,18 @@ is_name(const char *s)
     return ps_is_identifier(s);
 }
 
+/* Returns the value of option 'key' of 'item', or NULL. */
+static const char *
+find_option(const struct spec_item *item, const char *key)
+{
+    for (size_t i = 0; i < item->n_options; i++) {
+        if (!strcmp(item->options[i].key, key)) {
+            return item->options[i].value;
+        }
+    }
+    return NULL;
+}
+
 static enum ps_error
 parse_spec(const char *text, struct spec *spec, char **errorp)
 {
@@ -117,6 +129,15 @@ parse_spec(const char *text, struct spec *spec, char **errorp)
                         free(part);
                         return e;
                     }
+                    if (find_option(item, key)) {
+                        enum ps_error e = ps_set_error(
+                            errorp, PS_ERR_SYNTAX,
+                            "stack spec \"%s\", column %zu: option %s is "
+                            "given twice", text, column, key);
+                        free(key);
+                        free(part);
+                        return e;
+                    }
                     struct spec_option *opt;
                     opt = ps_array_push((void **) &item->options,
                                         &item->n_options,
@@ -157,18 +178,6 @@ parse_spec(const char *text, struct spec *spec, char **errorp)
         }
         p++;
     }
-}
-
-/* Returns the value of option 'key' of 'item', or NULL. */
-static const char *
-find_option(const struct spec_item *item, const char *key)
-{
-    for (size_t i = 0; i < item->n_options; i++) {
-        if (!strcmp(item->options[i].key, key)) {
-            return item->options[i].value;
-        }
-    }
-    return NULL;
 }
 
 /* The stack under construction. */
@@ -629,8 +638,52 @@ plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
     return PS_OK;
 }
 
+/* True if the span of checksum 'c' covers the field of checksum 'd'. */
+static bool
+checksum_covers(const struct ps_stack *stack,
+                const struct ps_checksum_fixup *c,
+                const struct ps_checksum_fixup *d)
+{
+    size_t offset = stack->fields[d->field].info.bit_offset / 8;
+    return offset >= c->start && (!c->end || offset < c->end);
+}
+
+/* Orders checksums [first, n_checksums) of one header so that a checksum
+ * comes after every checksum whose field its span covers. */
+static enum ps_error
+order_by_coverage(struct ps_stack *stack, size_t first, char **errorp)
+{
+    struct ps_checksum_fixup *cs = stack->checksums;
+    for (size_t done = first; done < stack->n_checksums; done++) {
+        /* Pick the first remaining checksum that covers no other
+         * remaining one. */
+        size_t pick = SIZE_MAX;
+        for (size_t i = done; i < stack->n_checksums && pick == SIZE_MAX;
+             i++) {
+            bool covers = false;
+            for (size_t j = done; j < stack->n_checksums; j++) {
+                covers |= j != i && checksum_covers(stack, &cs[i], &cs[j]);
+            }
+            if (!covers) {
+                pick = i;
+            }
+        }
+        if (pick == SIZE_MAX) {
+            return ps_set_error(errorp, PS_ERR_LAYOUT,
+                                "stack spec \"%s\": the checksums of %s "
+                                "cover each other", stack->spec,
+                                stack->headers[cs[done].header].info.name);
+        }
+        struct ps_checksum_fixup tmp = cs[pick];
+        memmove(&cs[done + 1], &cs[done], (pick - done) * sizeof *cs);
+        cs[done] = tmp;
+    }
+    return PS_OK;
+}
+
 /* Builds the fix-up plan: lengths that follow the packet length, and
- * checksums from the innermost header out. */
+ * checksums from the innermost header out; within a header, a checksum
+ * after those its span covers. */
 static enum ps_error
 plan_fixups(struct ps_stack *stack, const struct ps_registry *reg,
             char **errorp)
@@ -658,8 +711,17 @@ plan_fixups(struct ps_stack *stack, const struct ps_registry *reg,
             stack->entropy_field = i;
         }
     }
+    stack->max_len = SIZE_MAX;
+    for (size_t i = 0; i < stack->n_lengths; i++) {
+        size_t max = ps_length_fixup_max(stack, &stack->lengths[i]);
+        if (max < stack->max_len) {
+            stack->max_len = max;
+        }
+    }
+
     for (size_t i = stack->n_headers; i-- > 0;) {
         const struct ps_stack_header *h = &stack->headers[i];
+        size_t first = stack->n_checksums;
         for (size_t j = 0; j < h->n_fields; j++) {
             size_t f = h->first_field + j;
             if (stack->fields[f].pf->rule == PS_RULE_CHECKSUM) {
@@ -670,6 +732,10 @@ plan_fixups(struct ps_stack *stack, const struct ps_registry *reg,
                     return error;
                 }
             }
+        }
+        enum ps_error error = order_by_coverage(stack, first, errorp);
+        if (error) {
+            return error;
         }
     }
     return PS_OK;
@@ -697,6 +763,14 @@ canonical_spec(struct ps_stack *stack, const struct spec *sp)
         }
     }
     stack->spec = ps_ds_steal(&ds);
+}
+
+char *
+ps_stack_header_default_name(const char *protocol, size_t k)
+{
+    return (k == 0 ? ps_xstrdup(protocol)
+            : k == 1 ? ps_xasprintf("inner_%s", protocol)
+            : ps_xasprintf("inner%zu_%s", k, protocol));
 }
 
 static enum ps_error
@@ -742,18 +816,31 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
         const char *name = find_option(item, "name");
         if (name && !is_name(name)) {
             return ps_set_error(errorp, PS_ERR_SYNTAX,
-                                "stack spec \"%s\", column %zu: name=%s is "
-                                "not an identifier", spec, item->column,
+                                "stack spec \"%s\", column %zu: name=\"%s\" "
+                                "is not an identifier", spec, item->column,
                                 name);
         }
-        name = name ? name : p->name;
+        char *auto_name = NULL;
+        if (!name) {
+            /* The k-th unnamed header of a protocol is named as the
+             * dissector names it: ip4, inner_ip4, inner2_ip4... */
+            size_t k = 0;
+            for (size_t j = 0; j < stack->n_headers; j++) {
+                k += stack->headers[j].proto == p;
+            }
+            auto_name = ps_stack_header_default_name(p->name, k);
+            name = auto_name;
+        }
         for (size_t j = 0; j < stack->n_headers; j++) {
             if (!strcmp(stack->headers[j].info.name, name)) {
-                return ps_set_error(errorp, PS_ERR_DUPLICATE,
-                                    "stack spec \"%s\", column %zu: header "
-                                    "name \"%s\" is used twice; give one a "
-                                    "name (e.g. {%s,name=inner_%s})", spec,
-                                    item->column, name, p->name, p->name);
+                error = ps_set_error(errorp, PS_ERR_DUPLICATE,
+                                     "stack spec \"%s\", column %zu: "
+                                     "header name \"%s\" is used twice; "
+                                     "give one another name (e.g. "
+                                     "{%s,name=outer_%s})", spec,
+                                     item->column, name, p->name, p->name);
+                free(auto_name);
+                return error;
             }
         }
 
@@ -767,6 +854,7 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
         h->proto = p;
         h->variant = v;
         h->info.name = stack_strdup(stack, name);
+        free(auto_name);
         h->info.protocol = stack_strdup(stack, p->name);
         h->info.subtype = stack_strdup(stack, v->name);
         h->info.doc = stack_strdup(stack, v->doc);
@@ -848,6 +936,12 @@ size_t
 ps_stack_size(const struct ps_stack *stack)
 {
     return stack->size;
+}
+
+size_t
+ps_stack_max_length(const struct ps_stack *stack)
+{
+    return stack->max_len;
 }
 
 const uint8_t *

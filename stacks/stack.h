@@ -35,6 +35,8 @@ struct ps_stack {
                                          * it and keeps it alive, or
                                          * NULL. */
     size_t size;
+    size_t max_len;                     /* The longest packet whose length
+                                         * fields can hold its lengths. */
     uint8_t *template;
 
     struct ps_stack_header *headers;
@@ -129,6 +131,11 @@ struct ps_encap {
     char *jit_error;
 };
 
+/* stack.c: the name a spec gives the 'k'th (0-based) unnamed header of
+ * 'protocol', as the dissector does: "ip4", "inner_ip4", "inner2_ip4"
+ * (malloc()'d). */
+char *ps_stack_header_default_name(const char *protocol, size_t k);
+
 /* stack.c: the spec of 'stack' with header 'header''s variable-length
  * member set to 'length' bytes (malloc()'d). */
 char *ps_stack_variant_spec(const struct ps_stack *, size_t header,
@@ -173,6 +180,9 @@ bool ps_label_values_has(const struct ps_label_value *, size_t n,
 void ps_stack_write_label(const struct ps_stack *, uint8_t *pkt,
                           const struct ps_label_value *);
 
+/* The longest packet whose length field 'l' can hold its value. */
+size_t ps_length_fixup_max(const struct ps_stack *,
+                           const struct ps_length_fixup *l);
 void ps_stack_apply_length(const struct ps_stack *, uint8_t *pkt,
                            const struct ps_length_fixup *, size_t pkt_len);
 void ps_stack_apply_checksum(const struct ps_stack *, uint8_t *pkt,

@@ -23,7 +23,8 @@ unit_tests = \
 	tests/test-protocols \
 	tests/test-static \
 	tests/test-tiers \
-	tests/test-dissect
+	tests/test-dissect \
+	tests/test-security
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
 
@@ -59,6 +60,10 @@ tests_test_dissect_SOURCES = \
 tests_test_dissect_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_dissect_LDADD = $(TESTS_LDADD)
 
+tests_test_security_SOURCES = tests/test-security.c tests/test-common.h
+tests_test_security_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_security_LDADD = $(TESTS_LDADD) -lpthread
+
 clean-local: clean-jit-cache
 clean-jit-cache:
 	rm -rf tests/jit-cache
@@ -68,4 +73,5 @@ EXTRA_DIST += \
 	tests/interop.sh \
 	tests/cli.sh \
 	tests/interop.py \
-	tests/extra/demo.proto
+	tests/extra/demo.proto \
+	tests/extra/units.proto

@@ -421,7 +421,15 @@ bad "bad MAC" 'eth\.src' craft eth,ip4,udp eth.src=aa:bb:cc:dd:ee -w x.pcap
 bad "bad IPv4" 'ip4\.dst' craft eth,ip4,udp ip4.dst=192.0.2.300 -w x.pcap
 bad "bad IPv6" 'ip6\.dst' craft eth,ip6,udp ip6.dst=2001:db8:::1 -w x.pcap
 bad "bad duplicate header" 'ip4.*(twice|duplicate)|(twice|duplicate).*ip4' \
-    craft eth,ip4,ip4 -w x.pcap
+    craft 'eth,{ip4,name=inner_ip4},ip4,ip4' -w x.pcap
+bad "bad repeated option" 'subtype.*twice' \
+    gen 'eth,{ip4,subtype=plain,subtype=*/ int x; /*}'
+bad "bad hex twice" '0x0x5' craft eth,ip4,udp ip4.ttl=0x0x5 -w x.pcap
+bad "bad size octal" '010' craft eth,ip4,udp --size 010 -w x.pcap
+bad "bad size too long" 'ip4\.len.*at most 65549' \
+    craft eth,ip4,udp --size 65553 -w x.pcap
+bad "bad long name" '"a{80}\.\.\."' explain "eth,$(printf 'a%.0s' \
+    $(seq 1 3000))"
 bad "bad duplicate label" 'ip4\.ttl' \
     craft eth,ip4,udp ip4.ttl=1 ip4.ttl=2 -w x.pcap
 bad "bad layout" 'ip4.*3|3.*ip4' explain 'eth,{ip4,length=3}'

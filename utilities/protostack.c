@@ -290,16 +290,22 @@ struct craft_options {
     size_t n_varies;
 };
 
+/* Parses a number as the library parses label values: decimal without
+ * leading zeros, or "0x" and hexadecimal digits. */
 static bool
 parse_u64(const char *s, uint64_t *v)
 {
-    char *end;
-    if (!s[0] || s[0] == '-') {
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    const char *digits = hex ? s + 2 : s;
+    size_t n = strspn(digits, hex ? "0123456789abcdefABCDEF"
+                      : "0123456789");
+    if (!n || digits[n] || (!hex && n > 1 && digits[0] == '0')) {
         return false;
     }
+    char *end;
     errno = 0;
-    unsigned long long x = strtoull(s, &end, 0);
-    if (errno || *end) {
+    unsigned long long x = strtoull(digits, &end, hex ? 16 : 10);
+    if (errno) {
         return false;
     }
     *v = x;
