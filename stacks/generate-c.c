@@ -581,16 +581,15 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
         free(label);
         for (size_t j = 0; j < ec->n_vars; j++) {
             size_t field = ec->vars[j].field;
-            size_t bits = stack->fields[field].info.bits;
             bool is_length = false;
             for (size_t k = 0; k < encap->n_lengths; k++) {
                 is_length |= stack->lengths[encap->lengths[k]].field == field;
             }
-            if (is_length && bits < 64) {
-                ps_ds_put_format(ds, "        sum += (uint64_t) (len%zu & "
-                                 "0x%"PRIx64") << %u;\n", field,
-                                 (UINT64_C(1) << bits) - 1,
-                                 ec->vars[j].shift);
+            if (is_length) {
+                /* The value stored: the packet is no longer than
+                 * ps_stack_max_length(), so it fits the field. */
+                ps_ds_put_format(ds, "        sum += (uint64_t) len%zu << "
+                                 "%u;\n", field, ec->vars[j].shift);
             } else {
                 char *fn = field_function(stack, name, field);
                 ps_ds_put_format(ds, "        sum += (uint64_t) %s_get(p) << "
@@ -598,7 +597,11 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
                 free(fn);
             }
         }
-        if (narrow) {
+        if (max <= 0x1fffe) {
+            /* One fold brings any sum up to 0x1fffe to 0xffff at most. */
+            ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
+                           "        uint16_t csum = ~sum;\n");
+        } else if (narrow) {
             ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
                            "        sum = (sum & 0xffff) + (sum >> 16);\n"
                            "        uint16_t csum = ~sum;\n");
