@@ -448,6 +448,8 @@ bad "bad vary byte field" 'ip4\.options' \
 bad "bad output file" '/nonexistent/x\.pcap' \
     craft eth,ip4,udp -w /nonexistent/x.pcap
 bad "bad gen name" '1abc' gen --name 1abc eth,ip4,udp
+bad "bad gen label" 'vxlan\.vni' gen eth,ip4,udp,vxlan vxlan.vni=0x1000000
+bad "bad gen label syntax" 'vni' gen eth,ip4,udp,vxlan vni
 
 echo "this is not a capture" >notpcap.txt
 bad "bad dissect not pcap" 'notpcap\.txt' dissect notpcap.txt
@@ -1098,6 +1100,46 @@ else
         fi
     else
         fail "gen same bytes as craft" "link or run: $(head -n 1 cc.txt)"
+    fi
+fi
+
+# gen with labels: NAME_encap() writes what craft writes with the same
+# labels, its IPv4 checksum computed incrementally from the template's.
+run gen 'eth,ip4,udp,vxlan' ip4.src=192.0.2.1 ip4.dst=192.0.2.254 \
+    vxlan.vni=1234 udp.src=4000 --name tun
+mv out tun.h
+cat >tun_test.c <<'EOF'
+#include <stdint.h>
+#include <stdio.h>
+#include "tun.h"
+
+int
+main(void)
+{
+    uint8_t buf[114] = { 0 };
+
+    tun_encap((struct tun *) buf, sizeof buf, 0x12345678);
+    for (size_t i = 0; i < sizeof buf; i++) {
+        printf("%02x", buf[i]);
+    }
+    printf("\n");
+    return 0;
+}
+EOF
+if [ $rc -ne 0 ] || [ ! -s tun.h ]; then
+    fail "gen with labels" "gen eth,ip4,udp,vxlan LABELS: $err1"
+elif ! "$cc" -std=c99 -Wall -I"$srcdir/../include" -I. tun_test.c \
+        -o tun_test >cc.txt 2>&1 || ! ./tun_test >gen-bytes.txt; then
+    fail "gen with labels" "$cc: $(head -n 1 cc.txt)"
+else
+    pst craft 'eth,ip4,udp,vxlan' ip4.src=192.0.2.1 ip4.dst=192.0.2.254 \
+        vxlan.vni=1234 udp.src=4000 --size 114 -w - \
+        | tail -c 114 | od -An -tx1 -v | tr -d ' \n' >craft-bytes.txt
+    echo >>craft-bytes.txt
+    if cmp -s gen-bytes.txt craft-bytes.txt; then
+        ok "gen with labels: NAME_encap() writes what craft writes"
+    else
+        fail "gen with labels" "$(cat gen-bytes.txt) vs $(cat craft-bytes.txt)"
     fi
 fi
 

@@ -12,7 +12,7 @@
  *                    [--count N]
  *                    [--vary LABEL=+STEP[:COUNT]]... -w FILE.pcap
  *   protostack dissect [-x] [--text2pcap] [--first PROTO] FILE.pcap
- *   protostack gen SPEC [--name NAME]
+ *   protostack gen SPEC [LABEL=VALUE...] [--name NAME]
  *
  * Exit status: 0 on success, 1 on bad input, 2 on usage errors. */
 
@@ -667,10 +667,14 @@ cmd_dissect(int argc, char *argv[])
 /* gen */
 
 static const char gen_usage[] =
-    "usage: protostack gen SPEC [--name NAME] [--protocols DIR]\n"
+    "usage: protostack gen SPEC [LABEL=VALUE...] [--name NAME] "
+    "[--protocols DIR]\n"
     "Prints the static C header of a stack: a packed struct, inline\n"
-    "getters and setters, fill, set-length and checksum functions, all\n"
-    "prefixed NAME (default: made from the spec).\n";
+    "getters and setters, fill, set-length and checksum functions, and\n"
+    "NAME_encap(), which pushes the stack in front of a payload with\n"
+    "incremental checksums, all prefixed NAME (default: made from the\n"
+    "spec).  Labels are constants of the template, as for craft: with\n"
+    "them, NAME_encap() writes a whole tunnel header per packet.\n";
 
 static int
 gen_option(int c, const char *arg, void *aux)
@@ -692,20 +696,37 @@ cmd_gen(int argc, char *argv[])
     struct option_handler handler = { gen_option, &name };
     int first = parse_options(argc, argv, gen_usage, longopts, 1, "n:",
                               &handler);
-    if (argc - first != 1) {
+    if (argc - first < 1) {
         fprintf(stderr, "%s", gen_usage);
         return EXIT_USAGE;
     }
+    const char *const *labels = (const char *const *) argv + first + 1;
+    size_t n_labels = argc - first - 1;
+    for (size_t j = 0; j < n_labels; j++) {
+        if (!strchr(labels[j], '=')) {
+            fail(EXIT_BAD_INPUT, "label \"%s\": expected HEADER.FIELD=VALUE",
+                 labels[j]);
+        }
+    }
+
     struct ps_registry *reg = load_registry();
     struct ps_stack *stack = compile_stack(reg, argv[first]);
+    char *all = labels_join(labels, n_labels);
+    struct ps_encap *encap;
+    char *error = NULL;
+    if (ps_encap_create(stack, all, PS_TIER_INTERP, &encap, &error)) {
+        fail(EXIT_BAD_INPUT, "%s", error);
+    }
     char *default_name = ps_stack_default_name(stack);
-    char *code = ps_stack_generate_c(stack, name ? name : default_name);
+    char *code = ps_encap_generate_c(encap, name ? name : default_name);
     if (!code) {
         fail(EXIT_BAD_INPUT, "--name %s: not a C identifier", name);
     }
     fputs(code, stdout);
     free(code);
     free(default_name);
+    free(all);
+    ps_encap_destroy(encap);
     ps_stack_destroy(stack);
     ps_registry_destroy(reg);
     return 0;
@@ -719,7 +740,8 @@ static const char main_usage[] =
     "  craft SPEC [LABEL=VALUE...] -w FILE.pcap\n"
     "                            write packets of a stack\n"
     "  dissect [-x] FILE.pcap    dump every packet of a pcap file\n"
-    "  gen SPEC [--name NAME]    print a stack's static C header\n"
+    "  gen SPEC [LABEL=VALUE...] [--name NAME]\n"
+    "                            print a stack's static C header\n"
     "Every command takes --protocols DIR (more protocol files; also\n"
     "$PROTOSTACK_PATH, colon-separated) and --help.\n";
 
