@@ -303,6 +303,45 @@ put_sum_bytes(struct ps_ds *ds, size_t offset, size_t len)
     }
 }
 
+/* Like put_sum_bytes() for 'len' bytes of the stack's headers at
+ * 'offset' (even, from the span's start), but loading each field, or run
+ * of bit fields that fill whole bytes, by itself: the loads then match
+ * the stores that the template copy, the setters and set_length() just
+ * made, and the CPU forwards them from its store buffer instead of
+ * waiting for the stores to reach the cache (a load that spans two
+ * stores cannot be forwarded). */
+static void
+put_sum_fields(struct ps_ds *ds, const struct ps_stack *stack, size_t offset,
+               size_t len)
+{
+    size_t end = offset + len;
+    size_t pos = offset;
+
+    if (len > 64 || end > stack->size) {
+        put_sum_bytes(ds, offset, len);
+        return;
+    }
+    for (size_t i = 0; i < stack->n_fields && pos < end; i++) {
+        const struct ps_field_info *fi = &stack->fields[i].info;
+        size_t field_end = (fi->bit_offset + fi->bits) / 8;
+        if ((fi->bit_offset + fi->bits) % 8 || field_end <= pos) {
+            /* Not the end of a run of whole bytes, or before 'pos'. */
+            continue;
+        }
+        size_t run_end = field_end < end ? field_end : end;
+        if ((pos - offset) % 2) {
+            /* The run starts in the low byte of a word. */
+            ps_ds_put_format(ds, "        sum += b[%zu];\n", pos);
+            pos++;
+        }
+        put_sum_bytes(ds, pos, run_end - pos);
+        pos = run_end;
+    }
+    if (pos < end) {
+        put_sum_bytes(ds, pos, end - pos);
+    }
+}
+
 /* Returns true if every item of the pseudo-header of 'c' can be added to
  * the sum where it is, without copying the pseudo-header: byte runs that
  * start on a 16-bit word and are whole words, values of at most 4 bytes
@@ -466,16 +505,16 @@ put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
     }
     ps_ds_put_cstr(ds, "        uint64_t sum = 0;\n");
     if (skip) {
-        put_sum_bytes(ds, c->start, offset - c->start);
+        put_sum_fields(ds, stack, c->start, offset - c->start);
         if (c->end) {
-            put_sum_bytes(ds, offset + 2, c->end - offset - 2);
+            put_sum_fields(ds, stack, offset + 2, c->end - offset - 2);
         } else {
             ps_ds_put_format(ds, "        sum = ps_csum_add(sum, b + %zu, "
                              "len - %zu);\n", offset + 2,
                              offset + 2 - c->start);
         }
     } else if (c->end) {
-        put_sum_bytes(ds, c->start, c->end - c->start);
+        put_sum_fields(ds, stack, c->start, c->end - c->start);
     } else {
         ps_ds_put_format(ds, "        sum = ps_csum_add(sum, b + %zu, "
                          "len);\n", c->start);
