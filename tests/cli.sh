@@ -368,7 +368,7 @@ usage "usage missing operand gen" gen
 usage "usage missing option argument" craft eth,ip4,udp -w
 usage "usage extra operand list" list eth
 usage "usage extra operand explain" explain eth ip4
-usage "usage extra operand dissect" dissect a.pcap b.pcap
+usage "usage no capture dissect" dissect -x
 [ -e x.pcap ] && fail "usage writes nothing" "x.pcap was created"
 
 # Every other message starts with "protostack: "; getopt's should name
@@ -459,16 +459,19 @@ bad "bad dissect empty file" 'empty\.pcap' dissect empty.pcap
 # A pcapng file: its first block, as tshark, dumpcap and text2pcap write.
 printf '\n\r\r\n\034\000\000\000\115\074\053\032\001\000\000\000' >ng.pcapng
 printf '\377\377\377\377\377\377\377\377\034\000\000\000' >>ng.pcapng
-bad "bad dissect pcapng" 'pcapng' dissect ng.pcapng
+bad "bad dissect truncated pcapng" 'ng\.pcapng' dissect ng.pcapng
+pst craft eth,ip4,udp --count 2 -w two.pcap
+bad "bad dissect filter" 'filter "udp port"' dissect two.pcap udp port
+bad "bad dissect count" '--count' dissect -c 0 two.pcap
+bad "bad dissect interface" 'nosuchif0' dissect -i nosuchif0
 # A pcap file cut in the middle of its second packet: the first is
 # dumped, then the error.
-pst craft eth,ip4,udp --count 2 -w two.pcap
 head -c $((24 + 16 + 42 + 16 + 20)) two.pcap >cut.pcap
 bad "bad dissect truncated file" 'cut\.pcap.*packet 2' dissect cut.pcap
 # A link type other than Ethernet (101, raw IP) needs --first.
 pst craft ip4,udp -w raw.pcap
 printf '\145' | dd of=raw.pcap bs=1 seek=20 conv=notrunc 2>/dev/null
-bad "bad dissect link type" '101' dissect raw.pcap
+bad "bad dissect link type" 'link type RAW' dissect raw.pcap
 bad "bad dissect first" '"nosuch"' dissect --first nosuch raw.pcap
 run dissect --first ip4 raw.pcap
 if [ $rc -eq 0 ] && has out 'ip4: *' && has out 'udp: *'; then
@@ -1141,6 +1144,58 @@ else
     else
         fail "gen with labels" "$(cat gen-bytes.txt) vs $(cat craft-bytes.txt)"
     fi
+fi
+
+# Captures through libpcap: pcapng as tshark writes it, BPF filters,
+# --count, and a live capture on the loopback interface.
+pst craft eth,ip4,udp udp.dst=9 --count 3 --vary udp.src=+1 -w three.pcap
+if command -v editcap >/dev/null 2>&1; then
+    editcap -F pcapng three.pcap three.pcapng
+    run dissect three.pcapng
+    pst dissect three.pcap >three-pcap.txt
+    if [ $rc -eq 0 ] && cmp -s out three-pcap.txt; then
+        ok "dissect pcapng as pcap"
+    else
+        fail "dissect pcapng as pcap" "exit $rc: $err1"
+    fi
+else
+    fail "dissect pcapng as pcap" "editcap (wireshark-common) not found"
+fi
+run dissect three.pcap udp src port 1
+if [ $rc -eq 0 ] && [ "$(grep -c '^packet' out)" = 1 ] \
+        && has out 'udp: src=1 dst=9 *'; then
+    ok "dissect with a BPF filter"
+else
+    fail "dissect with a BPF filter" "exit $rc: $(cat out)"
+fi
+run dissect -c 2 three.pcap
+if [ $rc -eq 0 ] && [ "$(grep -c '^packet' out)" = 2 ]; then
+    ok "dissect -c"
+else
+    fail "dissect -c" "exit $rc: $(grep -c '^packet' out) packets"
+fi
+# Live: capture one UDP datagram sent to a loopback port (root only).
+if [ "$(id -u)" = 0 ]; then
+    "$bin" dissect -i lo -c 1 udp dst port 47999 >live.txt 2>live.err &
+    live=$!
+    sent=0
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        sleep 0.3
+        "$python" -c 'import socket; s = socket.socket(socket.AF_INET, \
+socket.SOCK_DGRAM); s.sendto(b"protostack", ("127.0.0.1", 47999))'
+        sent=$((sent + 1))
+        if grep -q '^packet' live.txt 2>/dev/null; then
+            break
+        fi
+    done
+    wait $live
+    if grep -q 'udp: src=[0-9]* dst=47999 len=18' live.txt; then
+        ok "dissect -i lo, live"
+    else
+        fail "dissect -i lo, live" "$(cat live.txt live.err | head -n 3)"
+    fi
+else
+    ok "dissect -i lo, live: skipped (not root)"
 fi
 
 # --pad: an Ethernet-padded short frame whose lengths and checksums leave

@@ -146,8 +146,8 @@ compile_and_check_symbols(const char *code, const char *prelude,
 static void
 generate_both(const char *spec, char **static_code, char **jit_code)
 {
-    struct ps_stack *stack;
-    struct ps_encap *encap;
+    struct ps_stack *stack = NULL;
+    struct ps_encap *encap = NULL;
     char *error = NULL;
     if (ps_stack_create(registry, spec, &stack, &error)
         || ps_encap_create(stack, NULL, PS_TIER_INTERP, &encap, &error)) {

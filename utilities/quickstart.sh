@@ -24,7 +24,7 @@ cd "$top"
 
 # Debian packages the build and the tests need.
 packages="build-essential autoconf automake libtool pkg-config
-          libcmocka-dev tshark python3-scapy valgrind ccache
+          libcmocka-dev libpcap-dev tshark python3-scapy valgrind ccache
           clang libclang-rt-14-dev"
 
 missing=
