@@ -473,7 +473,7 @@ put_pseudo_buffer(struct ps_ds *ds, const struct ps_checksum_fixup *c)
  * stalls. */
 static void
 put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
-             const struct ps_checksum_fixup *c)
+             const struct ps_checksum_fixup *c, bool named)
 {
     const struct ps_field_info *fi = &stack->fields[c->field].info;
     size_t offset = fi->bit_offset / 8;
@@ -487,9 +487,12 @@ put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
         need_len |= c->pseudo[i].kind == PS_PSEUDO_LENGTH;
     }
 
-    char *label = comment_text(fi->label);
-    ps_ds_put_format(ds, "    /* %s. */\n    {\n", label);
-    free(label);
+    if (named) {
+        char *label = comment_text(fi->label);
+        ps_ds_put_format(ds, "    /* %s. */\n", label);
+        free(label);
+    }
+    ps_ds_put_cstr(ds, "    {\n");
     if (inside && !skip) {
         ps_ds_put_format(ds, "        b[%zu] = b[%zu] = 0;\n", offset,
                          offset + 1);
@@ -568,6 +571,39 @@ field_function(const struct ps_stack *stack, const char *name, size_t field)
                         stack->headers[fi->header].info.name, fi->name);
 }
 
+/* The largest sum of incremental checksum 'ec' whose template part is
+ * 'base'. */
+static uint64_t
+max_incremental_sum(const struct ps_stack *stack,
+                    const struct ps_encap_checksum *ec, uint64_t base)
+{
+    uint64_t max = base;
+    for (size_t j = 0; j < ec->n_vars; j++) {
+        size_t bits = stack->fields[ec->vars[j].field].info.bits;
+        max += (bits >= 32 ? UINT64_MAX >> 16
+                : (UINT64_C(1) << bits) - 1) << ec->vars[j].shift;
+    }
+    return max;
+}
+
+/* Writes "uint16_t csum = ..." from 'sum', which is at most 'max', with
+ * as few folds as 'max' allows. */
+static void
+put_fold(struct ps_ds *ds, uint64_t max)
+{
+    if (max <= 0x1fffe) {
+        /* One fold brings any sum up to 0x1fffe to 0xffff at most. */
+        ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
+                       "        uint16_t csum = ~sum;\n");
+    } else if (max <= UINT32_MAX) {
+        ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
+                       "        sum = (sum & 0xffff) + (sum >> 16);\n"
+                       "        uint16_t csum = ~sum;\n");
+    } else {
+        ps_ds_put_cstr(ds, "        uint16_t csum = ps_csum_finish(sum);\n");
+    }
+}
+
 /* Writes NAME_encap(): what ps_encap_apply() does, with incremental
  * checksums where the plan allows them. */
 static void
@@ -600,17 +636,11 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
         const struct ps_encap_checksum *ec = &encap->checksums[i];
         const struct ps_checksum_fixup *c = &stack->checksums[ec->fixup];
         if (!ec->incremental) {
-            put_checksum(ds, stack, c);
+            put_checksum(ds, stack, c, true);
             continue;
         }
         const struct ps_field_info *fi = &stack->fields[c->field].info;
-        /* The largest sum: does it fit 32 bits? */
-        uint64_t max = ec->base;
-        for (size_t j = 0; j < ec->n_vars; j++) {
-            size_t bits = stack->fields[ec->vars[j].field].info.bits;
-            max += (bits >= 32 ? UINT64_MAX >> 16
-                    : (UINT64_C(1) << bits) - 1) << ec->vars[j].shift;
-        }
+        uint64_t max = max_incremental_sum(stack, ec, ec->base);
         bool narrow = max <= UINT32_MAX;
         char *label = comment_text(fi->label);
         ps_ds_put_format(ds, "    /* %s, from the template's sum. */\n"
@@ -636,18 +666,7 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
                 free(fn);
             }
         }
-        if (max <= 0x1fffe) {
-            /* One fold brings any sum up to 0x1fffe to 0xffff at most. */
-            ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
-                           "        uint16_t csum = ~sum;\n");
-        } else if (narrow) {
-            ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
-                           "        sum = (sum & 0xffff) + (sum >> 16);\n"
-                           "        uint16_t csum = ~sum;\n");
-        } else {
-            ps_ds_put_cstr(ds, "        uint16_t csum = "
-                           "ps_csum_finish(sum);\n");
-        }
+        put_fold(ds, max);
         if (c->nonzero) {
             ps_ds_put_cstr(ds, "        csum = csum ? csum : 0xffff;\n");
         }
@@ -655,6 +674,136 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
                          fi->bit_offset / 8);
     }
     ps_ds_put_cstr(ds, "}\n");
+}
+
+/* The JIT's code.  It depends on the shape of an encapsulation (the
+ * stack's layout and fix-up plan, which fields the labels fixed) and on
+ * nothing else: the template and the checksums' partial sums are data
+ * that the function takes, names and texts appear nowhere.  So every
+ * encapsulation of one shape, whatever its label values, runs the same
+ * compiled module. */
+
+/* Returns "(EXPR)" for the integer field at 'bit' of 'bits' bits of 'b'
+ * (malloc()'d). */
+static char *
+uint_get_expr(size_t bit, size_t bits)
+{
+    struct ps_ds get = PS_DS_INITIALIZER;
+    put_uint_get(&get, bit, bits);
+    /* "    return EXPR;\n" -> "(EXPR)". */
+    const char *s = ps_ds_cstr(&get) + strlen("    return ");
+    char *expr = ps_xasprintf("((uint64_t) %.*s)", (int) (strlen(s) - 2), s);
+    ps_ds_destroy(&get);
+    return expr;
+}
+
+/* Writes the statements that store 'v' into field 'field'. */
+static void
+put_field_store(struct ps_ds *ds, const struct ps_stack *stack,
+                size_t field, const char *v)
+{
+    const struct ps_field_info *fi = &stack->fields[field].info;
+    put_uint_set(ds, fi->bit_offset, fi->bits, v, stack->size);
+}
+
+size_t
+ps_encap_data_size(const struct ps_encap *encap)
+{
+    return PS_ENCAP_BASES_OFFSET(encap->stack->size)
+           + 4 * encap->n_checksums;
+}
+
+char *
+ps_generate_jit_encap(const struct ps_encap *encap)
+{
+    const struct ps_stack *stack = encap->stack;
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    size_t bases = PS_ENCAP_BASES_OFFSET(stack->size);
+
+    ps_ds_put_format(&ds, "\nvoid\nps_jit_encap(const uint8_t *data, "
+                     "uint8_t *b, size_t pkt_len, uint32_t hash)\n{\n"
+                     "    memcpy(b, data, %zu);\n", stack->size);
+    for (size_t i = 0; i < encap->n_lengths; i++) {
+        const struct ps_length_fixup *l = &stack->lengths[encap->lengths[i]];
+        char *v = ps_xasprintf("len%zu", l->field);
+        ps_ds_put_format(&ds, "    uint64_t %s = ", v);
+        put_length_value(&ds, l);
+        ps_ds_put_cstr(&ds, ";\n");
+        put_field_store(&ds, stack, l->field, v);
+        free(v);
+    }
+    if (encap->entropy_field >= 0) {
+        ps_ds_put_format(&ds, "    uint64_t entropy = (((uint64_t) hash * "
+                         "%d) >> 32) + %d;\n",
+                         PS_ENTROPY_MAX - PS_ENTROPY_MIN, PS_ENTROPY_MIN);
+        put_field_store(&ds, stack, encap->entropy_field, "entropy");
+    } else {
+        ps_ds_put_cstr(&ds, "    (void) hash;\n");
+    }
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        const struct ps_encap_checksum *ec = &encap->checksums[i];
+        const struct ps_checksum_fixup *c = &stack->checksums[ec->fixup];
+        if (!ec->incremental) {
+            put_checksum(&ds, stack, c, false);
+            continue;
+        }
+        const struct ps_field_info *fi = &stack->fields[c->field].info;
+        /* The template's part of the sum is folded: at most 0xffff. */
+        uint64_t max = max_incremental_sum(stack, ec, 0xffff);
+        ps_ds_put_format(&ds, "    {\n        uint32_t base;\n"
+                         "        memcpy(&base, data + %zu, 4);\n"
+                         "        %s sum = base;\n", bases + 4 * i,
+                         max <= UINT32_MAX ? "uint32_t" : "uint64_t");
+        for (size_t j = 0; j < ec->n_vars; j++) {
+            size_t field = ec->vars[j].field;
+            bool is_length = false;
+            for (size_t k = 0; k < encap->n_lengths; k++) {
+                is_length |= stack->lengths[encap->lengths[k]].field == field;
+            }
+            if (is_length) {
+                ps_ds_put_format(&ds, "        sum += (uint64_t) len%zu << "
+                                 "%u;\n", field, ec->vars[j].shift);
+            } else {
+                const struct ps_field_info *vf = &stack->fields[field].info;
+                char *get = uint_get_expr(vf->bit_offset, vf->bits);
+                ps_ds_put_format(&ds, "        sum += %s << %u;\n", get,
+                                 ec->vars[j].shift);
+                free(get);
+            }
+        }
+        put_fold(&ds, max);
+        if (c->nonzero) {
+            ps_ds_put_cstr(&ds, "        csum = csum ? csum : 0xffff;\n");
+        }
+        ps_ds_put_format(&ds, "        ps_store_be16(b + %zu, csum);\n    }\n",
+                         fi->bit_offset / 8);
+    }
+    ps_ds_put_cstr(&ds, "}\n");
+    return ps_ds_steal(&ds);
+}
+
+char *
+ps_generate_jit_setters(const struct ps_stack *stack)
+{
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    struct ps_ds table = PS_DS_INITIALIZER;
+
+    for (size_t i = 0; i < stack->n_fields; i++) {
+        const struct ps_field_info *fi = &stack->fields[i].info;
+        if (!has_integer_value(fi)) {
+            continue;
+        }
+        ps_ds_put_format(&ds, "\nstatic void\nps_jit_set_%zu(uint8_t *b, "
+                         "uint64_t v)\n{\n", i);
+        put_field_store(&ds, stack, i, "v");
+        ps_ds_put_cstr(&ds, "}\n");
+        ps_ds_put_format(&table, "    [%zu] = ps_jit_set_%zu,\n", i, i);
+    }
+    ps_ds_put_format(&ds, "\nvoid (*const ps_jit_setters[%zu])(uint8_t *, "
+                     "uint64_t) = {\n%s};\n", stack->n_fields + 1,
+                     table.len ? ps_ds_cstr(&table) : "");
+    ps_ds_destroy(&table);
+    return ps_ds_steal(&ds);
 }
 
 char *
@@ -764,7 +913,7 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
         ps_ds_put_cstr(&ds, "    (void) b;\n    (void) pkt_len;\n");
     }
     for (size_t i = 0; i < stack->n_checksums; i++) {
-        put_checksum(&ds, stack, &stack->checksums[i]);
+        put_checksum(&ds, stack, &stack->checksums[i], true);
     }
     ps_ds_put_cstr(&ds, "}\n");
     for (size_t h = 0; h < stack->n_headers; h++) {
@@ -781,7 +930,7 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
                          stack->headers[h].info.name, name);
         for (size_t i = 0; i < stack->n_checksums; i++) {
             if (stack->checksums[i].header == h) {
-                put_checksum(&ds, stack, &stack->checksums[i]);
+                put_checksum(&ds, stack, &stack->checksums[i], true);
             }
         }
         ps_ds_put_cstr(&ds, "}\n");

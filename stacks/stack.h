@@ -146,6 +146,24 @@ struct ps_stack_cache;
 void ps_stack_cache_destroy(struct ps_stack_cache *);
 
 /* generate-c.c */
+/* generate-c.c: the JIT's code for 'encap', which defines
+ *
+ *     void ps_jit_encap(const uint8_t *data, uint8_t *pkt, size_t pkt_len,
+ *                       uint32_t hash);
+ *
+ * from the encapsulation's shape alone; 'data' is the block of
+ * ps_encap_data_size() bytes that holds the template (at 0) and the
+ * partial sums of the incremental checksums (uint32_t, in the host's
+ * order, at PS_ENCAP_BASES_OFFSET()). */
+#define PS_ENCAP_BASES_OFFSET(SIZE) (((SIZE) + 7) & ~(size_t) 7)
+char *ps_generate_jit_encap(const struct ps_encap *);
+size_t ps_encap_data_size(const struct ps_encap *);
+
+/* generate-c.c: the JIT's setters for 'stack', which define
+ * "void (*const ps_jit_setters[])(uint8_t *, uint64_t)", indexed by
+ * field, null for fields that are not integers or IPv4 addresses. */
+char *ps_generate_jit_setters(const struct ps_stack *);
+
 char *ps_generate_c(const struct ps_encap *, const char *name,
                     bool for_jit);
 
