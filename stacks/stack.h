@@ -134,8 +134,14 @@ struct ps_encap {
 char *ps_stack_variant_spec(const struct ps_stack *, size_t header,
                             size_t length);
 
+/* stack.c: ps_stack_create() on one snapshot of a registry. */
+enum ps_error ps_stack_create_from(const struct ps_snapshot *,
+                                   const char *spec, struct ps_stack **,
+                                   char **errorp);
+
 /* stack-cache.c */
 struct ps_stack_cache;
+struct ps_stack_cache *ps_stack_cache_create(void);
 void ps_stack_cache_destroy(struct ps_stack_cache *);
 
 /* generate-c.c */

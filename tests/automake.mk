@@ -23,7 +23,8 @@ unit_tests = \
 	tests/test-protocols \
 	tests/test-static \
 	tests/test-tiers \
-	tests/test-dissect
+	tests/test-dissect \
+	tests/test-registry
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
 
@@ -59,6 +60,10 @@ tests_test_dissect_SOURCES = \
 tests_test_dissect_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_dissect_LDADD = $(TESTS_LDADD)
 
+tests_test_registry_SOURCES = tests/test-registry.c tests/test-common.h
+tests_test_registry_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_registry_LDADD = $(TESTS_LDADD)
+
 clean-local: clean-jit-cache
 clean-jit-cache:
 	rm -rf tests/jit-cache
@@ -69,3 +74,20 @@ EXTRA_DIST += \
 	tests/cli.sh \
 	tests/interop.py \
 	tests/extra/demo.proto
+
+# Stress programs: several threads on one registry (or encapsulation) at
+# once, checking every result.  They run a few seconds each, here and in
+# the sanitizer builds of utilities/quickstart.sh (ThreadSanitizer
+# included: "make check-stress" builds and runs only them).
+stress_tests = \
+	tests/stress-registry
+check_PROGRAMS += $(stress_tests)
+TESTS += $(stress_tests)
+
+tests_stress_registry_SOURCES = tests/stress-registry.c
+tests_stress_registry_LDADD = libprotostack.la -lpthread
+
+check-stress: stacks/jit-prelude.inc
+	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(stress_tests)' \
+	    check_PROGRAMS='$(stress_tests)'
+.PHONY: check-stress

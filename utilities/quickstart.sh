@@ -68,28 +68,46 @@ demo)
         | grep -E '^[A-Z]|Checksum|Network Identifier|Length|Port'
     ;;
 check)
+    # Enters directory $1 of the top, configured (once) for clang with
+    # CFLAGS $2.
+    enter_clang_build () {
+        mkdir -p "$top/$1"
+        cd "$top/$1"
+        if [ ! -f Makefile ]; then
+            CLANG=$(command -v ccache > /dev/null && echo "ccache clang" \
+                    || echo clang)
+            ../configure -q CC="$CLANG" CFLAGS="$2"
+        fi
+    }
+
     status=0
     make -s -j"$jobs" check || status=$?
     if [ $status != 0 ] && [ -f test-suite.log ]; then
         cat test-suite.log
     fi
 
-    # The unit tests again, built by clang (its warnings are errors too)
-    # with AddressSanitizer and UndefinedBehaviorSanitizer: every finding
-    # fails the run.
-    mkdir -p "$top/build-sanitizers"
-    cd "$top/build-sanitizers"
-    if [ ! -f Makefile ]; then
-        CLANG=$(command -v ccache > /dev/null && echo "ccache clang" \
-                || echo clang)
-        ../configure -q CC="$CLANG" \
-            CFLAGS="-O1 -g -fsanitize=address,undefined \
-                    -fno-sanitize-recover=all -fno-omit-frame-pointer"
-    fi
+    # The unit and stress tests again, built by clang (its warnings are
+    # errors too) with AddressSanitizer and UndefinedBehaviorSanitizer:
+    # every finding fails the run.
+    enter_clang_build build-sanitizers "-O1 -g \
+        -fsanitize=address,undefined -fno-sanitize-recover=all \
+        -fno-omit-frame-pointer"
     make -s -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        make -s -j"$jobs" check TESTS='$(unit_tests)' || status=$?
+        make -s -j"$jobs" check TESTS='$(unit_tests) $(stress_tests)' \
+        || status=$?
+    if [ $status != 0 ] && [ -f test-suite.log ]; then
+        cat test-suite.log
+    fi
+
+    # The stress tests (threads sharing registries, caches and
+    # encapsulations) under ThreadSanitizer: only the library and them
+    # are built.  Every data race fails the run.
+    enter_clang_build build-tsan \
+        "-O1 -g -fsanitize=thread -fno-omit-frame-pointer"
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        make -s -j"$jobs" check-stress || status=$?
     if [ $status != 0 ] && [ -f test-suite.log ]; then
         cat test-suite.log
     fi
