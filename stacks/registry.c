@@ -396,6 +396,7 @@ publish(struct ps_registry *reg, struct ps_definitions *new)
     snap->generation = old->generation + 1;
     snap->older = old;
     atomic_store_explicit(&reg->current, snap, memory_order_release);
+    ps_stack_cache_flush(reg->cache, snap->generation);
 }
 
 static enum ps_error

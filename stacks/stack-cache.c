@@ -10,10 +10,9 @@
  * variable length cheap, as in the libmoon paper.
  *
  * Any number of threads may use the cache at once.  A hit takes no lock
- * and writes nothing shared: two atomic acquire loads (the registry's
- * snapshot and the cache's table), then a walk down one hash chain.  A
- * miss compiles the stack without any lock, then takes the cache's mutex
- * only to insert it.
+ * and writes nothing shared: one atomic acquire load of the cache's
+ * table, then a walk down one hash chain.  A miss compiles the stack
+ * without any lock, then takes the cache's mutex only to insert it.
  *
  * The index is a table for one registry generation.  Its entries never
  * change once published (a new one is pushed on a chain's head with a
@@ -268,6 +267,19 @@ ps_stack_cache_destroy(struct ps_stack_cache *cache)
     }
 }
 
+void
+ps_stack_cache_flush(struct ps_stack_cache *cache, uint64_t generation)
+{
+    pthread_mutex_lock(&cache->mutex);
+    struct cache_table *t = atomic_load_explicit(&cache->table,
+                                                 memory_order_relaxed);
+    /* An empty table is replaced by the first miss. */
+    if (t->generation < generation && (t->n_entries || t->n_variants)) {
+        replace_table(cache, t, table_create(generation, MIN_BUCKETS));
+    }
+    pthread_mutex_unlock(&cache->mutex);
+}
+
 /* A recast to remember with the stack it gives. */
 struct recast {
     const struct ps_stack *stack;
@@ -284,22 +296,25 @@ cache_stack(struct ps_registry *reg, const char *spec,
             char **errorp)
 {
     struct ps_stack_cache *cache = ps_registry_cache(reg);
-    const struct ps_snapshot *snap = ps_registry_snapshot(reg);
     struct cache_table *t = current_table(cache);
     uint64_t hash = hash_string(spec);
 
-    const struct cache_entry *e = NULL;
-    if (t->generation == snap->generation) {
-        e = find_entry(t, spec, hash);
-        if (e && !recast) {
-            *stackp = e->stack;
-            return PS_OK;
-        }
+    /* A load flushes the table before it returns, so a hit is a stack of
+     * definitions no older than those of the last load that returned. */
+    const struct cache_entry *e = find_entry(t, spec, hash);
+    if (e && !recast) {
+        *stackp = e->stack;
+        return PS_OK;
     }
 
     /* Compile without the lock: other threads keep finding and
      * compiling stacks meanwhile. */
+    const struct ps_snapshot *snap = ps_registry_snapshot(reg);
     struct ps_stack *stack = NULL;
+    if (e && t->generation != snap->generation) {
+        /* A load is under way: compile for it. */
+        e = NULL;
+    }
     if (!e) {
         enum ps_error error = ps_stack_create_from(snap, spec, &stack,
                                                    errorp);
@@ -373,15 +388,11 @@ ps_registry_stack_variant(struct ps_registry *reg,
     const struct ps_stack_cache *cache = ps_registry_cache(reg);
     bool owned = stack->owner == cache;
     if (owned) {
-        const struct ps_snapshot *snap = ps_registry_snapshot(reg);
-        const struct cache_table *t = current_table(cache);
-        if (t->generation == snap->generation) {
-            const struct variant_entry *e = find_variant(t, stack, header,
-                                                         length);
-            if (e) {
-                *variantp = e->variant;
-                return PS_OK;
-            }
+        const struct variant_entry *e = find_variant(current_table(cache),
+                                                     stack, header, length);
+        if (e) {
+            *variantp = e->variant;
+            return PS_OK;
         }
     }
 

@@ -144,6 +144,10 @@ struct ps_stack_cache;
 struct ps_stack_cache *ps_stack_cache_create(void);
 void ps_stack_cache_destroy(struct ps_stack_cache *);
 
+/* Makes the cache compile stacks again, against definitions of
+ * 'generation' or later: a load calls it after publishing them. */
+void ps_stack_cache_flush(struct ps_stack_cache *, uint64_t generation);
+
 /* generate-c.c */
 char *ps_generate_c(const struct ps_encap *, const char *name,
                     bool for_jit);
