@@ -28,6 +28,14 @@ unit_tests = \
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
 
+# Stress programs: several threads drive the library as a switch would.
+# They run in "make check" and, built with ThreadSanitizer, in
+# utilities/quickstart.sh check (a few seconds each).
+stress_tests = \
+	tests/stress-registry
+check_PROGRAMS += $(stress_tests)
+TESTS += $(stress_tests)
+
 tests_test_types_SOURCES = tests/test-types.c tests/test-common.h
 tests_test_types_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_types_LDADD = $(TESTS_LDADD)
@@ -64,6 +72,9 @@ tests_test_registry_SOURCES = tests/test-registry.c tests/test-common.h
 tests_test_registry_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_registry_LDADD = $(TESTS_LDADD)
 
+tests_stress_registry_SOURCES = tests/stress-registry.c
+tests_stress_registry_LDADD = libprotostack.la -lpthread
+
 clean-local: clean-jit-cache
 clean-jit-cache:
 	rm -rf tests/jit-cache
@@ -74,20 +85,3 @@ EXTRA_DIST += \
 	tests/cli.sh \
 	tests/interop.py \
 	tests/extra/demo.proto
-
-# Stress programs: several threads on one registry (or encapsulation) at
-# once, checking every result.  They run a few seconds each, here and in
-# the sanitizer builds of utilities/quickstart.sh (ThreadSanitizer
-# included: "make check-stress" builds and runs only them).
-stress_tests = \
-	tests/stress-registry
-check_PROGRAMS += $(stress_tests)
-TESTS += $(stress_tests)
-
-tests_stress_registry_SOURCES = tests/stress-registry.c
-tests_stress_registry_LDADD = libprotostack.la -lpthread
-
-check-stress: stacks/jit-prelude.inc
-	$(MAKE) $(AM_MAKEFLAGS) check-TESTS TESTS='$(stress_tests)' \
-	    check_PROGRAMS='$(stress_tests)'
-.PHONY: check-stress
