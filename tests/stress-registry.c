@@ -14,9 +14,10 @@
  *     stress-registry [SECONDS]     runs for SECONDS (default 3, or
  *                                   $PS_STRESS_SECONDS)
  *
- * The loader thread loads protocols s0, s1, ... one per load, each with
- * two bindings after UDP ("bind sN after udp.dst == 20000 + N", then the
- * same with 40000 + N), and publishes how many it has loaded.  The other
+ * The loader thread loads protocols s0, s1, ... one per load, through
+ * most of the run, each with two bindings after UDP ("bind sN after
+ * udp.dst == 20000 + N", then the same with 40000 + N), and publishes
+ * how many it has loaded.  The other
  * threads only use protocols loaded already, so every result is known:
  * sN's tag defaults to N, filling picks the first binding (udp.dst is
  * 20000 + N), and the dissector finds sN behind either port. */
@@ -133,14 +134,45 @@ check_stack(const struct ps_stack *stack, const uint8_t *pkt, long k,
     }
 }
 
-static void *
-loader(void *arg)
+static double
+now(void)
 {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_for(double seconds)
+{
+    struct timespec ts = {
+        .tv_sec = (time_t) seconds,
+        .tv_nsec = (long) ((seconds - (time_t) seconds) * 1e9),
+    };
+    while (nanosleep(&ts, &ts)) {
+        continue;
+    }
+}
+
+/* Loads MAX_LOADS protocols spread over the first 80% of 'seconds', so
+ * that loads keep coming while the readers run, then tries loads that
+ * change nothing. */
+static void *
+loader(void *seconds_)
+{
+    double interval = *(const double *) seconds_ * 0.8 / MAX_LOADS;
+    double start = now();
+
     for (long i = 0; !atomic_load(&stop); i++) {
         char text[512];
         char name[32];
         char *error = NULL;
         long k = i < MAX_LOADS ? i : i % MAX_LOADS;
+
+        double wait = start + i * interval - now();
+        if (i < MAX_LOADS && wait > 0) {
+            sleep_for(wait);
+        }
 
         snprintf(name, sizeof name, "stress-%ld", i);
         snprintf(text, sizeof text,
@@ -177,7 +209,7 @@ loader(void *arg)
             }
         }
     }
-    return arg;
+    return NULL;
 }
 
 /* Compiles a stack with ps_stack_create(). */
@@ -344,15 +376,9 @@ main(int argc, char *argv[])
     for (size_t i = 0; i < ARRAY_SIZE(workers); i++) {
         pthread_create(&workers[i].thread, NULL, run_worker, &workers[i]);
     }
-    pthread_create(&load_thread, NULL, loader, NULL);
+    pthread_create(&load_thread, NULL, loader, &seconds);
 
-    struct timespec ts = {
-        .tv_sec = (time_t) seconds,
-        .tv_nsec = (long) ((seconds - (time_t) seconds) * 1e9),
-    };
-    while (nanosleep(&ts, &ts)) {
-        continue;
-    }
+    sleep_for(seconds);
     atomic_store(&stop, true);
 
     pthread_join(load_thread, NULL);
