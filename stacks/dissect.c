@@ -245,15 +245,15 @@ has_magic(const struct ps_protocol *p)
  * the payload is too short to choose, returns NULL with the reason in
  * '*why'. */
 static const struct ps_protocol *
-next_protocol(const struct ps_registry *reg, const struct found_header *h,
+next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
               const struct view *packet, const struct view *rest,
               char **why)
 {
-    size_t n = ps_registry_n_bindings(reg);
+    size_t n = ps_snapshot_n_bindings(snap);
 
     /* A binding on a field of 'h' that holds the binding's value. */
     for (size_t i = 0; i < n; i++) {
-        const struct ps_binding *b = ps_registry_binding(reg, i);
+        const struct ps_binding *b = ps_snapshot_binding(snap, i);
         if (!b->field || strcmp(b->lower, h->p->name)) {
             continue;
         }
@@ -262,7 +262,7 @@ next_protocol(const struct ps_registry *reg, const struct found_header *h,
         if (f && f->pf->type == PS_FIELD_UINT
             && read_bits(packet, h->offset * 8 + f->bit, f->bits, &value)
             && value == b->value) {
-            const struct ps_protocol *upper = ps_registry_find(reg, b->upper);
+            const struct ps_protocol *upper = ps_snapshot_find(snap, b->upper);
             if (upper) {
                 return upper;
             }
@@ -273,11 +273,11 @@ next_protocol(const struct ps_registry *reg, const struct found_header *h,
      * first without magic fields. */
     const struct ps_protocol *fallback = NULL;
     for (size_t i = 0; i < n; i++) {
-        const struct ps_binding *b = ps_registry_binding(reg, i);
+        const struct ps_binding *b = ps_snapshot_binding(snap, i);
         if (b->field || strcmp(b->lower, h->p->name)) {
             continue;
         }
-        const struct ps_protocol *upper = ps_registry_find(reg, b->upper);
+        const struct ps_protocol *upper = ps_snapshot_find(snap, b->upper);
         if (!upper) {
             continue;
         }
@@ -430,7 +430,9 @@ ps_dissect(const struct ps_registry *reg, const char *first,
            const uint8_t *pkt, size_t len, struct ps_dissection **dp,
            char **errorp)
 {
-    const struct ps_protocol *p = ps_registry_find(reg, first);
+    /* One snapshot for the whole dissection, stack included. */
+    const struct ps_snapshot *snap = ps_registry_snapshot(reg);
+    const struct ps_protocol *p = ps_snapshot_find(snap, first);
     *dp = NULL;
     if (!p) {
         return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
@@ -504,7 +506,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
         offset += h->size;
         n++;
         struct view next = { pkt + offset, limit - offset };
-        p = next_protocol(reg, h, &packet, &next, &d->truncated);
+        p = next_protocol(snap, h, &packet, &next, &d->truncated);
     }
     if (n == MAX_HEADERS && p) {
         d->truncated = ps_xasprintf("more than %d headers", MAX_HEADERS);
@@ -512,7 +514,8 @@ ps_dissect(const struct ps_registry *reg, const char *first,
 
     enum ps_error error = PS_OK;
     if (n) {
-        error = ps_stack_create(reg, ps_ds_cstr(&spec), &d->stack, errorp);
+        error = ps_stack_create_from(snap, ps_ds_cstr(&spec), &d->stack,
+                                     errorp);
     }
     if (!error && d->stack) {
         /* The compiled stack must lay out as the bytes read: nothing is

@@ -441,13 +441,13 @@ fill_constants(struct ps_stack *stack, const char *spec,
 /* Fills binding values: each header's fields that select the next header
  * get the value of the first binding between the two protocols. */
 static void
-fill_bindings(struct ps_stack *stack, const struct ps_registry *reg)
+fill_bindings(struct ps_stack *stack, const struct ps_snapshot *snap)
 {
     for (size_t i = 0; i + 1 < stack->n_headers; i++) {
         const struct ps_stack_header *lower = &stack->headers[i];
         const struct ps_stack_header *upper = &stack->headers[i + 1];
-        for (size_t j = 0; j < ps_registry_n_bindings(reg); j++) {
-            const struct ps_binding *b = ps_registry_binding(reg, j);
+        for (size_t j = 0; j < ps_snapshot_n_bindings(snap); j++) {
+            const struct ps_binding *b = ps_snapshot_binding(snap, j);
             if (!b->field || strcmp(b->upper, upper->proto->name)
                 || strcmp(b->lower, lower->proto->name)) {
                 continue;
@@ -511,7 +511,7 @@ check_variable_sizes(const struct ps_stack *stack, const char *spec,
 /* Finds the value with which network header 'ip' binds protocol 'upper'
  * through its next-protocol field (the field whose default is "next"). */
 static bool
-upper_protocol_number(const struct ps_registry *reg,
+upper_protocol_number(const struct ps_snapshot *snap,
                       const struct ps_stack_header *ip, const char *upper,
                       uint64_t *valuep)
 {
@@ -520,8 +520,8 @@ upper_protocol_number(const struct ps_registry *reg,
         if (pf->rule != PS_RULE_NEXT) {
             continue;
         }
-        for (size_t j = 0; j < ps_registry_n_bindings(reg); j++) {
-            const struct ps_binding *b = ps_registry_binding(reg, j);
+        for (size_t j = 0; j < ps_snapshot_n_bindings(snap); j++) {
+            const struct ps_binding *b = ps_snapshot_binding(snap, j);
             if (b->field && !strcmp(b->field, pf->name)
                 && !strcmp(b->upper, upper)
                 && !strcmp(b->lower, ip->proto->name)) {
@@ -535,7 +535,7 @@ upper_protocol_number(const struct ps_registry *reg,
 }
 
 static enum ps_error
-plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
+plan_checksum(struct ps_stack *stack, const struct ps_snapshot *snap,
               size_t field, size_t *allocated, char **errorp)
 {
     const struct ps_stack_field *sf = &stack->fields[field];
@@ -570,7 +570,7 @@ plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
     for (size_t j = sf->info.header; j-- > 0;) {
         const struct ps_stack_header *ip = &stack->headers[j];
         const struct ps_pseudo_decl *d;
-        d = ps_registry_find_pseudo(reg, ip->proto->name);
+        d = ps_snapshot_find_pseudo(snap, ip->proto->name);
         if (!d) {
             continue;
         }
@@ -606,7 +606,7 @@ plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
                 /* The upper-layer protocol's number, as the network
                  * header binds it ("bind tcp after ip4.proto == 6"), even
                  * with extension headers (AH) in between. */
-                if (upper_protocol_number(reg, ip, h->proto->name,
+                if (upper_protocol_number(snap, ip, h->proto->name,
                                           &pi->value)) {
                     pi->kind = PS_PSEUDO_CONST;
                     break;
@@ -685,7 +685,7 @@ order_by_coverage(struct ps_stack *stack, size_t first, char **errorp)
  * checksums from the innermost header out; within a header, a checksum
  * after those its span covers. */
 static enum ps_error
-plan_fixups(struct ps_stack *stack, const struct ps_registry *reg,
+plan_fixups(struct ps_stack *stack, const struct ps_snapshot *snap,
             char **errorp)
 {
     size_t allocated_lengths = 0, allocated_checksums = 0;
@@ -725,7 +725,7 @@ plan_fixups(struct ps_stack *stack, const struct ps_registry *reg,
         for (size_t j = 0; j < h->n_fields; j++) {
             size_t f = h->first_field + j;
             if (stack->fields[f].pf->rule == PS_RULE_CHECKSUM) {
-                enum ps_error error = plan_checksum(stack, reg, f,
+                enum ps_error error = plan_checksum(stack, snap, f,
                                                     &allocated_checksums,
                                                     errorp);
                 if (error) {
@@ -774,7 +774,7 @@ ps_stack_header_default_name(const char *protocol, size_t k)
 }
 
 static enum ps_error
-compile(struct ps_stack *stack, const struct ps_registry *reg,
+compile(struct ps_stack *stack, const struct ps_snapshot *snap,
         const char *spec, const struct spec *sp, char **errorp)
 {
     size_t allocated_fields = 0;
@@ -784,7 +784,7 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
     stack->headers = ps_xzalloc(sp->n_items * sizeof *stack->headers);
     for (size_t i = 0; i < sp->n_items; i++) {
         const struct spec_item *item = &sp->items[i];
-        const struct ps_protocol *p = ps_registry_find(reg, item->protocol);
+        const struct ps_protocol *p = ps_snapshot_find(snap, item->protocol);
         if (!p) {
             return ps_set_error(errorp, PS_ERR_NO_PROTOCOL,
                                 "stack spec \"%s\", column %zu: unknown "
@@ -872,12 +872,12 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
     if (error) {
         return error;
     }
-    fill_bindings(stack, reg);
+    fill_bindings(stack, snap);
     error = check_variable_sizes(stack, spec, errorp);
     if (error) {
         return error;
     }
-    error = plan_fixups(stack, reg, errorp);
+    error = plan_fixups(stack, snap, errorp);
     if (error) {
         return error;
     }
@@ -890,6 +890,14 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
 enum ps_error
 ps_stack_create(const struct ps_registry *reg, const char *spec,
                 struct ps_stack **stackp, char **errorp)
+{
+    return ps_stack_create_from(ps_registry_snapshot(reg), spec, stackp,
+                                errorp);
+}
+
+enum ps_error
+ps_stack_create_from(const struct ps_snapshot *snap, const char *spec,
+                     struct ps_stack **stackp, char **errorp)
 {
     struct spec sp;
     enum ps_error error;
@@ -906,7 +914,7 @@ ps_stack_create(const struct ps_registry *reg, const char *spec,
 
     struct ps_stack *stack = ps_xzalloc(sizeof *stack);
     canonical_spec(stack, &sp);
-    error = compile(stack, reg, spec, &sp, errorp);
+    error = compile(stack, snap, spec, &sp, errorp);
     spec_clear(&sp);
     if (error) {
         ps_stack_destroy(stack);

@@ -141,9 +141,19 @@ char *ps_stack_header_default_name(const char *protocol, size_t k);
 char *ps_stack_variant_spec(const struct ps_stack *, size_t header,
                             size_t length);
 
+/* stack.c: ps_stack_create() on one snapshot of a registry. */
+enum ps_error ps_stack_create_from(const struct ps_snapshot *,
+                                   const char *spec, struct ps_stack **,
+                                   char **errorp);
+
 /* stack-cache.c */
 struct ps_stack_cache;
+struct ps_stack_cache *ps_stack_cache_create(void);
 void ps_stack_cache_destroy(struct ps_stack_cache *);
+
+/* Makes the cache compile stacks again, against definitions of
+ * 'generation' or later: a load calls it after publishing them. */
+void ps_stack_cache_flush(struct ps_stack_cache *, uint64_t generation);
 
 /* generate-c.c */
 /* generate-c.c: the JIT's code for 'encap', which defines

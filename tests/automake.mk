@@ -24,9 +24,18 @@ unit_tests = \
 	tests/test-static \
 	tests/test-tiers \
 	tests/test-dissect \
-	tests/test-security
+	tests/test-security \
+	tests/test-registry
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
+
+# Stress programs: several threads drive the library as a switch would.
+# They run in "make check" and, built with ThreadSanitizer, in
+# utilities/quickstart.sh check (a few seconds each).
+stress_tests = \
+	tests/stress-registry
+check_PROGRAMS += $(stress_tests)
+TESTS += $(stress_tests)
 
 tests_test_types_SOURCES = tests/test-types.c tests/test-common.h
 tests_test_types_CPPFLAGS = $(TESTS_CPPFLAGS)
@@ -63,6 +72,13 @@ tests_test_dissect_LDADD = $(TESTS_LDADD)
 tests_test_security_SOURCES = tests/test-security.c tests/test-common.h
 tests_test_security_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_security_LDADD = $(TESTS_LDADD) -lpthread
+
+tests_test_registry_SOURCES = tests/test-registry.c tests/test-common.h
+tests_test_registry_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_registry_LDADD = $(TESTS_LDADD)
+
+tests_stress_registry_SOURCES = tests/stress-registry.c
+tests_stress_registry_LDADD = libprotostack.la -lpthread
 
 clean-local: clean-jit-cache
 clean-jit-cache:

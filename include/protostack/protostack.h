@@ -55,7 +55,8 @@ void ps_registry_destroy(struct ps_registry *);
 
 /* Loads one protocol file, or every "*.proto" file in a directory (in
  * name order).  Either everything loads or, on error, the registry is
- * left exactly as it was. */
+ * left exactly as it was.  Loads may run while other threads use the
+ * registry; they never make those wait (see docs/c-api.md, "Threads"). */
 enum ps_error ps_registry_load_file(struct ps_registry *, const char *path,
                                     char **errorp);
 enum ps_error ps_registry_load_dir(struct ps_registry *, const char *dir,
@@ -91,8 +92,8 @@ void ps_stack_destroy(struct ps_stack *);
 /* Returns, in '*stackp', the stack compiled from 'spec', compiling it the
  * first time: later calls with the same text cost one hash lookup.  The
  * stack belongs to the registry and lives as long as it (never pass it to
- * ps_stack_destroy()).  Not safe against concurrent calls on one
- * registry. */
+ * ps_stack_destroy()).  Safe from several threads at once, and during
+ * loads: a cached stack is found without a lock. */
 enum ps_error ps_registry_stack(struct ps_registry *, const char *spec,
                                 const struct ps_stack **stackp,
                                 char **errorp);
