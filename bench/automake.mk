@@ -9,8 +9,7 @@ CLEANFILES += $(bench_static_header)
 
 $(bench_static_header): utilities/ps-gen$(EXEEXT) $(dist_protocols_DATA)
 	$(AM_V_GEN)$(MKDIR_P) bench && \
-	PROTOSTACK_DATADIR=$(srcdir)/protocols \
-	    utilities/ps-gen$(EXEEXT) 'eth,ip4,udp,vxlan' ps_eth_ip4_udp_vxlan \
+	utilities/ps-gen$(EXEEXT) 'eth,ip4,udp,vxlan' ps_eth_ip4_udp_vxlan \
 	    > $@.tmp && \
 	mv $@.tmp $@
 
@@ -27,7 +26,6 @@ EXTRA_DIST += bench/run-fig4.sh
 # "make bench": exact instructions per operation under callgrind, then
 # timings; prints a Markdown table.
 bench: bench/bench-fig4$(EXEEXT)
-	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
 	VALGRIND='$(VALGRIND)' \
 	    $(SHELL) $(srcdir)/bench/run-fig4.sh '$(abs_top_builddir)'
 .PHONY: bench

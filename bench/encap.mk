@@ -21,7 +21,7 @@ CLEANFILES += $(bench_encap_header)
 
 $(bench_encap_header): bench/gen-encap$(EXEEXT) $(dist_protocols_DATA)
 	$(AM_V_GEN)$(MKDIR_P) bench && \
-	PROTOSTACK_DATADIR=$(srcdir)/protocols PROTOSTACK_TIER=interp \
+	PROTOSTACK_TIER=interp \
 	    bench/gen-encap$(EXEEXT) 'eth,ip4,udp,vxlan' \
 	    '$(bench_encap_labels)' ps_bench_vxlan > $@.tmp && \
 	mv $@.tmp $@
@@ -45,7 +45,6 @@ EXTRA_DIST += \
 # copied inner frame grows), as Markdown tables; the plot goes to
 # bench-fig3.png in the build directory.
 bench-encap: bench/bench-encap$(EXEEXT)
-	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
 	VALGRIND='$(VALGRIND)' PYTHON3='$(PYTHON3_SYSTEM)' \
 	    $(SHELL) $(srcdir)/bench/run-encap.sh '$(abs_top_builddir)'
 .PHONY: bench-encap
@@ -66,14 +65,14 @@ CLEANFILES += $(vtep_headers)
 
 bench/vtep_labels.h: utilities/protostack$(EXEEXT) $(dist_protocols_DATA)
 	$(AM_V_GEN)$(MKDIR_P) bench && \
-	PROTOSTACK_DATADIR=$(srcdir)/protocols utilities/protostack$(EXEEXT) \
+	utilities/protostack$(EXEEXT) \
 	    gen 'eth,ip4,udp,vxlan' $(subst $(comma), ,$(bench_encap_labels)) \
 	    --name vtep > $@.tmp && \
 	mv $@.tmp $@
 
 bench/vtep_plain.h: utilities/protostack$(EXEEXT) $(dist_protocols_DATA)
 	$(AM_V_GEN)$(MKDIR_P) bench && \
-	PROTOSTACK_DATADIR=$(srcdir)/protocols utilities/protostack$(EXEEXT) \
+	utilities/protostack$(EXEEXT) \
 	    gen 'eth,ip4,udp,vxlan' --name vtep_plain > $@.tmp && \
 	mv $@.tmp $@
 
@@ -89,6 +88,5 @@ EXTRA_DIST += bench/run-vtep.sh
 
 # "make bench-vtep": dpdk-vtep on two net_null ports (bench/run-vtep.sh).
 bench-vtep: all
-	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
 	    $(SHELL) $(srcdir)/bench/run-vtep.sh '$(abs_top_builddir)'
 .PHONY: bench-vtep

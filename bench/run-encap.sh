@@ -30,8 +30,7 @@
 # the "net" columns subtract it.
 #
 # BUILDDIR defaults to $PS_BUILDDIR, else to the "build" directory next to
-# this script's parent.  The environment may set PROTOSTACK_DATADIR
-# (default: the source tree's protocols), VALGRIND (default: valgrind),
+# this script's parent.  The environment may set VALGRIND (default: valgrind),
 # PYTHON3 (default: /usr/bin/python3), BENCH_N (callgrind packets, default
 # 100000), BENCH_TIMED_N (timed packets, default 10000000),
 # BENCH_COMPILE_K (encapsulations compiled per compiler, default 20),
@@ -51,8 +50,6 @@ if test ! -x "$prog"; then
     exit 1
 fi
 
-PROTOSTACK_DATADIR=${PROTOSTACK_DATADIR:-$srcdir/protocols}
-export PROTOSTACK_DATADIR
 unset PROTOSTACK_TIER
 VALGRIND=${VALGRIND:-valgrind}
 PYTHON3=${PYTHON3:-/usr/bin/python3}

@@ -14,8 +14,7 @@
 # "bench-fig4 --timed".
 #
 # BUILDDIR defaults to $PS_BUILDDIR, else to the "build" directory in the
-# source tree.  The environment may set PROTOSTACK_DATADIR (default: the
-# source tree's protocols), VALGRIND (default: valgrind), BENCH_N
+# source tree.  The environment may set VALGRIND (default: valgrind), BENCH_N
 # (callgrind iterations, default 102400, a multiple of the 256 packet
 # buffers) and BENCH_TIMED_N (timed iterations, default 1000000).
 
@@ -29,8 +28,6 @@ if test ! -x "$prog"; then
     exit 1
 fi
 
-PROTOSTACK_DATADIR=${PROTOSTACK_DATADIR:-$srcdir/protocols}
-export PROTOSTACK_DATADIR
 VALGRIND=${VALGRIND:-valgrind}
 n=${BENCH_N:-102400}
 timed_n=${BENCH_TIMED_N:-1000000}

@@ -27,8 +27,6 @@ if test ! -x "$prog"; then
          "build it first" >&2
     exit 1
 fi
-PROTOSTACK_DATADIR=${PROTOSTACK_DATADIR:-$srcdir/protocols}
-export PROTOSTACK_DATADIR
 unset PROTOSTACK_TIER
 
 packets=${VTEP_PACKETS:-10000000}

@@ -34,6 +34,7 @@
 #include "stack.h"
 
 #include <dirent.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -454,25 +455,57 @@ read_file(const char *path, char **textp, char **errorp)
     return PS_OK;
 }
 
-static enum ps_error
-parse_file(const char *path, struct ps_definitions *defs, char **errorp)
+/* One protocol file to load: its text if it is built in, else its path;
+ * 'base' is its file name, by which a file of a later directory replaces
+ * an earlier one. */
+struct source {
+    char *name;                 /* For messages and ps_registry_list(). */
+    const char *base;           /* Points into 'name'. */
+    char *path;                 /* NULL: built in. */
+    const char *text;           /* Built in. */
+};
+
+struct sources {
+    struct source *s;
+    size_t n, allocated;
+};
+
+/* The protocol files shipped with protostack, compiled in. */
+static const struct {
+    const char *base;
+    const char *text;
+} builtin_protocols[] = {
+#include "builtin-protocols.inc"
+};
+
+static void
+sources_add(struct sources *ss, char *name, char *path, const char *text)
 {
-    char *text;
-    enum ps_error error = read_file(path, &text, errorp);
-    if (!error) {
-        error = ps_definitions_parse(path, text, defs, errorp);
-        free(text);
+    const char *sep = strrchr(name, '/');
+    sep = sep ? sep : strchr(name, ':');
+    const char *base = sep ? sep + 1 : name;
+    for (size_t i = 0; i < ss->n; i++) {
+        if (!strcmp(ss->s[i].base, base)) {
+            free(ss->s[i].name);
+            free(ss->s[i].path);
+            ss->s[i] = (struct source) { name, base, path, text };
+            return;
+        }
     }
-    return error;
+    struct source *src = ps_array_push((void **) &ss->s, &ss->n,
+                                       &ss->allocated, sizeof *src);
+    *src = (struct source) { name, base, path, text };
 }
 
-enum ps_error
-ps_registry_load_file(struct ps_registry *reg, const char *path,
-                      char **errorp)
+static void
+sources_clear(struct sources *ss)
 {
-    struct ps_definitions new;
-    enum ps_error error = parse_file(path, &new, errorp);
-    return error ? error : commit(reg, &new, errorp);
+    for (size_t i = 0; i < ss->n; i++) {
+        free(ss->s[i].name);
+        free(ss->s[i].path);
+    }
+    free(ss->s);
+    memset(ss, 0, sizeof *ss);
 }
 
 static int
@@ -483,9 +516,9 @@ compare_strings(const void *a_, const void *b_)
     return strcmp(*a, *b);
 }
 
-enum ps_error
-ps_registry_load_dir(struct ps_registry *reg, const char *dir,
-                     char **errorp)
+/* Adds every "*.proto" file of 'dir', in name order. */
+static enum ps_error
+sources_add_dir(struct sources *ss, const char *dir, char **errorp)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -506,20 +539,68 @@ ps_registry_load_dir(struct ps_registry *reg, const char *dir,
     }
     closedir(d);
     qsort(names, n_names, sizeof *names, compare_strings);
+    for (size_t i = 0; i < n_names; i++) {
+        sources_add(ss, names[i], ps_xstrdup(names[i]), NULL);
+    }
+    free(names);
+    return PS_OK;
+}
 
+/* Adds 'path', a directory or a file. */
+static enum ps_error
+sources_add_path(struct sources *ss, const char *path, char **errorp)
+{
+    struct stat st;
+    if (stat(path, &st)) {
+        return ps_set_error(errorp, PS_ERR_IO, "%s: %s", path,
+                            strerror(errno));
+    }
+    if (S_ISDIR(st.st_mode)) {
+        return sources_add_dir(ss, path, errorp);
+    }
+    sources_add(ss, ps_xstrdup(path), ps_xstrdup(path), NULL);
+    return PS_OK;
+}
+
+/* Adds the default protocols: $PROTOSTACK_DATADIR if set, else the
+ * built-in ones. */
+static enum ps_error
+sources_add_default(struct sources *ss, char **errorp)
+{
+    const char *dir = ps_registry_default_dir();
+    if (dir) {
+        return sources_add_dir(ss, dir, errorp);
+    }
+    for (size_t i = 0; i < PS_ARRAY_SIZE(builtin_protocols); i++) {
+        sources_add(ss, ps_xasprintf("built-in:%s", builtin_protocols[i].base),
+                    NULL, builtin_protocols[i].text);
+    }
+    return PS_OK;
+}
+
+/* Parses every source and loads them all, or nothing. */
+static enum ps_error
+load_sources(struct ps_registry *reg, const struct sources *ss,
+             char **errorp)
+{
     struct ps_definitions all = { 0 };
     enum ps_error error = PS_OK;
-    for (size_t i = 0; i < n_names && !error; i++) {
+    for (size_t i = 0; i < ss->n && !error; i++) {
+        const struct source *src = &ss->s[i];
         struct ps_definitions one;
-        error = parse_file(names[i], &one, errorp);
+        char *text = NULL;
+        if (src->path) {
+            error = read_file(src->path, &text, errorp);
+        }
+        if (!error) {
+            error = ps_definitions_parse(src->name, src->path ? text
+                                         : src->text, &one, errorp);
+        }
+        free(text);
         if (!error) {
             move_definitions(NULL, &all, &one);
         }
     }
-    for (size_t i = 0; i < n_names; i++) {
-        free(names[i]);
-    }
-    free(names);
     if (error) {
         ps_definitions_clear(&all);
         return error;
@@ -527,17 +608,58 @@ ps_registry_load_dir(struct ps_registry *reg, const char *dir,
     return commit(reg, &all, errorp);
 }
 
+enum ps_error
+ps_registry_load_file(struct ps_registry *reg, const char *path,
+                      char **errorp)
+{
+    struct sources ss = { 0 };
+    sources_add(&ss, ps_xstrdup(path), ps_xstrdup(path), NULL);
+    enum ps_error error = load_sources(reg, &ss, errorp);
+    sources_clear(&ss);
+    return error;
+}
+
+enum ps_error
+ps_registry_load_dir(struct ps_registry *reg, const char *dir,
+                     char **errorp)
+{
+    struct sources ss = { 0 };
+    enum ps_error error = sources_add_dir(&ss, dir, errorp);
+    if (!error) {
+        error = load_sources(reg, &ss, errorp);
+    }
+    sources_clear(&ss);
+    return error;
+}
+
 const char *
 ps_registry_default_dir(void)
 {
     const char *dir = getenv("PROTOSTACK_DATADIR");
-    return dir && dir[0] ? dir : PS_PROTOCOLS_DIR;
+    return dir && dir[0] ? dir : NULL;
 }
 
 enum ps_error
 ps_registry_load_default(struct ps_registry *reg, char **errorp)
 {
-    return ps_registry_load_dir(reg, ps_registry_default_dir(), errorp);
+    return ps_registry_load_default_with(reg, NULL, 0, errorp);
+}
+
+enum ps_error
+ps_registry_load_default_with(struct ps_registry *reg,
+                              const char *const *paths, size_t n_paths,
+                              char **errorp)
+{
+    struct sources ss = { 0 };
+    enum ps_error error = sources_add_default(&ss, errorp);
+    for (size_t i = 0; i < n_paths && !error; i++) {
+        error = sources_add_path(&ss, paths[i], errorp);
+    }
+    if (!error) {
+        error = load_sources(reg, &ss, errorp);
+    }
+    sources_clear(&ss);
+    return error;
 }
 
 /* Listing, in name order. */
@@ -578,4 +700,11 @@ ps_registry_protocol_doc(const struct ps_registry *reg, size_t i)
 {
     const struct ps_protocol *p = nth_by_name(reg, i);
     return p ? p->doc : NULL;
+}
+
+const char *
+ps_registry_protocol_file(const struct ps_registry *reg, size_t i)
+{
+    const struct ps_protocol *p = nth_by_name(reg, i);
+    return p ? p->file : NULL;
 }

@@ -2,8 +2,7 @@
 # encoders we did not write (tshark, Scapy).
 
 AM_TESTS_ENVIRONMENT = \
-	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols'; \
-	export PROTOSTACK_DATADIR; \
+	unset PROTOSTACK_DATADIR PROTOSTACK_PATH; \
 	PS_TEST_SRCDIR='$(abs_top_srcdir)/tests'; \
 	export PS_TEST_SRCDIR; \
 	PS_BUILDDIR='$(abs_top_builddir)'; \

@@ -10,7 +10,7 @@
 #
 # Run by `make check`, which sets PS_BUILDDIR (the tool is
 # $PS_BUILDDIR/utilities/protostack), PS_TEST_SRCDIR (this directory),
-# PROTOSTACK_DATADIR, TSHARK and PYTHON3_SYSTEM (tests/automake.mk).  By
+# TSHARK and PYTHON3_SYSTEM (tests/automake.mk).  By
 # hand, from a build directory:
 #
 #     PS_TEST_SRCDIR=../tests sh ../tests/cli.sh
@@ -29,8 +29,8 @@
 
 : "${PS_TEST_SRCDIR:=$(dirname "$0")}"
 : "${PS_BUILDDIR:=.}"
-: "${PROTOSTACK_DATADIR:=$PS_TEST_SRCDIR/../protocols}"
-export PROTOSTACK_DATADIR
+# The tool's own, built-in protocols.
+unset PROTOSTACK_DATADIR
 # Only the protocols a check asks for.
 unset PROTOSTACK_PATH
 LC_ALL=C
@@ -64,7 +64,7 @@ abs() {
 }
 srcdir=$(abs "$PS_TEST_SRCDIR")
 builddir=$(abs "$PS_BUILDDIR")
-PROTOSTACK_DATADIR=$(abs "$PROTOSTACK_DATADIR")
+shipped=$srcdir/../protocols
 extra=$srcdir/extra
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/ps-cli.XXXXXX") || {
@@ -502,7 +502,7 @@ bad "bad protocols missing" '/nonexistent' list --protocols /nonexistent
 run list
 missing=
 n_files=0
-for f in "$PROTOSTACK_DATADIR"/*.proto; do
+for f in "$shipped"/*.proto; do
     p=${f##*/}
     p=${p%.proto}
     n_files=$((n_files + 1))
@@ -517,6 +517,36 @@ elif [ $n_files -ne 22 ] || [ "$n_lines" -ne 22 ]; then
     fail "list" "$n_lines lines for $n_files files, expected 22"
 else
     ok "list (22 protocols)"
+fi
+
+# Where the protocols come from: built in, a file of the same name on
+# PROTOSTACK_PATH or --protocols replaces a shipped one, and
+# PROTOSTACK_DATADIR replaces the whole set.
+if has out 'vxlan *Virtual eXtensible LAN (RFC 7348)  \[built-in\]'; then
+    ok "list says built-in"
+else
+    fail "list says built-in" "$(grep '^vxlan' out)"
+fi
+mkdir over
+sed 's/"Virtual eXtensible LAN (RFC 7348)"/"VXLAN, our own"/' \
+    "$shipped/vxlan.proto" >over/vxlan.proto
+run list --protocols over
+if [ $rc -eq 0 ] && has out "vxlan *VXLAN, our own  \[over/vxlan.proto\]" \
+        && [ "$(lines out)" -eq 22 ]; then
+    ok "--protocols replaces a shipped file of the same name"
+else
+    fail "--protocols replaces a shipped file" "exit $rc: $(grep '^vxlan' out)"
+fi
+mkdir only
+cp "$shipped/eth.proto" only/
+PROTOSTACK_DATADIR=$tmp/only
+export PROTOSTACK_DATADIR
+run list
+unset PROTOSTACK_DATADIR
+if [ $rc -eq 0 ] && [ "$(lines out)" -eq 1 ] && has out 'eth *'; then
+    ok "PROTOSTACK_DATADIR replaces the built-in set"
+else
+    fail "PROTOSTACK_DATADIR" "exit $rc: $(lines out) lines"
 fi
 
 # explain: one row per field: label, byte.bit offset, width, rule.

@@ -31,8 +31,7 @@ Usage: interop.py [-v] [--keep] [--dump] [CASE...]
   CASE    run only these cases (default: all)
 
 Environment: PS_BUILDDIR (the tool is $PS_BUILDDIR/utilities/protostack),
-PROTOSTACK_DATADIR (passed on to the tool), TSHARK (default: tshark on
-PATH).  Run it with Debian's /usr/bin/python3, which has Scapy.
+TSHARK (default: tshark on PATH).  Run it with Debian's /usr/bin/python3, which has Scapy.
 
 Prints "ok  NAME" or "FAIL NAME: reason" per case, then "N passed,
 M failed"; exits 1 if any case failed.

@@ -4,7 +4,7 @@
 # Licensed under the Apache License, Version 2.0.
 
 # Interop tests against tshark and Scapy (tests/interop.py), run by
-# `make check`, which sets PS_BUILDDIR, PS_TEST_SRCDIR, PROTOSTACK_DATADIR,
+# `make check`, which sets PS_BUILDDIR, PS_TEST_SRCDIR,
 # TSHARK and PYTHON3_SYSTEM (tests/automake.mk).  It can also be run by
 # hand from a build directory; arguments go to interop.py (-v, case
 # names...).
@@ -14,8 +14,8 @@
 
 : "${PS_TEST_SRCDIR:=$(dirname "$0")}"
 : "${PS_BUILDDIR:=.}"
-: "${PROTOSTACK_DATADIR:=$PS_TEST_SRCDIR/../protocols}"
-export PS_TEST_SRCDIR PS_BUILDDIR PROTOSTACK_DATADIR
+export PS_TEST_SRCDIR PS_BUILDDIR
+unset PROTOSTACK_DATADIR
 
 fail() {
     echo "FAIL interop: $*"

@@ -38,7 +38,7 @@ rng_fill(uint8_t *p, size_t n)
     }
 }
 
-/* Returns a registry with the shipped protocols ($PROTOSTACK_DATADIR), or
+/* Returns a registry with the shipped protocols (built in), or
  * NULL after printing why. */
 static inline struct ps_registry *
 load_shipped_protocols(void)

@@ -56,7 +56,6 @@ include/protostack/static/stamp: utilities/ps-gen$(EXEEXT) \
 	$(AM_V_GEN)$(MKDIR_P) include/protostack/static && \
 	for entry in $(STATIC_STACKS); do \
 	    name=$${entry%%=*}; spec=$${entry#*=}; \
-	    PROTOSTACK_DATADIR=$(srcdir)/protocols \
 	        utilities/ps-gen$(EXEEXT) "$$spec" "$$name" \
 	        > include/protostack/static/$$name.h.tmp && \
 	    mv include/protostack/static/$$name.h.tmp \

@@ -26,7 +26,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include "capture.h"
 #include "protostack/protostack.h"
 
@@ -68,28 +67,26 @@ load_registry(void)
     struct ps_registry *reg = ps_registry_create();
     char *error = NULL;
 
-    if (ps_registry_load_default(reg, &error)) {
-        fail(EXIT_BAD_INPUT, "%s", error);
-    }
+    /* The shipped protocols, then $PROTOSTACK_PATH's directories, then
+     * --protocols: a file named like a shipped one replaces it. */
+    const char **paths = NULL;
+    size_t n_paths = 0;
     const char *path = getenv("PROTOSTACK_PATH");
     char *copy = path ? strdup(path) : NULL;
     for (char *save, *dir = copy ? strtok_r(copy, ":", &save) : NULL; dir;
          dir = strtok_r(NULL, ":", &save)) {
-        if (ps_registry_load_dir(reg, dir, &error)) {
-            fail(EXIT_BAD_INPUT, "%s", error);
-        }
+        paths = realloc(paths, (n_paths + 1) * sizeof *paths);
+        paths[n_paths++] = dir;
     }
-    free(copy);
     for (size_t i = 0; i < n_extra_dirs; i++) {
-        struct stat st;
-        enum ps_error e = (!stat(extra_dirs[i], &st) && S_ISDIR(st.st_mode)
-                           ? ps_registry_load_dir(reg, extra_dirs[i], &error)
-                           : ps_registry_load_file(reg, extra_dirs[i],
-                                                   &error));
-        if (e) {
-            fail(EXIT_BAD_INPUT, "%s", error);
-        }
+        paths = realloc(paths, (n_paths + 1) * sizeof *paths);
+        paths[n_paths++] = extra_dirs[i];
     }
+    if (ps_registry_load_default_with(reg, paths, n_paths, &error)) {
+        fail(EXIT_BAD_INPUT, "%s", error);
+    }
+    free(paths);
+    free(copy);
     return reg;
 }
 
@@ -186,8 +183,10 @@ cmd_list(int argc, char *argv[])
     }
     struct ps_registry *reg = load_registry();
     for (size_t i = 0; i < ps_registry_n_protocols(reg); i++) {
-        printf("%-10s %s\n", ps_registry_protocol_name(reg, i),
-               ps_registry_protocol_doc(reg, i));
+        const char *file = ps_registry_protocol_file(reg, i);
+        printf("%-10s %s  [%s]\n", ps_registry_protocol_name(reg, i),
+               ps_registry_protocol_doc(reg, i),
+               strncmp(file, "built-in:", 9) ? file : "built-in");
     }
     ps_registry_destroy(reg);
     return 0;

@@ -71,7 +71,6 @@ configure_clang() {
 
 case $job in
 demo)
-    PROTOSTACK_DATADIR="$top/protocols" \
         ./utilities/protostack-demo -w vxlan-demo.pcap
     echo
     echo "tshark's reading of build/vxlan-demo.pcap:"

@@ -62,12 +62,29 @@ enum ps_error ps_registry_load_file(struct ps_registry *, const char *path,
 enum ps_error ps_registry_load_dir(struct ps_registry *, const char *dir,
                                    char **errorp);
 
-/* Loads the shipped protocols: from $PROTOSTACK_DATADIR if set, else from
- * the installed data directory. */
+/* Loads the shipped protocols, which are compiled into the library (no
+ * data directory is needed); if $PROTOSTACK_DATADIR is set, the "*.proto"
+ * files of that directory instead.  Messages name a built-in file
+ * "built-in:udp.proto". */
 enum ps_error ps_registry_load_default(struct ps_registry *, char **errorp);
 
-/* Returns the directory ps_registry_load_default() reads. */
+/* Like ps_registry_load_default(), with the protocol files of 'paths'
+ * (directories, whose "*.proto" files load in name order, or files) on
+ * top: a file with the name of a shipped one ("udp.proto") replaces it,
+ * definitions and bindings, and the others add to them.  All or
+ * nothing, as one load. */
+enum ps_error ps_registry_load_default_with(struct ps_registry *,
+                                            const char *const *paths,
+                                            size_t n_paths, char **errorp);
+
+/* Returns $PROTOSTACK_DATADIR, which ps_registry_load_default() reads
+ * instead of the built-in protocols, or NULL. */
 const char *ps_registry_default_dir(void);
+
+/* Where protocol 'i' (in the order of ps_registry_protocol_name()) was
+ * defined: "built-in:udp.proto", a path, or the name given to
+ * ps_registry_load_string(). */
+const char *ps_registry_protocol_file(const struct ps_registry *, size_t i);
 
 /* Loads definitions from a string; 'name' is used in error messages. */
 enum ps_error ps_registry_load_string(struct ps_registry *, const char *name,
