@@ -23,7 +23,8 @@ unit_tests = \
 	tests/test-protocols \
 	tests/test-static \
 	tests/test-tiers \
-	tests/test-dissect
+	tests/test-dissect \
+	tests/test-jit
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
 
@@ -59,13 +60,18 @@ tests_test_dissect_SOURCES = \
 tests_test_dissect_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_dissect_LDADD = $(TESTS_LDADD)
 
+tests_test_jit_SOURCES = tests/test-jit.c tests/test-common.h
+tests_test_jit_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_jit_LDADD = $(TESTS_LDADD)
+
 clean-local: clean-jit-cache
 clean-jit-cache:
-	rm -rf tests/jit-cache
+	rm -rf tests/jit-cache tests/jit-test
 .PHONY: clean-jit-cache
 
 EXTRA_DIST += \
 	tests/interop.sh \
 	tests/cli.sh \
 	tests/interop.py \
+	tests/jit-cc-fds.sh \
 	tests/extra/demo.proto
