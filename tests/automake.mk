@@ -28,6 +28,14 @@ unit_tests = \
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
 
+# Stress programs: several threads drive the library as a switch would.
+# They run in "make check" and, built with ThreadSanitizer, in
+# utilities/quickstart.sh check (a few seconds each).
+stress_tests = \
+	tests/stress-jit
+check_PROGRAMS += $(stress_tests)
+TESTS += $(stress_tests)
+
 tests_test_types_SOURCES = tests/test-types.c tests/test-common.h
 tests_test_types_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_types_LDADD = $(TESTS_LDADD)
@@ -64,9 +72,13 @@ tests_test_jit_SOURCES = tests/test-jit.c tests/test-common.h
 tests_test_jit_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_jit_LDADD = $(TESTS_LDADD)
 
+tests_stress_jit_SOURCES = tests/stress-jit.c tests/test-common.h
+tests_stress_jit_CPPFLAGS = $(AM_CPPFLAGS)
+tests_stress_jit_LDADD = libprotostack.la -lpthread
+
 clean-local: clean-jit-cache
 clean-jit-cache:
-	rm -rf tests/jit-cache tests/jit-test
+	rm -rf tests/jit-cache tests/jit-test tests/stress-jit-cache
 .PHONY: clean-jit-cache
 
 EXTRA_DIST += \

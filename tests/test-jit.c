@@ -553,8 +553,9 @@ test_clean_stale_temporaries(void **state)
         "0123456789abcdef.4242.log",
     };
     static const char *const kept[] = {
-        "fedcba9876543210.tmp-XyZxyZ", "fedcba9876543210.tmp-XyZxyZ/"
-        "fedcba9876543210.c", "0123456789abcdef.so", "notes.txt",
+        "fedcba9876543210.tmp-XyZxyZ",
+        ("fedcba9876543210.tmp-XyZxyZ/fedcba9876543210.c"),
+        "0123456789abcdef.so", "notes.txt",
     };
     for (size_t i = 0; i < ARRAY_SIZE(gone); i++) {
         char *path = path_in(dir, gone[i]);

@@ -8,7 +8,9 @@
 # Sets up a fresh Debian 12 machine for protostack and runs one job:
 #   demo   install what is missing, build, and run the main job (build the
 #          libmoon paper's VXLAN packet, print it, decode it with tshark);
-#   check  install what is missing, build, and run the whole test suite.
+#   check  install what is missing, build, and run the whole test suite,
+#          then the unit tests again with ASan and UBSan (build-sanitizers)
+#          and the stress programs with TSan (build-tsan).
 # The build goes to ./build (out of tree); ccache is used when present.
 
 set -e
@@ -57,6 +59,16 @@ if [ ! -f Makefile ]; then
 fi
 make -s -j"$jobs"
 
+# Configures the build in the current directory, the first time, with
+# clang (through ccache when present) and CFLAGS "$1".
+configure_clang() {
+    if [ ! -f Makefile ]; then
+        CLANG=$(command -v ccache > /dev/null && echo "ccache clang" \
+                || echo clang)
+        ../configure -q CC="$CLANG" CFLAGS="$1"
+    fi
+}
+
 case $job in
 demo)
     PROTOSTACK_DATADIR="$top/protocols" \
@@ -79,17 +91,25 @@ check)
     # fails the run.
     mkdir -p "$top/build-sanitizers"
     cd "$top/build-sanitizers"
-    if [ ! -f Makefile ]; then
-        CLANG=$(command -v ccache > /dev/null && echo "ccache clang" \
-                || echo clang)
-        ../configure -q CC="$CLANG" \
-            CFLAGS="-O1 -g -fsanitize=address,undefined \
-                    -fno-sanitize-recover=all -fno-omit-frame-pointer"
-    fi
+    configure_clang "-O1 -g -fsanitize=address,undefined \
+                     -fno-sanitize-recover=all -fno-omit-frame-pointer"
     make -s -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
         make -s -j"$jobs" check TESTS='$(unit_tests)' || status=$?
+    if [ $status != 0 ] && [ -f test-suite.log ]; then
+        cat test-suite.log
+    fi
+
+    # The stress programs, built by clang with ThreadSanitizer: only the
+    # library and those programs, a few seconds each.
+    mkdir -p "$top/build-tsan"
+    cd "$top/build-tsan"
+    configure_clang "-O1 -g -fsanitize=thread -fno-omit-frame-pointer"
+    make -s -j"$jobs" stacks/jit-prelude.inc
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+        make -s -j"$jobs" check-TESTS TESTS='$(stress_tests)' \
+        check_PROGRAMS='$(stress_tests)' || status=$?
     if [ $status != 0 ] && [ -f test-suite.log ]; then
         cat test-suite.log
     fi
