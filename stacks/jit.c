@@ -911,9 +911,44 @@ start_thread(void)
     return error;
 }
 
+/* fork(): the child gets the JIT's locks free and its state whole (the
+ * parent holds both locks across the fork), and, having none of the
+ * parent's threads, starts its own pool threads on its next background
+ * compile.  Compiles that were running in the parent never end in the
+ * child. */
+static void
+before_fork(void)
+{
+    pthread_mutex_lock(&jit_mutex);
+    pthread_mutex_lock(&pool_mutex);
+}
+
+static void
+after_fork_parent(void)
+{
+    pthread_mutex_unlock(&pool_mutex);
+    pthread_mutex_unlock(&jit_mutex);
+}
+
+static void
+after_fork_child(void)
+{
+    n_threads = n_idle = 0;
+    after_fork_parent();
+}
+
+static void
+register_fork_handlers(void)
+{
+    pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
 struct ps_jit_job *
 ps_jit_submit(char *code, ps_jit_done_fn *done, void *aux, char **errorp)
 {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, register_fork_handlers);
+
     pthread_mutex_lock(&pool_mutex);
     int error = 0;
     if (n_queued >= JIT_MAX_QUEUE) {

@@ -726,6 +726,33 @@ test_no_inherited_descriptors(void **state)
     free(cc);
 }
 
+static int
+child_auto(void *arg)
+{
+    struct ps_encap *encap;
+
+    alarm(60);                  /* A pool that never runs fails here. */
+    if (make_encap(1080, PS_TIER_AUTO, &encap, NULL)
+        || ps_encap_wait(encap) != PS_TIER_JIT) {
+        return 1;
+    }
+    ps_encap_destroy(encap);
+    return 0;
+}
+
+/* A process forked after the pool started compiles in the background
+ * with threads of its own. */
+static void
+test_fork_after_pool(void **state)
+{
+    struct ps_encap *encap;
+
+    assert_int_equal(make_encap(1081, PS_TIER_AUTO, &encap, NULL), PS_OK);
+    assert_int_equal(ps_encap_wait(encap), PS_TIER_JIT);
+    ps_encap_destroy(encap);
+    assert_int_equal(run_child(child_auto, NULL), 0);
+}
+
 static void *
 cache_dir_thread(void *arg)
 {
@@ -799,6 +826,7 @@ main(void)
         cmocka_unit_test(test_sigchld_ignored),
         cmocka_unit_test(test_no_inherited_descriptors),
         cmocka_unit_test(test_destroy_does_not_wait),
+        cmocka_unit_test(test_fork_after_pool),
         cmocka_unit_test(test_cache_dir_string),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
