@@ -644,6 +644,38 @@ test_destroy_does_not_wait(void **state)
     free(dir);
 }
 
+/* A compile that cannot start, because the queue is full, is reported;
+ * the encapsulation works with the interpreter. */
+static void
+test_queue_full(void **state)
+{
+    enum { MAX = 2000 };
+    struct ps_encap **encaps = calloc(MAX, sizeof *encaps);
+    struct ps_jit_stats before, after;
+    char *error = NULL;
+    int n;
+
+    ps_jit_set_cache_dir(base_dir);
+    ps_jit_get_stats(&before);
+    for (n = 0; n < MAX && !error; n++) {
+        assert_int_equal(make_encap(5000 + n, PS_TIER_AUTO, &encaps[n],
+                                    NULL), PS_OK);
+        error = ps_encap_jit_error(encaps[n]);
+    }
+    ps_jit_get_stats(&after);
+    print_message("compile %d could not start: %s\n", n, error);
+    assert_non_null(error);
+    assert_non_null(strstr(error, "JIT queue is full"));
+    free(error);
+    assert_int_equal(after.not_started, before.not_started + 1);
+    assert_int_equal(ps_encap_wait(encaps[n - 1]), PS_TIER_INTERP);
+    for (int i = 0; i < n; i++) {
+        ps_encap_destroy(encaps[i]);
+    }
+    free(encaps);
+    ps_jit_wait_idle();
+}
+
 /* A background compile that cannot start or fails leaves the
  * interpreter running and says why. */
 static void
@@ -826,6 +858,7 @@ main(void)
         cmocka_unit_test(test_sigchld_ignored),
         cmocka_unit_test(test_no_inherited_descriptors),
         cmocka_unit_test(test_destroy_does_not_wait),
+        cmocka_unit_test(test_queue_full),
         cmocka_unit_test(test_fork_after_pool),
         cmocka_unit_test(test_cache_dir_string),
     };
