@@ -382,27 +382,23 @@ tier_from_env(enum ps_tier tier)
 }
 
 /* Publishes the compiled function of 'module' in 'encap'. */
-static bool
-jit_publish(struct ps_encap *encap, const struct ps_jit_module *module,
-            char **errorp)
+static void
+jit_publish(struct ps_encap *encap, const struct ps_jit_module *module)
 {
-    ps_encap_fn *fn = (ps_encap_fn *) ps_jit_symbol(module, "ps_jit_encap");
-    if (!fn) {
-        ps_set_error(errorp, PS_ERR_IO, "JIT module has no ps_jit_encap");
-        return false;
-    }
-    encap->setters = ps_jit_symbol(module, "ps_jit_setters");
-    atomic_store_explicit(&encap->fn, fn, memory_order_release);
-    return true;
+    encap->setters = ps_jit_setters(module);
+    atomic_store_explicit(&encap->fn,
+                          (ps_encap_fn *) ps_jit_encap_function(module),
+                          memory_order_release);
 }
 
-/* Called by a JIT pool thread when the background compile of 'encap_'
- * ends, unless the encapsulation was destroyed first. */
+/* Called by a JIT pool thread, holding the pool's lock, when the
+ * background compile of 'encap_' ends, unless the encapsulation was
+ * destroyed first. */
 static void
 jit_done(void *encap_, struct ps_jit_module *module, char **errorp)
 {
     if (module) {
-        jit_publish(encap_, module, errorp);
+        jit_publish(encap_, module);
     }
 }
 
@@ -422,12 +418,13 @@ ps_encap_create(const struct ps_stack *stack, const char *labels,
         char *jit_error = NULL;
         struct ps_jit_module *module = ps_jit_load(code, &jit_error);
         free(code);
-        if (!module || !jit_publish(encap, module, &jit_error)) {
+        if (!module) {
             ps_encap_destroy(encap);
             ps_set_error(errorp, PS_ERR_IO, "JIT: %s", jit_error);
             free(jit_error);
             return PS_ERR_IO;
         }
+        jit_publish(encap, module);
     } else if (tier == PS_TIER_AUTO) {
         /* The interpreter serves until a pool thread publishes the
          * compiled function.  A compile that cannot start leaves its

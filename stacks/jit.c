@@ -60,6 +60,8 @@ static const char jit_prelude[] =
 struct ps_jit_module {
     uint64_t key;
     void *handle;               /* NULL while a thread loads it. */
+    void *encap;                /* Entry points of generate-c.c's JIT */
+    void *setters;              /* variant: ps_jit_encap, ps_jit_setters. */
     struct ps_jit_module *next;
 };
 
@@ -777,9 +779,17 @@ ps_jit_load(const char *code, char **errorp)
     uint64_t elapsed = now_ns() - start;
     free(dir);
     free_argv(cc, n_cc);
+    void *encap = handle ? dlsym(handle, "ps_jit_encap") : NULL;
+    if (handle && !encap) {
+        ps_set_error(errorp, PS_ERR_IO, "JIT module has no ps_jit_encap");
+        dlclose(handle);
+        handle = NULL;
+    }
 
     pthread_mutex_lock(&jit_mutex);
     if (handle) {
+        m->encap = encap;
+        m->setters = dlsym(handle, "ps_jit_setters");
         m->handle = handle;
         if (disk_hit) {
             stats.disk_hits++;
@@ -802,13 +812,19 @@ ps_jit_load(const char *code, char **errorp)
     return m;
 }
 
+/* Modules stay loaded for the life of the process: code may still run
+ * on another thread that loaded the function pointer just before its
+ * encapsulation was destroyed. */
 void *
-ps_jit_symbol(const struct ps_jit_module *m, const char *name)
+ps_jit_encap_function(const struct ps_jit_module *m)
 {
-    /* Modules stay loaded for the life of the process: code may still run
-     * on another thread that loaded the function pointer just before its
-     * encapsulation was destroyed. */
-    return dlsym(m->handle, name);
+    return m->encap;
+}
+
+void *
+ps_jit_setters(const struct ps_jit_module *m)
+{
+    return m->setters;
 }
 
 /* The pool of compile threads.  'pool_mutex' protects all that follows,

@@ -141,9 +141,12 @@ void ps_stack_cache_destroy(struct ps_stack_cache *);
 char *ps_generate_c(const struct ps_encap *, const char *name,
                     bool for_jit);
 
-/* jit.c: modules, loaded for the life of the process. */
+/* jit.c: modules, loaded for the life of the process, and their entry
+ * points (generate-c.c's JIT variant): the encapsulation function, which
+ * every module has, and the table of field setters, or NULL. */
 struct ps_jit_module *ps_jit_load(const char *code, char **errorp);
-void *ps_jit_symbol(const struct ps_jit_module *, const char *name);
+void *ps_jit_encap_function(const struct ps_jit_module *);
+void *ps_jit_setters(const struct ps_jit_module *);
 
 /* jit.c: background compiles on a small pool of threads.
  *
@@ -152,10 +155,11 @@ void *ps_jit_symbol(const struct ps_jit_module *, const char *name);
  * thread could be started).  When the compile ends, a pool thread calls
  * 'done' with the module (NULL on failure, with the message in
  * '*errorp', which 'done' may also set), holding the pool's lock: 'done'
- * must be short and call no ps_jit_*() function.  ps_jit_cancel()
- * returns at once and frees the job: a queued compile is dropped, a
- * running one finishes on its thread and 'done' is not called; after it
- * returns, 'done' is neither running nor called for the job. */
+ * must be short and take no lock (ps_jit_encap_function() and
+ * ps_jit_setters() take none).  ps_jit_cancel() returns at once and frees
+ * the job: a queued compile is dropped, a running one finishes on its
+ * thread and 'done' is not called; after it returns, 'done' is neither
+ * running nor called for the job. */
 struct ps_jit_job;
 typedef void ps_jit_done_fn(void *aux, struct ps_jit_module *,
                             char **errorp);
