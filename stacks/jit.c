@@ -314,7 +314,7 @@ check_cache_dir(const char *dir)
         if (!slash[1]) {
             break;              /* That was "/". */
         }
-        slash[slash == path] = '\0';
+        slash[slash == path] = '\0';     /* "/a/b" -> "/a", "/a" -> "/". */
         if (stat(path, &st)) {
             why = ps_xasprintf("%s: %s", path, strerror(errno));
         } else if (st.st_uid && st.st_uid != uid) {
@@ -496,10 +496,12 @@ static const char wrapper[] = "\"$@\" 3>&-; echo $? >&3";
 
 /* Spawns 'argv' (argv[0] a path) under the wrapper, with standard input
  * from /dev/null, standard output and error to 'log', no other
- * descriptor, default signal dispositions and no blocked signal.  Returns
- * its exit status, or -1 with errno set if it could not run. */
-static int
-spawn_and_wait(const char **argv, size_t argc, const char *log)
+ * descriptor, default signal dispositions and no blocked signal.  Stores
+ * its exit status in '*statusp' (128 + N if signal N killed it), or
+ * returns false with a message in '*errorp'. */
+static bool
+spawn_and_wait(const char **argv, size_t argc, const char *log,
+               int *statusp, char **errorp)
 {
     const char **full = ps_xmalloc((argc + 5) * sizeof *full);
     full[0] = "/bin/sh";
@@ -510,13 +512,21 @@ spawn_and_wait(const char **argv, size_t argc, const char *log)
 
     int fds[2];
     if (pipe2(fds, O_CLOEXEC)) {
+        ps_set_error(errorp, PS_ERR_IO, "pipe: %s", strerror(errno));
         free(full);
-        return -1;
+        return false;
     }
     if (fds[1] < 3) {
         /* The file actions below reuse descriptors 0 to 2. */
         int fd = fcntl(fds[1], F_DUPFD_CLOEXEC, 3);
+        int error = errno;
         close(fds[1]);
+        if (fd < 0) {
+            ps_set_error(errorp, PS_ERR_IO, "fcntl: %s", strerror(error));
+            close(fds[0]);
+            free(full);
+            return false;
+        }
         fds[1] = fd;
     }
 
@@ -542,19 +552,17 @@ spawn_and_wait(const char **argv, size_t argc, const char *log)
     posix_spawnattr_setsigmask(&attr, &none);
 
     pid_t pid;
-    int error = fds[1] < 0 ? errno
-                : posix_spawn(&pid, full[0], &actions, &attr,
-                              (char *const *) full, environ);
+    int error = posix_spawn(&pid, full[0], &actions, &attr,
+                            (char *const *) full, environ);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&actions);
     free(full);
-    if (fds[1] >= 0) {
-        close(fds[1]);
-    }
+    close(fds[1]);
     if (error) {
+        ps_set_error(errorp, PS_ERR_IO, "cannot start /bin/sh: %s",
+                     strerror(error));
         close(fds[0]);
-        errno = error;
-        return -1;
+        return false;
     }
 
     char text[16];
@@ -572,17 +580,25 @@ spawn_and_wait(const char **argv, size_t argc, const char *log)
 
     /* Reap the wrapper, unless the kernel or the host did. */
     int status;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    pid_t reaped;
+    while ((reaped = waitpid(pid, &status, 0)) < 0 && errno == EINTR) {
         continue;
     }
 
     char *end;
     long value = strtol(text, &end, 10);
-    if (end == text || *end != '\n') {
-        errno = ECHILD;         /* The wrapper died before it reported. */
-        return -1;
+    if (end == text || *end != '\n' || value < 0 || value > 255) {
+        if (reaped == pid && WIFSIGNALED(status)) {
+            ps_set_error(errorp, PS_ERR_IO, "the compiler's /bin/sh wrapper "
+                         "was killed by signal %d", WTERMSIG(status));
+        } else {
+            ps_set_error(errorp, PS_ERR_IO, "the compiler's /bin/sh wrapper "
+                         "ended without reporting its status");
+        }
+        return false;
     }
-    return value;
+    *statusp = value;
+    return true;
 }
 
 /* Runs the compiler on 'src' to make 'so'; on failure returns false with
@@ -614,14 +630,12 @@ run_compiler(char **cc, size_t n_cc, const char *src, const char *so,
     argv[n++] = so;
     argv[n++] = src;
     argv[n] = NULL;
-    int status = spawn_and_wait(argv, n, log);
-    int error = errno;
+    int status;
+    bool ok = spawn_and_wait(argv, n, log, &status, errorp);
     free(argv);
     free(path);
 
-    if (status < 0) {
-        ps_set_error(errorp, PS_ERR_IO, "cannot run compiler \"%s\": %s",
-                     cc[0], strerror(error));
+    if (!ok) {
         return false;
     } else if (status) {
         char msg[512] = "";
