@@ -9,8 +9,8 @@
  * encapsulations while the pool compiles them and switches them from
  * the interpreter to JIT code; "handler" threads create AUTO
  * encapsulations of a few codes (compiles, memory hits, queued and
- * running compiles), push packets with some, and destroy them at once
- * or later.  Every packet must equal the interpreter's.
+ * running compiles), and some in the JIT tier, push packets with some,
+ * and destroy them at once or later.  Every packet must equal the interpreter's.
  *
  * stress-jit [SECONDS]   (default 3, or $PS_STRESS_SECONDS) */
 
@@ -122,7 +122,12 @@ handler_main(void *arg)
     while (!atomic_load(&stop)) {
         unsigned int vni = 3100 + next_random(&rng) % N_CODES;
         struct ps_encap *encap, *ref;
-        if (make_encap(vni, PS_TIER_AUTO, &encap)) {
+
+        /* Now and then the JIT tier, which compiles in this thread, or
+         * waits for a pool thread that compiles the same code. */
+        enum ps_tier tier = (next_random(&rng) % 8 ? PS_TIER_AUTO
+                             : PS_TIER_JIT);
+        if (make_encap(vni, tier, &encap)) {
             atomic_fetch_add(&mismatches, 1);
             break;
         }
