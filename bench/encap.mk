@@ -54,3 +54,41 @@ bench-encap: bench/bench-encap$(EXEEXT)
 noinst_PROGRAMS += bench/bench-recast
 bench_bench_recast_SOURCES = bench/bench-recast.c
 bench_bench_recast_LDADD = libprotostack.la
+
+# dpdk-vtep: the libmoon paper's Listing 8 in C, on DPDK ports, with the
+# static headers that "protostack gen" prints with and without labels
+# (see bench/run-vtep.sh).
+if HAVE_DPDK
+comma = ,
+vtep_headers = bench/vtep_labels.h bench/vtep_plain.h
+BUILT_SOURCES += $(vtep_headers)
+CLEANFILES += $(vtep_headers)
+
+bench/vtep_labels.h: utilities/protostack$(EXEEXT) $(dist_protocols_DATA)
+	$(AM_V_GEN)$(MKDIR_P) bench && \
+	PROTOSTACK_DATADIR=$(srcdir)/protocols utilities/protostack$(EXEEXT) \
+	    gen 'eth,ip4,udp,vxlan' $(subst $(comma), ,$(bench_encap_labels)) \
+	    --name vtep > $@.tmp && \
+	mv $@.tmp $@
+
+bench/vtep_plain.h: utilities/protostack$(EXEEXT) $(dist_protocols_DATA)
+	$(AM_V_GEN)$(MKDIR_P) bench && \
+	PROTOSTACK_DATADIR=$(srcdir)/protocols utilities/protostack$(EXEEXT) \
+	    gen 'eth,ip4,udp,vxlan' --name vtep_plain > $@.tmp && \
+	mv $@.tmp $@
+
+noinst_PROGRAMS += bench/dpdk-vtep
+bench_dpdk_vtep_SOURCES = bench/dpdk-vtep.c bench/hand-written.h
+nodist_bench_dpdk_vtep_SOURCES = $(vtep_headers)
+bench_dpdk_vtep_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/bench \
+	$(DPDK_CFLAGS) '-DBENCH_ENCAP_LABELS="$(bench_encap_labels)"'
+bench_dpdk_vtep_LDADD = libprotostack.la $(DPDK_LIBS)
+endif
+
+EXTRA_DIST += bench/run-vtep.sh
+
+# "make bench-vtep": dpdk-vtep on two net_null ports (bench/run-vtep.sh).
+bench-vtep: all
+	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
+	    $(SHELL) $(srcdir)/bench/run-vtep.sh '$(abs_top_builddir)'
+.PHONY: bench-vtep

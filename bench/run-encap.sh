@@ -7,9 +7,11 @@
 # builds nothing) and prints Markdown tables (docs/jit.md explains them):
 #
 #   (a) instructions per packet of each way of pushing eth/ip4/udp/vxlan
-#       headers in front of a 64-byte inner frame: hand-written (h),
-#       static (s), JIT (j), interpreter (i), and the ratio to (h), with
-#       the goals JIT <= 1.05x and interpreter <= 2x;
+#       headers in front of a 64-byte inner frame: the best hand-written
+#       way (b, the baseline), hand-written as OvS's tnl_push (h), static
+#       (s), JIT (j, j'), interpreter (i), and the ratio to (b), with the
+#       goals static <= 1.00x, JIT function <= 1.05x, JIT through
+#       ps_encap_apply() <= 1.15x and interpreter <= 2x;
 #   (b) ns and TSC cycles per packet of the same;
 #   (c) the JIT's compile latency (median, max), the latency of a disk
 #       cache hit in a new process and of a memory cache hit, and the
@@ -139,7 +141,7 @@ echo
 
 if wants a || wants b; then
     : > "$tmp/instructions"
-    for way in loop hand static jitfn jit interp; do
+    for way in loop best hand static jitfn jit interp; do
         echo "$way $(count_per_packet "$way" "$n")" >> "$tmp/instructions"
     done
     "$prog" --timed "$timed_n" | grep -v '^#' > "$tmp/timed"
@@ -153,6 +155,7 @@ if wants a || wants b; then
     awk '
         function way_name(w) {
             return (w == "loop" ? "bare loop" \
+                    : w == "best" ? "(b) best hand-written (baseline)" \
                     : w == "hand" ? "(h) hand-written, as OvS tnl_push" \
                     : w == "static" ? "(s) static, generated at build time" \
                     : w == "jitfn" ? "(j) JIT, compiled function" \
@@ -170,8 +173,8 @@ if wants a || wants b; then
             cyc[$1] = $3
         }
         END {
-            print "| way | instr/packet | vs (h) | net of loop " \
-                  "| net vs (h) | ns/packet | cycles/packet |"
+            print "| way | instr/packet | vs (b) | net of loop " \
+                  "| net vs (b) | ns/packet | cycles/packet |"
             print "|---|--:|--:|--:|--:|--:|--:|"
             loop = ins["loop"]
             for (i = 1; i <= n_ways; i++) {
@@ -181,26 +184,33 @@ if wants a || wants b; then
                 } else {
                     insn = sprintf("%.2f", ins[w])
                     net = w == "loop" ? "-" : sprintf("%.2f", ins[w] - loop)
-                    if (w == "loop" || !ins["hand"]) {
+                    if (w == "loop" || !ins["best"]) {
                         ratio = net_ratio = "-"
                     } else {
-                        ratio = sprintf("%.2fx", ins[w] / ins["hand"])
+                        ratio = sprintf("%.2fx", ins[w] / ins["best"])
                         net_ratio = sprintf("%.2fx", (ins[w] - loop) \
-                                            / (ins["hand"] - loop))
+                                            / (ins["best"] - loop))
                     }
                 }
                 printf "| %s | %s | %s | %s | %s | %s | %s |\n", \
                        way_name(w), insn, ratio, net, net_ratio, ns[w], cyc[w]
             }
             print ""
-            if (ins["hand"] != "-" && ins["hand"]) {
-                j = (ins["jitfn"] - loop) / (ins["hand"] - loop)
-                it = (ins["interp"] - loop) / (ins["hand"] - loop)
-                printf "Goals (instructions net of the loop): " \
-                       "JIT <= 1.05x hand-written: %s (%.2fx); " \
+            if (ins["best"] != "-" && ins["best"]) {
+                b = ins["best"] - loop
+                st = (ins["static"] - loop) / b
+                j = (ins["jitfn"] - loop) / b
+                ja = (ins["jit"] - loop) / b
+                it = (ins["interp"] - loop) / b
+                printf "Goals (instructions net of the loop, against (b)): " \
+                       "static <= 1.00x: %s (%.2fx); " \
+                       "JIT function <= 1.05x: %s (%.2fx); " \
+                       "JIT through ps_encap_apply() <= 1.15x: %s (%.2fx); " \
                        "interpreter <= 2x: %s (%.2fx).\n", \
-                       j <= 1.05 ? "met" : "MISSED", j, \
-                       it <= 2 ? "met" : "MISSED", it
+                       st <= 1.005 ? "met" : "MISSED", st, \
+                       j <= 1.055 ? "met" : "MISSED", j, \
+                       ja <= 1.155 ? "met" : "MISSED", ja, \
+                       it <= 2.005 ? "met" : "MISSED", it
                 print ""
             }
         }

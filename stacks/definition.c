@@ -43,7 +43,14 @@ struct parser {
     struct token tok;           /* Current token. */
     char *error;                /* First error, or NULL. */
     enum ps_error code;
+    int expr_depth;             /* Parentheses open in an expression. */
+    size_t expr_nodes;          /* Nodes of the expression being read. */
 };
+
+/* Bounds on one expression, so that the recursive functions that parse,
+ * print, evaluate and free expressions keep to a small stack. */
+#define MAX_EXPR_DEPTH 32
+#define MAX_EXPR_NODES 256
 
 static void PS_PRINTF(4, 5)
 parse_error_at(struct parser *pr, int line, int column,
@@ -56,7 +63,8 @@ parse_error_at(struct parser *pr, int line, int column,
     va_start(args, format);
     char *msg = ps_xvasprintf(format, args);
     va_end(args);
-    pr->error = ps_xasprintf("%s:%d:%d: %s", pr->file, line, column, msg);
+    pr->error = ps_error_sanitize(ps_xasprintf("%s:%d:%d: %s", pr->file,
+                                               line, column, msg));
     pr->code = PS_ERR_SYNTAX;
     free(msg);
 }
@@ -197,29 +205,40 @@ is_keyword(const struct parser *pr, const char *kw)
     return pr->tok.type == TOK_IDENT && !strcmp(pr->tok.text, kw);
 }
 
-static const char *
+/* A token as an error message names it.  Returned by value, so that
+ * threads parsing at once never share a buffer. */
+struct token_text {
+    char s[64];
+};
+
+static struct token_text
 token_description(const struct token *tok)
 {
-    static char buf[64];
+    struct token_text t;
 
     switch (tok->type) {
     case TOK_EOF:
-        return "end of file";
+        snprintf(t.s, sizeof t.s, "end of file");
+        break;
     case TOK_IDENT:
-        snprintf(buf, sizeof buf, "\"%.40s\"", tok->text);
-        return buf;
+        snprintf(t.s, sizeof t.s, "\"%.40s\"", tok->text);
+        break;
     case TOK_INT:
-        return "a number";
+        snprintf(t.s, sizeof t.s, "a number");
+        break;
     case TOK_STRING:
-        return "a string";
+        snprintf(t.s, sizeof t.s, "a string");
+        break;
     case TOK_PUNCT:
+    default:
         if (tok->punct == TOK_EQEQ) {
-            return "'=='";
+            snprintf(t.s, sizeof t.s, "'=='");
+        } else {
+            snprintf(t.s, sizeof t.s, "'%c'", tok->punct);
         }
-        snprintf(buf, sizeof buf, "'%c'", tok->punct);
-        return buf;
+        break;
     }
-    return "?";
+    return t;
 }
 
 static bool
@@ -228,7 +247,7 @@ expect_punct(struct parser *pr, int c)
     if (!is_punct(pr, c)) {
         parse_error(pr, "expected '%s', found %s",
                     c == TOK_EQEQ ? "==" : (char[]) { c, '\0' },
-                    token_description(&pr->tok));
+                    token_description(&pr->tok).s);
         return false;
     }
     next_token(pr);
@@ -242,7 +261,7 @@ take_text(struct parser *pr, enum token_type type, const char *what)
 {
     if (pr->tok.type != type) {
         parse_error(pr, "expected %s, found %s", what,
-                    token_description(&pr->tok));
+                    token_description(&pr->tok).s);
         return NULL;
     }
     char *s = pr->tok.text;
@@ -268,7 +287,7 @@ take_int(struct parser *pr, const char *what, uint64_t *valuep)
 {
     if (pr->tok.type != TOK_INT) {
         parse_error(pr, "expected %s, found %s", what,
-                    token_description(&pr->tok));
+                    token_description(&pr->tok).s);
         return false;
     }
     *valuep = pr->tok.value;
@@ -291,20 +310,43 @@ ps_expr_destroy(struct ps_expr *e)
 
 static struct ps_expr *parse_expr(struct parser *);
 
+/* Allocates an expression node, or fails if the expression being read
+ * has too many. */
+static struct ps_expr *
+new_expr_node(struct parser *pr)
+{
+    if (++pr->expr_nodes > MAX_EXPR_NODES) {
+        parse_error(pr, "expression has more than %d terms and operators",
+                    MAX_EXPR_NODES);
+        return NULL;
+    }
+    return ps_xzalloc(sizeof(struct ps_expr));
+}
+
 static struct ps_expr *
 parse_primary(struct parser *pr)
 {
     if (is_punct(pr, '(')) {
+        if (pr->expr_depth >= MAX_EXPR_DEPTH) {
+            parse_error(pr, "expression nested more than %d parentheses "
+                        "deep", MAX_EXPR_DEPTH);
+            return NULL;
+        }
+        pr->expr_depth++;
         next_token(pr);
         struct ps_expr *e = parse_expr(pr);
         if (e && !expect_punct(pr, ')')) {
             ps_expr_destroy(e);
-            return NULL;
+            e = NULL;
         }
+        pr->expr_depth--;
         return e;
     }
 
-    struct ps_expr *e = ps_xzalloc(sizeof *e);
+    struct ps_expr *e = new_expr_node(pr);
+    if (!e) {
+        return NULL;
+    }
     if (pr->tok.type == TOK_INT) {
         if (pr->tok.value > INT32_MAX) {
             parse_error(pr, "number too large in expression");
@@ -319,7 +361,7 @@ parse_primary(struct parser *pr)
         e->field = take_ident(pr, "a field");
     } else {
         parse_error(pr, "expected a number, a field or '(', found %s",
-                    token_description(&pr->tok));
+                    token_description(&pr->tok).s);
         free(e);
         return NULL;
     }
@@ -351,7 +393,12 @@ parse_binary(struct parser *pr, int level)
             ps_expr_destroy(left);
             return NULL;
         }
-        struct ps_expr *e = ps_xzalloc(sizeof *e);
+        struct ps_expr *e = new_expr_node(pr);
+        if (!e) {
+            ps_expr_destroy(left);
+            ps_expr_destroy(right);
+            return NULL;
+        }
         e->op = op;
         e->left = left;
         e->right = right;
@@ -464,7 +511,7 @@ parse_span(struct parser *pr, enum ps_span *spanp)
         *spanp = PS_SPAN_PAYLOAD;
     } else {
         parse_error(pr, "expected a span (header, rest or payload), "
-                    "found %s", token_description(&pr->tok));
+                    "found %s", token_description(&pr->tok).s);
         return false;
     }
     next_token(pr);
@@ -604,7 +651,7 @@ parse_default(struct parser *pr, struct ps_pfield *f)
             } else {
                 parse_error(pr, "unknown %s option %s",
                             is_length ? "length" : "checksum",
-                            token_description(&pr->tok));
+                            token_description(&pr->tok).s);
                 ps_ds_destroy(&text);
                 return false;
             }
@@ -630,7 +677,7 @@ parse_default(struct parser *pr, struct ps_pfield *f)
         }
     } else {
         parse_error(pr, "expected a default value, next, length() or "
-                    "checksum(), found %s", token_description(&pr->tok));
+                    "checksum(), found %s", token_description(&pr->tok).s);
         return false;
     }
     if (f->rule == PS_RULE_NEXT && f->type != PS_FIELD_UINT) {
@@ -767,6 +814,8 @@ parse_field(struct parser *pr)
             goto error;
         }
         next_token(pr);
+        pr->expr_depth = 0;
+        pr->expr_nodes = 0;
         f->size_expr = parse_expr(pr);
         if (!f->size_expr || !expect_punct(pr, ']')) {
             goto error;
@@ -881,6 +930,97 @@ expr_check_lookup(const char *name, void *aux_, int64_t *valuep)
     return false;
 }
 
+/* True if 'name' is one of the options that a stack spec item takes
+ * besides flags. */
+static bool
+is_spec_option(const char *name)
+{
+    return (!strcmp(name, "name") || !strcmp(name, "subtype")
+            || !strcmp(name, "length"));
+}
+
+#define MAX_FLAGS 12
+
+/* Checks that variant 'v' of 'p' lays out in whole bytes, with addresses,
+ * byte strings and checksums on byte boundaries, whichever of its flags
+ * are set: a packet may set any of them. */
+static bool
+check_alignment(struct parser *pr, const struct ps_protocol *p,
+                const struct ps_variant *v)
+{
+    const char *flags[MAX_FLAGS];
+    size_t n_flags = 0;
+
+    for (size_t i = 0; i < v->n_fields; i++) {
+        const char *cond = v->fields[i]->cond;
+        size_t j = 0;
+        while (cond && j < n_flags && strcmp(flags[j], cond)) {
+            j++;
+        }
+        if (cond && j == n_flags) {
+            if (n_flags == MAX_FLAGS) {
+                parse_error_at(pr, v->fields[i]->pos.line,
+                               v->fields[i]->pos.column,
+                               "%s has more than %d flag fields", p->name,
+                               MAX_FLAGS);
+                return false;
+            }
+            flags[n_flags++] = cond;
+        }
+    }
+
+    for (unsigned int set = 0; set < 1u << n_flags; set++) {
+        size_t bit = 0;
+        const struct ps_pfield *bad = NULL;
+        for (size_t i = 0; i < v->n_fields; i++) {
+            const struct ps_pfield *f = v->fields[i];
+            if (f->cond) {
+                size_t j = 0;
+                while (strcmp(flags[j], f->cond)) {
+                    j++;
+                }
+                if (!(set & (1u << j))) {
+                    continue;
+                }
+            }
+            if ((f->type != PS_FIELD_UINT || f->rule == PS_RULE_CHECKSUM
+                 || f->size_expr) && bit % 8) {
+                bad = f;
+                break;
+            }
+            bit += f->size_expr ? 8 * f->default_size : f->bits;
+        }
+        if (!bad && !(bit % 8)) {
+            continue;
+        }
+
+        struct ps_ds with = PS_DS_INITIALIZER;
+        for (size_t j = 0; j < n_flags; j++) {
+            ps_ds_put_format(&with, "%s%s=%d", j ? ", " : " with ",
+                             flags[j], (set >> j) & 1);
+        }
+        if (bad) {
+            parse_error_at(pr, bad->pos.line, bad->pos.column,
+                           "field %s of %s%s%s starts at bit %zu%s, not on "
+                           "a byte boundary", bad->name, p->name,
+                           v->when_field ? " subtype " : "",
+                           v->when_field ? v->name : "", bit,
+                           ps_ds_cstr(&with));
+        } else {
+            parse_error_at(pr, p->line, p->column,
+                           "%s%s%s is %zu bits long%s, not a whole number "
+                           "of bytes", p->name,
+                           v->when_field ? " subtype " : "",
+                           v->when_field ? v->name : "", bit,
+                           ps_ds_cstr(&with));
+        }
+        pr->code = PS_ERR_LAYOUT;
+        ps_ds_destroy(&with);
+        return false;
+    }
+    return true;
+}
+
 /* Checks what can be checked of one layout. */
 static bool
 check_variant(struct parser *pr, const struct ps_protocol *p,
@@ -914,6 +1054,14 @@ check_variant(struct parser *pr, const struct ps_protocol *p,
                                f->name, f->cond);
                 return false;
             }
+            if (is_spec_option(flag->name)) {
+                /* A flag is set in a stack spec as {gre,key=1}. */
+                parse_error_at(pr, flag->pos.line, flag->pos.column,
+                               "flag field %s of %s has the name of a "
+                               "stack spec option (name, subtype, "
+                               "length): rename it", flag->name, p->name);
+                return false;
+            }
         }
         if (f->size_expr) {
             struct expr_check aux = { v, i, NULL };
@@ -932,6 +1080,9 @@ check_variant(struct parser *pr, const struct ps_protocol *p,
                 return false;
             }
         }
+    }
+    if (!check_alignment(pr, p, v)) {
+        return false;
     }
     if (v->when_field) {
         const struct ps_pfield *f = ps_variant_find_field(v, v->when_field);
@@ -1117,7 +1268,7 @@ parse_bind(struct parser *pr, struct ps_definitions *defs)
     }
     if (!is_keyword(pr, "after")) {
         parse_error(pr, "expected \"after\", found %s",
-                    token_description(&pr->tok));
+                    token_description(&pr->tok).s);
         return false;
     }
     next_token(pr);
@@ -1263,7 +1414,7 @@ ps_definitions_parse(const char *name, const char *text,
             parse_pseudo(&pr, defs);
         } else {
             parse_error(&pr, "expected protocol, bind or pseudo_header, "
-                        "found %s", token_description(&pr.tok));
+                        "found %s", token_description(&pr.tok).s);
         }
     }
     token_clear(&pr.tok);

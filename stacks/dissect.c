@@ -245,15 +245,15 @@ has_magic(const struct ps_protocol *p)
  * the payload is too short to choose, returns NULL with the reason in
  * '*why'. */
 static const struct ps_protocol *
-next_protocol(const struct ps_registry *reg, const struct found_header *h,
+next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
               const struct view *packet, const struct view *rest,
               char **why)
 {
-    size_t n = ps_registry_n_bindings(reg);
+    size_t n = ps_snapshot_n_bindings(snap);
 
     /* A binding on a field of 'h' that holds the binding's value. */
     for (size_t i = 0; i < n; i++) {
-        const struct ps_binding *b = ps_registry_binding(reg, i);
+        const struct ps_binding *b = ps_snapshot_binding(snap, i);
         if (!b->field || strcmp(b->lower, h->p->name)) {
             continue;
         }
@@ -262,7 +262,7 @@ next_protocol(const struct ps_registry *reg, const struct found_header *h,
         if (f && f->pf->type == PS_FIELD_UINT
             && read_bits(packet, h->offset * 8 + f->bit, f->bits, &value)
             && value == b->value) {
-            const struct ps_protocol *upper = ps_registry_find(reg, b->upper);
+            const struct ps_protocol *upper = ps_snapshot_find(snap, b->upper);
             if (upper) {
                 return upper;
             }
@@ -273,11 +273,11 @@ next_protocol(const struct ps_registry *reg, const struct found_header *h,
      * first without magic fields. */
     const struct ps_protocol *fallback = NULL;
     for (size_t i = 0; i < n; i++) {
-        const struct ps_binding *b = ps_registry_binding(reg, i);
+        const struct ps_binding *b = ps_snapshot_binding(snap, i);
         if (b->field || strcmp(b->lower, h->p->name)) {
             continue;
         }
-        const struct ps_protocol *upper = ps_registry_find(reg, b->upper);
+        const struct ps_protocol *upper = ps_snapshot_find(snap, b->upper);
         if (!upper) {
             continue;
         }
@@ -344,14 +344,6 @@ put_spec_item(struct ps_ds *spec, const struct found_header *h,
     ps_ds_destroy(&opts);
 }
 
-/* Returns the name of the 'k'th (0-based) header of protocol 'p'. */
-static char *
-header_name(const char *p, size_t k)
-{
-    return (k == 0 ? ps_xstrdup(p)
-            : k == 1 ? ps_xasprintf("inner_%s", p)
-            : ps_xasprintf("inner%zu_%s", k, p));
-}
 
 static void
 add_problem(struct ps_dissection *d, size_t *allocated, size_t field,
@@ -401,7 +393,12 @@ verify(struct ps_dissection *d, const uint8_t *pkt)
         for (size_t j = 0; j < d->n_problems; j++) {
             reported |= d->problems[j].field == l->field;
         }
-        if (have != want && !reported) {
+        if (len > ps_length_fixup_max(stack, l) && !reported) {
+            add_problem(d, &allocated, l->field,
+                        ps_xasprintf("bad length %"PRIu64" (%zu bytes do "
+                                     "not fit in %zu bits)", have,
+                                     len - l->start, fi->bits));
+        } else if (have != want && !reported) {
             add_problem(d, &allocated, l->field,
                         ps_xasprintf("bad length %"PRIu64" (expected "
                                      "%"PRIu64")", have, want));
@@ -433,7 +430,9 @@ ps_dissect(const struct ps_registry *reg, const char *first,
            const uint8_t *pkt, size_t len, struct ps_dissection **dp,
            char **errorp)
 {
-    const struct ps_protocol *p = ps_registry_find(reg, first);
+    /* One snapshot for the whole dissection, stack included. */
+    const struct ps_snapshot *snap = ps_registry_snapshot(reg);
+    const struct ps_protocol *p = ps_snapshot_find(snap, first);
     *dp = NULL;
     if (!p) {
         return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
@@ -473,7 +472,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
         for (size_t i = 0; i < n; i++) {
             k += headers[i].p == p;
         }
-        char *name = header_name(p->name, k);
+        char *name = ps_stack_header_default_name(p->name, k);
         if (n) {
             ps_ds_put_char(&spec, ',');
         }
@@ -507,7 +506,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
         offset += h->size;
         n++;
         struct view next = { pkt + offset, limit - offset };
-        p = next_protocol(reg, h, &packet, &next, &d->truncated);
+        p = next_protocol(snap, h, &packet, &next, &d->truncated);
     }
     if (n == MAX_HEADERS && p) {
         d->truncated = ps_xasprintf("more than %d headers", MAX_HEADERS);
@@ -515,7 +514,22 @@ ps_dissect(const struct ps_registry *reg, const char *first,
 
     enum ps_error error = PS_OK;
     if (n) {
-        error = ps_stack_create(reg, ps_ds_cstr(&spec), &d->stack, errorp);
+        error = ps_stack_create_from(snap, ps_ds_cstr(&spec), &d->stack,
+                                     errorp);
+    }
+    if (!error && d->stack) {
+        /* The compiled stack must lay out as the bytes read: nothing is
+         * read past them afterwards. */
+        bool fits = d->stack->n_headers == n && d->stack->size <= len;
+        for (size_t i = 0; fits && i < n; i++) {
+            fits = d->stack->headers[i].info.size == headers[i].size;
+        }
+        if (!fits) {
+            error = ps_set_error(errorp, PS_ERR_LAYOUT,
+                                 "stack \"%s\" found in the packet does "
+                                 "not lay out as its %zu bytes",
+                                 ps_ds_cstr(&spec), len);
+        }
     }
     for (size_t i = 0; i < n; i++) {
         found_header_clear(&headers[i]);

@@ -357,7 +357,7 @@ ps_encap_push(const struct ps_encap *encap, uint8_t *payload,
               size_t payload_len, size_t headroom, uint32_t hash)
 {
     size_t size = encap->stack->size;
-    if (headroom < size) {
+    if (headroom < size || payload_len > encap->stack->max_len - size) {
         return NULL;
     }
     uint8_t *pkt = payload - size;

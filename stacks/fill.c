@@ -177,14 +177,46 @@ ps_stack_parse_labels(const struct ps_stack *stack, const char *labels,
     return PS_OK;
 }
 
+size_t
+ps_length_fixup_max(const struct ps_stack *stack,
+                    const struct ps_length_fixup *l)
+{
+    size_t bits = stack->fields[l->field].info.bits;
+    if (bits >= 48) {
+        return SIZE_MAX;
+    }
+    /* The value is (pkt_len - start - sub) / unit, at most 2**bits - 1. */
+    return l->start + l->sub + (((size_t) 1 << bits) * l->unit - 1);
+}
+
+/* Checks that a packet of 'pkt_len' bytes fits 'stack': no shorter than
+ * its headers, and no longer than each length field that is computed
+ * (not given in 'values') can express. */
 static enum ps_error
-check_length(const struct ps_stack *stack, size_t pkt_len, char **errorp)
+check_length(const struct ps_stack *stack, size_t pkt_len,
+             const struct ps_label_value *values, size_t n_values,
+             char **errorp)
 {
     if (pkt_len < stack->size) {
         return ps_set_error(errorp, PS_ERR_SHORT,
                             "packet of %zu bytes is shorter than the %zu "
                             "bytes of stack %s", pkt_len, stack->size,
                             stack->spec);
+    }
+    if (pkt_len <= stack->max_len) {
+        return PS_OK;
+    }
+    for (size_t i = 0; i < stack->n_lengths; i++) {
+        const struct ps_length_fixup *l = &stack->lengths[i];
+        size_t max = ps_length_fixup_max(stack, l);
+        if (pkt_len > max
+            && !ps_label_values_has(values, n_values, l->field)) {
+            const struct ps_field_info *fi = &stack->fields[l->field].info;
+            return ps_set_error(errorp, PS_ERR_RANGE,
+                                "packet of %zu bytes is too long for %s "
+                                "(%zu bits): at most %zu bytes", pkt_len,
+                                fi->label, fi->bits, max);
+        }
     }
     return PS_OK;
 }
@@ -209,12 +241,14 @@ ps_stack_fill(const struct ps_stack *stack, uint8_t *pkt, size_t pkt_len,
     struct ps_label_value *values;
     size_t n_values;
 
-    enum ps_error error = check_length(stack, pkt_len, errorp);
-    if (!error) {
-        error = ps_stack_parse_labels(stack, labels, &values, &n_values,
-                                      errorp);
-    }
+    enum ps_error error = ps_stack_parse_labels(stack, labels, &values,
+                                                &n_values, errorp);
     if (error) {
+        return error;
+    }
+    error = check_length(stack, pkt_len, values, n_values, errorp);
+    if (error) {
+        ps_label_values_free(values, n_values);
         return error;
     }
 
@@ -444,7 +478,7 @@ enum ps_error
 ps_stack_set_length(const struct ps_stack *stack, uint8_t *pkt,
                     size_t pkt_len)
 {
-    enum ps_error error = check_length(stack, pkt_len, NULL);
+    enum ps_error error = check_length(stack, pkt_len, NULL, 0, NULL);
     if (error) {
         return error;
     }
@@ -525,7 +559,7 @@ enum ps_error
 ps_stack_fix_checksums(const struct ps_stack *stack, uint8_t *pkt,
                        size_t pkt_len)
 {
-    enum ps_error error = check_length(stack, pkt_len, NULL);
+    enum ps_error error = check_length(stack, pkt_len, NULL, 0, NULL);
     if (error) {
         return error;
     }
@@ -539,7 +573,7 @@ enum ps_error
 ps_stack_fix_checksum(const struct ps_stack *stack, uint8_t *pkt,
                       size_t pkt_len, size_t header)
 {
-    enum ps_error error = check_length(stack, pkt_len, NULL);
+    enum ps_error error = check_length(stack, pkt_len, NULL, 0, NULL);
     if (error) {
         return error;
     }

@@ -18,6 +18,49 @@
 #include <string.h>
 #include "util.h"
 
+/* Text from protocol files and specs (descriptions, rule texts, specs,
+ * labels) is written into the generated C only through this function,
+ * which returns a copy (malloc()'d) that is inert inside a block comment:
+ * printable ASCII only (no newline that could end a preprocessor line,
+ * no backslash that could splice lines), no comment delimiters, no "??"
+ * that could begin a trigraph, and at most 200 bytes. */
+static char *
+comment_text(const char *text)
+{
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    for (const char *p = text; *p && ds.len < 200; p++) {
+        char c = *p;
+        char prev = ds.len ? ds.s[ds.len - 1] : '\0';
+        if (c < 0x20 || c > 0x7e || c == '\\') {
+            c = '_';
+        }
+        if ((prev == '*' && c == '/') || (prev == '/' && c == '*')
+            || (prev == '?' && c == '?')) {
+            ps_ds_put_char(&ds, ' ');
+        }
+        ps_ds_put_char(&ds, c);
+    }
+    return ps_ds_steal(&ds);
+}
+
+/* True if every name that the generated code uses as a C identifier (the
+ * stack's headers and fields) is one. */
+static bool
+names_are_identifiers(const struct ps_stack *stack)
+{
+    for (size_t i = 0; i < stack->n_headers; i++) {
+        if (!ps_is_identifier(stack->headers[i].info.name)) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < stack->n_fields; i++) {
+        if (!ps_is_identifier(stack->fields[i].info.name)) {
+            return false;
+        }
+    }
+    return true;
+}
+
 static const char *
 uint_type(size_t bits)
 {
@@ -140,8 +183,13 @@ put_accessors(struct ps_ds *ds, const struct ps_stack *stack,
     size_t n = fi->bits / 8;
     char *fn = ps_xasprintf("%s_%s_%s", name, h->name, fi->name);
 
-    ps_ds_put_format(ds, "\n/* %s: %s (%s). */\n", fi->label, fi->doc,
-                     fi->rule_text);
+    char *label = comment_text(fi->label);
+    char *doc = comment_text(fi->doc);
+    char *rule = comment_text(fi->rule_text);
+    ps_ds_put_format(ds, "\n/* %s: %s (%s). */\n", label, doc, rule);
+    free(label);
+    free(doc);
+    free(rule);
     switch (fi->type) {
     case PS_FIELD_UINT:
         ps_ds_put_format(ds, "static inline %s\n%s_get(const struct %s *p)\n"
@@ -195,9 +243,10 @@ static void
 put_header_struct(struct ps_ds *ds, const struct ps_stack *stack,
                   const char *name, const struct ps_stack_header *h)
 {
+    char *doc = comment_text(h->info.doc);
     ps_ds_put_format(ds, "\n/* %s: %s, %zu bytes. */\nstruct %s_%s {\n",
-                     h->info.name, h->info.doc, h->info.size, name,
-                     h->info.name);
+                     h->info.name, doc, h->info.size, name, h->info.name);
+    free(doc);
     size_t i = 0;
     while (i < h->n_fields) {
         const struct ps_field_info *first;
@@ -251,6 +300,45 @@ put_sum_bytes(struct ps_ds *ds, size_t offset, size_t len)
     if (len) {
         ps_ds_put_format(ds, "        sum += (uint64_t) b[%zu] << 8;\n",
                          offset);
+    }
+}
+
+/* Like put_sum_bytes() for 'len' bytes of the stack's headers at
+ * 'offset' (even, from the span's start), but loading each field, or run
+ * of bit fields that fill whole bytes, by itself: the loads then match
+ * the stores that the template copy, the setters and set_length() just
+ * made, and the CPU forwards them from its store buffer instead of
+ * waiting for the stores to reach the cache (a load that spans two
+ * stores cannot be forwarded). */
+static void
+put_sum_fields(struct ps_ds *ds, const struct ps_stack *stack, size_t offset,
+               size_t len)
+{
+    size_t end = offset + len;
+    size_t pos = offset;
+
+    if (len > 64 || end > stack->size) {
+        put_sum_bytes(ds, offset, len);
+        return;
+    }
+    for (size_t i = 0; i < stack->n_fields && pos < end; i++) {
+        const struct ps_field_info *fi = &stack->fields[i].info;
+        size_t field_end = (fi->bit_offset + fi->bits) / 8;
+        if ((fi->bit_offset + fi->bits) % 8 || field_end <= pos) {
+            /* Not the end of a run of whole bytes, or before 'pos'. */
+            continue;
+        }
+        size_t run_end = field_end < end ? field_end : end;
+        if ((pos - offset) % 2) {
+            /* The run starts in the low byte of a word. */
+            ps_ds_put_format(ds, "        sum += b[%zu];\n", pos);
+            pos++;
+        }
+        put_sum_bytes(ds, pos, run_end - pos);
+        pos = run_end;
+    }
+    if (pos < end) {
+        put_sum_bytes(ds, pos, end - pos);
     }
 }
 
@@ -385,7 +473,7 @@ put_pseudo_buffer(struct ps_ds *ds, const struct ps_checksum_fixup *c)
  * stalls. */
 static void
 put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
-             const struct ps_checksum_fixup *c)
+             const struct ps_checksum_fixup *c, bool named)
 {
     const struct ps_field_info *fi = &stack->fields[c->field].info;
     size_t offset = fi->bit_offset / 8;
@@ -399,7 +487,12 @@ put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
         need_len |= c->pseudo[i].kind == PS_PSEUDO_LENGTH;
     }
 
-    ps_ds_put_format(ds, "    /* %s. */\n    {\n", fi->label);
+    if (named) {
+        char *label = comment_text(fi->label);
+        ps_ds_put_format(ds, "    /* %s. */\n", label);
+        free(label);
+    }
+    ps_ds_put_cstr(ds, "    {\n");
     if (inside && !skip) {
         ps_ds_put_format(ds, "        b[%zu] = b[%zu] = 0;\n", offset,
                          offset + 1);
@@ -415,16 +508,16 @@ put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
     }
     ps_ds_put_cstr(ds, "        uint64_t sum = 0;\n");
     if (skip) {
-        put_sum_bytes(ds, c->start, offset - c->start);
+        put_sum_fields(ds, stack, c->start, offset - c->start);
         if (c->end) {
-            put_sum_bytes(ds, offset + 2, c->end - offset - 2);
+            put_sum_fields(ds, stack, offset + 2, c->end - offset - 2);
         } else {
             ps_ds_put_format(ds, "        sum = ps_csum_add(sum, b + %zu, "
                              "len - %zu);\n", offset + 2,
                              offset + 2 - c->start);
         }
     } else if (c->end) {
-        put_sum_bytes(ds, c->start, c->end - c->start);
+        put_sum_fields(ds, stack, c->start, c->end - c->start);
     } else {
         ps_ds_put_format(ds, "        sum = ps_csum_add(sum, b + %zu, "
                          "len);\n", c->start);
@@ -448,10 +541,11 @@ put_checksum(struct ps_ds *ds, const struct ps_stack *stack,
 static void
 put_length_value(struct ps_ds *ds, const struct ps_length_fixup *l)
 {
-    ps_ds_put_format(ds, "pkt_len - %zu", l->start);
     if (l->sub) {
-        ps_ds_put_format(ds, " >= %zu ? (pkt_len - %zu - %zu)", l->sub,
-                         l->start, l->sub);
+        ps_ds_put_format(ds, "pkt_len - %zu >= %zu ? (pkt_len - %zu - %zu)",
+                         l->start, l->sub, l->start, l->sub);
+    } else {
+        ps_ds_put_format(ds, "(pkt_len - %zu)", l->start);
     }
     if (l->unit != 1) {
         ps_ds_put_format(ds, " / %zu", l->unit);
@@ -475,6 +569,39 @@ field_function(const struct ps_stack *stack, const char *name, size_t field)
     const struct ps_field_info *fi = &stack->fields[field].info;
     return ps_xasprintf("%s_%s_%s", name,
                         stack->headers[fi->header].info.name, fi->name);
+}
+
+/* The largest sum of incremental checksum 'ec' whose template part is
+ * 'base'. */
+static uint64_t
+max_incremental_sum(const struct ps_stack *stack,
+                    const struct ps_encap_checksum *ec, uint64_t base)
+{
+    uint64_t max = base;
+    for (size_t j = 0; j < ec->n_vars; j++) {
+        size_t bits = stack->fields[ec->vars[j].field].info.bits;
+        max += (bits >= 32 ? UINT64_MAX >> 16
+                : (UINT64_C(1) << bits) - 1) << ec->vars[j].shift;
+    }
+    return max;
+}
+
+/* Writes "uint16_t csum = ..." from 'sum', which is at most 'max', with
+ * as few folds as 'max' allows. */
+static void
+put_fold(struct ps_ds *ds, uint64_t max)
+{
+    if (max <= 0x1fffe) {
+        /* One fold brings any sum up to 0x1fffe to 0xffff at most. */
+        ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
+                       "        uint16_t csum = ~sum;\n");
+    } else if (max <= UINT32_MAX) {
+        ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
+                       "        sum = (sum & 0xffff) + (sum >> 16);\n"
+                       "        uint16_t csum = ~sum;\n");
+    } else {
+        ps_ds_put_cstr(ds, "        uint16_t csum = ps_csum_finish(sum);\n");
+    }
 }
 
 /* Writes NAME_encap(): what ps_encap_apply() does, with incremental
@@ -509,34 +636,29 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
         const struct ps_encap_checksum *ec = &encap->checksums[i];
         const struct ps_checksum_fixup *c = &stack->checksums[ec->fixup];
         if (!ec->incremental) {
-            put_checksum(ds, stack, c);
+            put_checksum(ds, stack, c, true);
             continue;
         }
         const struct ps_field_info *fi = &stack->fields[c->field].info;
-        /* The largest sum: does it fit 32 bits? */
-        uint64_t max = ec->base;
-        for (size_t j = 0; j < ec->n_vars; j++) {
-            size_t bits = stack->fields[ec->vars[j].field].info.bits;
-            max += (bits >= 32 ? UINT64_MAX >> 16
-                    : (UINT64_C(1) << bits) - 1) << ec->vars[j].shift;
-        }
+        uint64_t max = max_incremental_sum(stack, ec, ec->base);
         bool narrow = max <= UINT32_MAX;
+        char *label = comment_text(fi->label);
         ps_ds_put_format(ds, "    /* %s, from the template's sum. */\n"
                          "    {\n        %s sum = 0x%"PRIx32";\n",
-                         fi->label, narrow ? "uint32_t" : "uint64_t",
+                         label, narrow ? "uint32_t" : "uint64_t",
                          ec->base);
+        free(label);
         for (size_t j = 0; j < ec->n_vars; j++) {
             size_t field = ec->vars[j].field;
-            size_t bits = stack->fields[field].info.bits;
             bool is_length = false;
             for (size_t k = 0; k < encap->n_lengths; k++) {
                 is_length |= stack->lengths[encap->lengths[k]].field == field;
             }
-            if (is_length && bits < 64) {
-                ps_ds_put_format(ds, "        sum += (uint64_t) (len%zu & "
-                                 "0x%"PRIx64") << %u;\n", field,
-                                 (UINT64_C(1) << bits) - 1,
-                                 ec->vars[j].shift);
+            if (is_length) {
+                /* The value stored: the packet is no longer than
+                 * ps_stack_max_length(), so it fits the field. */
+                ps_ds_put_format(ds, "        sum += (uint64_t) len%zu << "
+                                 "%u;\n", field, ec->vars[j].shift);
             } else {
                 char *fn = field_function(stack, name, field);
                 ps_ds_put_format(ds, "        sum += (uint64_t) %s_get(p) << "
@@ -544,14 +666,7 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
                 free(fn);
             }
         }
-        if (narrow) {
-            ps_ds_put_cstr(ds, "        sum = (sum & 0xffff) + (sum >> 16);\n"
-                           "        sum = (sum & 0xffff) + (sum >> 16);\n"
-                           "        uint16_t csum = ~sum;\n");
-        } else {
-            ps_ds_put_cstr(ds, "        uint16_t csum = "
-                           "ps_csum_finish(sum);\n");
-        }
+        put_fold(ds, max);
         if (c->nonzero) {
             ps_ds_put_cstr(ds, "        csum = csum ? csum : 0xffff;\n");
         }
@@ -559,6 +674,136 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
                          fi->bit_offset / 8);
     }
     ps_ds_put_cstr(ds, "}\n");
+}
+
+/* The JIT's code.  It depends on the shape of an encapsulation (the
+ * stack's layout and fix-up plan, which fields the labels fixed) and on
+ * nothing else: the template and the checksums' partial sums are data
+ * that the function takes, names and texts appear nowhere.  So every
+ * encapsulation of one shape, whatever its label values, runs the same
+ * compiled module. */
+
+/* Returns "(EXPR)" for the integer field at 'bit' of 'bits' bits of 'b'
+ * (malloc()'d). */
+static char *
+uint_get_expr(size_t bit, size_t bits)
+{
+    struct ps_ds get = PS_DS_INITIALIZER;
+    put_uint_get(&get, bit, bits);
+    /* "    return EXPR;\n" -> "(EXPR)". */
+    const char *s = ps_ds_cstr(&get) + strlen("    return ");
+    char *expr = ps_xasprintf("((uint64_t) %.*s)", (int) (strlen(s) - 2), s);
+    ps_ds_destroy(&get);
+    return expr;
+}
+
+/* Writes the statements that store 'v' into field 'field'. */
+static void
+put_field_store(struct ps_ds *ds, const struct ps_stack *stack,
+                size_t field, const char *v)
+{
+    const struct ps_field_info *fi = &stack->fields[field].info;
+    put_uint_set(ds, fi->bit_offset, fi->bits, v, stack->size);
+}
+
+size_t
+ps_encap_data_size(const struct ps_encap *encap)
+{
+    return PS_ENCAP_BASES_OFFSET(encap->stack->size)
+           + 4 * encap->n_checksums;
+}
+
+char *
+ps_generate_jit_encap(const struct ps_encap *encap)
+{
+    const struct ps_stack *stack = encap->stack;
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    size_t bases = PS_ENCAP_BASES_OFFSET(stack->size);
+
+    ps_ds_put_format(&ds, "\nvoid\nps_jit_encap(const uint8_t *data, "
+                     "uint8_t *b, size_t pkt_len, uint32_t hash)\n{\n"
+                     "    memcpy(b, data, %zu);\n", stack->size);
+    for (size_t i = 0; i < encap->n_lengths; i++) {
+        const struct ps_length_fixup *l = &stack->lengths[encap->lengths[i]];
+        char *v = ps_xasprintf("len%zu", l->field);
+        ps_ds_put_format(&ds, "    uint64_t %s = ", v);
+        put_length_value(&ds, l);
+        ps_ds_put_cstr(&ds, ";\n");
+        put_field_store(&ds, stack, l->field, v);
+        free(v);
+    }
+    if (encap->entropy_field >= 0) {
+        ps_ds_put_format(&ds, "    uint64_t entropy = (((uint64_t) hash * "
+                         "%d) >> 32) + %d;\n",
+                         PS_ENTROPY_MAX - PS_ENTROPY_MIN, PS_ENTROPY_MIN);
+        put_field_store(&ds, stack, encap->entropy_field, "entropy");
+    } else {
+        ps_ds_put_cstr(&ds, "    (void) hash;\n");
+    }
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        const struct ps_encap_checksum *ec = &encap->checksums[i];
+        const struct ps_checksum_fixup *c = &stack->checksums[ec->fixup];
+        if (!ec->incremental) {
+            put_checksum(&ds, stack, c, false);
+            continue;
+        }
+        const struct ps_field_info *fi = &stack->fields[c->field].info;
+        /* The template's part of the sum is folded: at most 0xffff. */
+        uint64_t max = max_incremental_sum(stack, ec, 0xffff);
+        ps_ds_put_format(&ds, "    {\n        uint32_t base;\n"
+                         "        memcpy(&base, data + %zu, 4);\n"
+                         "        %s sum = base;\n", bases + 4 * i,
+                         max <= UINT32_MAX ? "uint32_t" : "uint64_t");
+        for (size_t j = 0; j < ec->n_vars; j++) {
+            size_t field = ec->vars[j].field;
+            bool is_length = false;
+            for (size_t k = 0; k < encap->n_lengths; k++) {
+                is_length |= stack->lengths[encap->lengths[k]].field == field;
+            }
+            if (is_length) {
+                ps_ds_put_format(&ds, "        sum += (uint64_t) len%zu << "
+                                 "%u;\n", field, ec->vars[j].shift);
+            } else {
+                const struct ps_field_info *vf = &stack->fields[field].info;
+                char *get = uint_get_expr(vf->bit_offset, vf->bits);
+                ps_ds_put_format(&ds, "        sum += %s << %u;\n", get,
+                                 ec->vars[j].shift);
+                free(get);
+            }
+        }
+        put_fold(&ds, max);
+        if (c->nonzero) {
+            ps_ds_put_cstr(&ds, "        csum = csum ? csum : 0xffff;\n");
+        }
+        ps_ds_put_format(&ds, "        ps_store_be16(b + %zu, csum);\n    }\n",
+                         fi->bit_offset / 8);
+    }
+    ps_ds_put_cstr(&ds, "}\n");
+    return ps_ds_steal(&ds);
+}
+
+char *
+ps_generate_jit_setters(const struct ps_stack *stack)
+{
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    struct ps_ds table = PS_DS_INITIALIZER;
+
+    for (size_t i = 0; i < stack->n_fields; i++) {
+        const struct ps_field_info *fi = &stack->fields[i].info;
+        if (!has_integer_value(fi)) {
+            continue;
+        }
+        ps_ds_put_format(&ds, "\nstatic void\nps_jit_set_%zu(uint8_t *b, "
+                         "uint64_t v)\n{\n", i);
+        put_field_store(&ds, stack, i, "v");
+        ps_ds_put_cstr(&ds, "}\n");
+        ps_ds_put_format(&table, "    [%zu] = ps_jit_set_%zu,\n", i, i);
+    }
+    ps_ds_put_format(&ds, "\nvoid (*const ps_jit_setters[%zu])(uint8_t *, "
+                     "uint64_t) = {\n%s};\n", stack->n_fields + 1,
+                     table.len ? ps_ds_cstr(&table) : "");
+    ps_ds_destroy(&table);
+    return ps_ds_steal(&ds);
 }
 
 char *
@@ -578,7 +823,7 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
 {
     const struct ps_stack *stack = encap->stack;
 
-    if (!name || !ps_is_identifier(name)) {
+    if (!name || !ps_is_identifier(name) || !names_are_identifiers(stack)) {
         return NULL;
     }
 
@@ -587,11 +832,13 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
     for (char *p = guard; *p; p++) {
         *p = *p >= 'a' && *p <= 'z' ? *p - 'a' + 'A' : *p;
     }
+    char *spec = comment_text(stack->spec);
     ps_ds_put_format(&ds, "/* Generated by protostack from the stack \"%s\".\n"
                      " * Do not edit: regenerate it. */\n\n"
                      "#ifndef %s\n#define %s 1\n\n"
                      "#include <stddef.h>\n#include <stdint.h>\n"
-                     "#include <string.h>\n", stack->spec, guard, guard);
+                     "#include <string.h>\n", spec, guard, guard);
+    free(spec);
     if (!for_jit) {
         /* The JIT puts these headers' text in front of the code. */
         ps_ds_put_cstr(&ds, "#include \"protostack/bits.h\"\n"
@@ -666,7 +913,7 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
         ps_ds_put_cstr(&ds, "    (void) b;\n    (void) pkt_len;\n");
     }
     for (size_t i = 0; i < stack->n_checksums; i++) {
-        put_checksum(&ds, stack, &stack->checksums[i]);
+        put_checksum(&ds, stack, &stack->checksums[i], true);
     }
     ps_ds_put_cstr(&ds, "}\n");
     for (size_t h = 0; h < stack->n_headers; h++) {
@@ -683,7 +930,7 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
                          stack->headers[h].info.name, name);
         for (size_t i = 0; i < stack->n_checksums; i++) {
             if (stack->checksums[i].header == h) {
-                put_checksum(&ds, stack, &stack->checksums[i]);
+                put_checksum(&ds, stack, &stack->checksums[i], true);
             }
         }
         ps_ds_put_cstr(&ds, "}\n");
@@ -692,13 +939,15 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
     if (stack->entropy_field >= 0) {
         const struct ps_field_info *fi;
         fi = &stack->fields[stack->entropy_field].info;
+        char *label = comment_text(fi->label);
         ps_ds_put_format(&ds, "\n/* Writes flow entropy 'hash' into %s. */\n"
                          "static inline void\n%s_set_entropy(struct %s *p, "
                          "uint32_t hash)\n{\n    %s_%s_%s_set(p, (((uint64_t) "
-                         "hash * %d) >> 32) + %d);\n}\n", fi->label, name,
+                         "hash * %d) >> 32) + %d);\n}\n", label, name,
                          name, name, stack->headers[fi->header].info.name,
                          fi->name, PS_ENTROPY_MAX - PS_ENTROPY_MIN,
                          PS_ENTROPY_MIN);
+        free(label);
     }
 
     put_encap(&ds, encap, name);

@@ -160,14 +160,43 @@ const struct ps_pfield *ps_variant_find_field(const struct ps_variant *,
                                               const char *name);
 
 /* registry.c */
+
+/* An immutable view of a registry's definitions, as one load left them.
+ * A load never changes a published snapshot: it publishes a new one
+ * (atomically, with release semantics).  Every snapshot, and everything
+ * it points to, stays valid until ps_registry_destroy(), so a reader may
+ * keep one as long as it likes without locking or announcing itself.
+ *
+ * An operation that reads the registry more than once (compiling a
+ * stack, dissecting a packet) takes one snapshot first and reads only it,
+ * so that it never mixes two generations of definitions. */
+struct ps_snapshot {
+    struct ps_definitions defs; /* Read-only; 'allocated_*' unused. */
+    uint64_t generation;        /* Counts the loads that changed it. */
+    struct ps_snapshot *older;  /* The one it replaced (for destroy). */
+};
+
+/* Returns the current snapshot of 'reg' (never NULL).  Lock-free: one
+ * atomic acquire load.  Safe from any thread, even during a load. */
+const struct ps_snapshot *ps_registry_snapshot(const struct ps_registry *);
+
+const struct ps_protocol *ps_snapshot_find(const struct ps_snapshot *,
+                                           const char *name);
+size_t ps_snapshot_n_bindings(const struct ps_snapshot *);
+const struct ps_binding *ps_snapshot_binding(const struct ps_snapshot *,
+                                             size_t i);
+const struct ps_pseudo_decl *ps_snapshot_find_pseudo(
+    const struct ps_snapshot *, const char *protocol);
+
+/* The same, each on the current snapshot: for one look-up only. */
 const struct ps_protocol *ps_registry_find(const struct ps_registry *,
                                            const char *name);
 size_t ps_registry_n_bindings(const struct ps_registry *);
-const struct ps_binding *ps_registry_binding(const struct ps_registry *,
-                                             size_t i);
 const struct ps_pseudo_decl *ps_registry_find_pseudo(
     const struct ps_registry *, const char *protocol);
-struct ps_stack_cache **ps_registry_cache(struct ps_registry *);
-uint64_t ps_registry_generation(const struct ps_registry *);
+
+/* The registry's stack cache (stack-cache.c), created with the
+ * registry. */
+struct ps_stack_cache *ps_registry_cache(const struct ps_registry *);
 
 #endif /* stacks/protocol.h */

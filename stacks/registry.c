@@ -6,7 +6,28 @@
 
 /* The registry of protocols: what the loaded protocol files define.  A
  * load is all or nothing: files are parsed and checked against what is
- * already known before anything is added. */
+ * already known before anything is added.
+ *
+ * Readers never lock.  They read an immutable snapshot (protocol.h) that
+ * a load publishes with one atomic store; loads serialise among
+ * themselves on a mutex.  Nothing a snapshot points to is ever changed or
+ * freed before ps_registry_destroy():
+ *
+ *   - protocols, bindings and pseudo-headers, once loaded, are kept as
+ *     they are (a load only adds);
+ *   - the arrays that list them are append-only: a load writes past the
+ *     end that published snapshots see, and an array that is full is
+ *     copied into one twice as large rather than realloc()'d, the old one
+ *     kept on 'retired' for the readers that still use it;
+ *   - each load that changes anything adds one small snapshot header.
+ *
+ * So a reader needs no read-side section, hazard pointer or reference
+ * count, and may hold a snapshot for as long as it likes (a compile, a
+ * dissection).  The price is memory kept until the registry is
+ * destroyed: per load, one snapshot header, and over all loads, outgrown
+ * arrays that add up to less than the live ones (geometric growth).  All
+ * of it is proportional to what the loads defined, which the registry
+ * keeps anyway; a load that defines nothing publishes nothing. */
 
 #include <config.h>
 #include "protocol.h"
@@ -14,33 +35,48 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util.h"
 
 struct ps_registry {
-    struct ps_definitions defs;
-    uint64_t generation;        /* Counts successful loads. */
-    struct ps_stack_cache *cache;
+    /* What readers see. */
+    struct ps_snapshot *_Atomic current;
+
+    /* Loads: 'mutex' serialises them and guards what follows. */
+    pthread_mutex_t mutex;
+    struct ps_definitions defs; /* Everything loaded, owned. */
+    void **retired;             /* Outgrown arrays, for old snapshots. */
+    size_t n_retired, allocated_retired;
+
+    struct ps_stack_cache *cache; /* Set at creation, never changed. */
 };
 
-struct ps_stack_cache **
-ps_registry_cache(struct ps_registry *reg)
+struct ps_stack_cache *
+ps_registry_cache(const struct ps_registry *reg)
 {
-    return &reg->cache;
+    return reg->cache;
 }
 
-uint64_t
-ps_registry_generation(const struct ps_registry *reg)
+const struct ps_snapshot *
+ps_registry_snapshot(const struct ps_registry *reg)
 {
-    return reg->generation;
+    /* C11 atomic_load() does not take a pointer to const. */
+    struct ps_registry *r = (struct ps_registry *) reg;
+    return atomic_load_explicit(&r->current, memory_order_acquire);
 }
 
 struct ps_registry *
 ps_registry_create(void)
 {
-    return ps_xzalloc(sizeof(struct ps_registry));
+    struct ps_registry *reg = ps_xzalloc(sizeof *reg);
+    atomic_init(&reg->current, ps_xzalloc(sizeof(struct ps_snapshot)));
+    pthread_mutex_init(&reg->mutex, NULL);
+    reg->cache = ps_stack_cache_create();
+    return reg;
 }
 
 void
@@ -48,7 +84,18 @@ ps_registry_destroy(struct ps_registry *reg)
 {
     if (reg) {
         ps_stack_cache_destroy(reg->cache);
+        struct ps_snapshot *snap = atomic_load(&reg->current);
+        while (snap) {
+            struct ps_snapshot *older = snap->older;
+            free(snap);
+            snap = older;
+        }
+        for (size_t i = 0; i < reg->n_retired; i++) {
+            free(reg->retired[i]);
+        }
+        free(reg->retired);
         ps_definitions_clear(&reg->defs);
+        pthread_mutex_destroy(&reg->mutex);
         free(reg);
     }
 }
@@ -65,32 +112,50 @@ find_protocol(const struct ps_definitions *defs, const char *name)
 }
 
 const struct ps_protocol *
+ps_snapshot_find(const struct ps_snapshot *snap, const char *name)
+{
+    return find_protocol(&snap->defs, name);
+}
+
+size_t
+ps_snapshot_n_bindings(const struct ps_snapshot *snap)
+{
+    return snap->defs.n_bindings;
+}
+
+const struct ps_binding *
+ps_snapshot_binding(const struct ps_snapshot *snap, size_t i)
+{
+    return &snap->defs.bindings[i];
+}
+
+const struct ps_pseudo_decl *
+ps_snapshot_find_pseudo(const struct ps_snapshot *snap, const char *protocol)
+{
+    for (size_t i = 0; i < snap->defs.n_pseudos; i++) {
+        if (!strcmp(snap->defs.pseudos[i].protocol, protocol)) {
+            return &snap->defs.pseudos[i];
+        }
+    }
+    return NULL;
+}
+
+const struct ps_protocol *
 ps_registry_find(const struct ps_registry *reg, const char *name)
 {
-    return find_protocol(&reg->defs, name);
+    return ps_snapshot_find(ps_registry_snapshot(reg), name);
 }
 
 size_t
 ps_registry_n_bindings(const struct ps_registry *reg)
 {
-    return reg->defs.n_bindings;
-}
-
-const struct ps_binding *
-ps_registry_binding(const struct ps_registry *reg, size_t i)
-{
-    return &reg->defs.bindings[i];
+    return ps_snapshot_n_bindings(ps_registry_snapshot(reg));
 }
 
 const struct ps_pseudo_decl *
 ps_registry_find_pseudo(const struct ps_registry *reg, const char *protocol)
 {
-    for (size_t i = 0; i < reg->defs.n_pseudos; i++) {
-        if (!strcmp(reg->defs.pseudos[i].protocol, protocol)) {
-            return &reg->defs.pseudos[i];
-        }
-    }
-    return NULL;
+    return ps_snapshot_find_pseudo(ps_registry_snapshot(reg), protocol);
 }
 
 /* Finds 'protocol' first in 'a', then in 'b'. */
@@ -242,60 +307,109 @@ check_new_definitions(const struct ps_registry *reg,
     return PS_OK;
 }
 
-/* Moves everything in 'new' into 'reg'. */
+/* Appends the 'n' elements of 'size' bytes at 'src' to '*arrayp', which
+ * has '*np' elements and room for '*allocated'.  Used both for parsed
+ * definitions that no reader sees and, with 'reg', for the registry's
+ * arrays: then a full array is never realloc()'d, since snapshots point
+ * into it; a larger copy replaces it and 'reg' keeps the old one. */
 static void
-merge_definitions(struct ps_registry *reg, struct ps_definitions *new)
+append_array(struct ps_registry *reg, void **arrayp, size_t *np,
+             size_t *allocated, const void *src, size_t n, size_t size)
 {
-    struct ps_definitions *d = &reg->defs;
-
-    for (size_t i = 0; i < new->n_protocols; i++) {
-        struct ps_protocol **slot;
-        slot = ps_array_push((void **) &d->protocols, &d->n_protocols,
-                             &d->allocated_protocols, sizeof *slot);
-        *slot = new->protocols[i];
+    if (!n) {
+        return;
     }
-    for (size_t i = 0; i < new->n_bindings; i++) {
-        struct ps_binding *b = ps_array_push((void **) &d->bindings,
-                                             &d->n_bindings,
-                                             &d->allocated_bindings,
-                                             sizeof *b);
-        *b = new->bindings[i];
-        b->pos.file = b->file;
+    if (*np + n > *allocated) {
+        size_t want = *allocated ? *allocated : 8;
+        while (want < *np + n) {
+            want *= 2;
+        }
+        if (reg) {
+            void *array = ps_xmalloc(want * size);
+            if (*np) {
+                memcpy(array, *arrayp, *np * size);
+            }
+            void **slot = ps_array_push((void **) &reg->retired,
+                                        &reg->n_retired,
+                                        &reg->allocated_retired,
+                                        sizeof *slot);
+            *slot = *arrayp;
+            *arrayp = array;
+        } else {
+            *arrayp = ps_xrealloc(*arrayp, want * size);
+        }
+        *allocated = want;
     }
-    for (size_t i = 0; i < new->n_pseudos; i++) {
-        struct ps_pseudo_decl *p = ps_array_push((void **) &d->pseudos,
-                                                 &d->n_pseudos,
-                                                 &d->allocated_pseudos,
-                                                 sizeof *p);
-        *p = new->pseudos[i];
-        p->pos.file = p->file;
-    }
-    free(new->protocols);
-    free(new->bindings);
-    free(new->pseudos);
-    memset(new, 0, sizeof *new);
+    memcpy((char *) *arrayp + *np * size, src, n * size);
+    *np += n;
 }
 
-/* Appends 'src' to 'dst' (both parsed, neither checked yet). */
+/* Moves everything in 'src' to the end of 'dst' ('reg''s definitions if
+ * 'reg' is nonnull). */
 static void
-append_definitions(struct ps_definitions *dst, struct ps_definitions *src)
+move_definitions(struct ps_registry *reg, struct ps_definitions *dst,
+                 struct ps_definitions *src)
 {
-    struct ps_registry tmp = { .defs = *dst };
-    merge_definitions(&tmp, src);
-    *dst = tmp.defs;
+    size_t first_binding = dst->n_bindings;
+    size_t first_pseudo = dst->n_pseudos;
+
+    append_array(reg, (void **) &dst->protocols, &dst->n_protocols,
+                 &dst->allocated_protocols, src->protocols,
+                 src->n_protocols, sizeof *src->protocols);
+    append_array(reg, (void **) &dst->bindings, &dst->n_bindings,
+                 &dst->allocated_bindings, src->bindings, src->n_bindings,
+                 sizeof *src->bindings);
+    append_array(reg, (void **) &dst->pseudos, &dst->n_pseudos,
+                 &dst->allocated_pseudos, src->pseudos, src->n_pseudos,
+                 sizeof *src->pseudos);
+    for (size_t i = first_binding; i < dst->n_bindings; i++) {
+        dst->bindings[i].pos.file = dst->bindings[i].file;
+    }
+    for (size_t i = first_pseudo; i < dst->n_pseudos; i++) {
+        dst->pseudos[i].pos.file = dst->pseudos[i].file;
+    }
+    free(src->protocols);
+    free(src->bindings);
+    free(src->pseudos);
+    memset(src, 0, sizeof *src);
+}
+
+/* Adds 'new' to 'reg' and publishes the result.  Called with 'reg''s
+ * mutex held. */
+static void
+publish(struct ps_registry *reg, struct ps_definitions *new)
+{
+    if (!new->n_protocols && !new->n_bindings && !new->n_pseudos) {
+        return;
+    }
+    move_definitions(reg, &reg->defs, new);
+
+    struct ps_snapshot *old = atomic_load_explicit(&reg->current,
+                                                   memory_order_relaxed);
+    struct ps_snapshot *snap = ps_xzalloc(sizeof *snap);
+    snap->defs.protocols = reg->defs.protocols;
+    snap->defs.n_protocols = reg->defs.n_protocols;
+    snap->defs.bindings = reg->defs.bindings;
+    snap->defs.n_bindings = reg->defs.n_bindings;
+    snap->defs.pseudos = reg->defs.pseudos;
+    snap->defs.n_pseudos = reg->defs.n_pseudos;
+    snap->generation = old->generation + 1;
+    snap->older = old;
+    atomic_store_explicit(&reg->current, snap, memory_order_release);
+    ps_stack_cache_flush(reg->cache, snap->generation);
 }
 
 static enum ps_error
 commit(struct ps_registry *reg, struct ps_definitions *new, char **errorp)
 {
+    pthread_mutex_lock(&reg->mutex);
     enum ps_error error = check_new_definitions(reg, new, errorp);
-    if (error) {
-        ps_definitions_clear(new);
-        return error;
+    if (!error) {
+        publish(reg, new);
     }
-    merge_definitions(reg, new);
-    reg->generation++;
-    return PS_OK;
+    pthread_mutex_unlock(&reg->mutex);
+    ps_definitions_clear(new);
+    return error;
 }
 
 enum ps_error
@@ -399,7 +513,7 @@ ps_registry_load_dir(struct ps_registry *reg, const char *dir,
         struct ps_definitions one;
         error = parse_file(names[i], &one, errorp);
         if (!error) {
-            append_definitions(&all, &one);
+            move_definitions(NULL, &all, &one);
         }
     }
     for (size_t i = 0; i < n_names; i++) {
@@ -433,7 +547,7 @@ nth_by_name(const struct ps_registry *reg, size_t i)
 {
     /* The registry holds a few dozen protocols: ranking each one on
      * demand is cheap and keeps no second index in sync. */
-    const struct ps_definitions *d = &reg->defs;
+    const struct ps_definitions *d = &ps_registry_snapshot(reg)->defs;
     for (size_t j = 0; j < d->n_protocols; j++) {
         size_t rank = 0;
         for (size_t k = 0; k < d->n_protocols; k++) {
@@ -449,7 +563,7 @@ nth_by_name(const struct ps_registry *reg, size_t i)
 size_t
 ps_registry_n_protocols(const struct ps_registry *reg)
 {
-    return reg->defs.n_protocols;
+    return ps_registry_snapshot(reg)->defs.n_protocols;
 }
 
 const char *

@@ -72,6 +72,18 @@ is_name(const char *s)
     return ps_is_identifier(s);
 }
 
+/* Returns the value of option 'key' of 'item', or NULL. */
+static const char *
+find_option(const struct spec_item *item, const char *key)
+{
+    for (size_t i = 0; i < item->n_options; i++) {
+        if (!strcmp(item->options[i].key, key)) {
+            return item->options[i].value;
+        }
+    }
+    return NULL;
+}
+
 static enum ps_error
 parse_spec(const char *text, struct spec *spec, char **errorp)
 {
@@ -117,6 +129,15 @@ parse_spec(const char *text, struct spec *spec, char **errorp)
                         free(part);
                         return e;
                     }
+                    if (find_option(item, key)) {
+                        enum ps_error e = ps_set_error(
+                            errorp, PS_ERR_SYNTAX,
+                            "stack spec \"%s\", column %zu: option %s is "
+                            "given twice", text, column, key);
+                        free(key);
+                        free(part);
+                        return e;
+                    }
                     struct spec_option *opt;
                     opt = ps_array_push((void **) &item->options,
                                         &item->n_options,
@@ -157,18 +178,6 @@ parse_spec(const char *text, struct spec *spec, char **errorp)
         }
         p++;
     }
-}
-
-/* Returns the value of option 'key' of 'item', or NULL. */
-static const char *
-find_option(const struct spec_item *item, const char *key)
-{
-    for (size_t i = 0; i < item->n_options; i++) {
-        if (!strcmp(item->options[i].key, key)) {
-            return item->options[i].value;
-        }
-    }
-    return NULL;
 }
 
 /* The stack under construction. */
@@ -432,13 +441,13 @@ fill_constants(struct ps_stack *stack, const char *spec,
 /* Fills binding values: each header's fields that select the next header
  * get the value of the first binding between the two protocols. */
 static void
-fill_bindings(struct ps_stack *stack, const struct ps_registry *reg)
+fill_bindings(struct ps_stack *stack, const struct ps_snapshot *snap)
 {
     for (size_t i = 0; i + 1 < stack->n_headers; i++) {
         const struct ps_stack_header *lower = &stack->headers[i];
         const struct ps_stack_header *upper = &stack->headers[i + 1];
-        for (size_t j = 0; j < ps_registry_n_bindings(reg); j++) {
-            const struct ps_binding *b = ps_registry_binding(reg, j);
+        for (size_t j = 0; j < ps_snapshot_n_bindings(snap); j++) {
+            const struct ps_binding *b = ps_snapshot_binding(snap, j);
             if (!b->field || strcmp(b->upper, upper->proto->name)
                 || strcmp(b->lower, lower->proto->name)) {
                 continue;
@@ -502,7 +511,7 @@ check_variable_sizes(const struct ps_stack *stack, const char *spec,
 /* Finds the value with which network header 'ip' binds protocol 'upper'
  * through its next-protocol field (the field whose default is "next"). */
 static bool
-upper_protocol_number(const struct ps_registry *reg,
+upper_protocol_number(const struct ps_snapshot *snap,
                       const struct ps_stack_header *ip, const char *upper,
                       uint64_t *valuep)
 {
@@ -511,8 +520,8 @@ upper_protocol_number(const struct ps_registry *reg,
         if (pf->rule != PS_RULE_NEXT) {
             continue;
         }
-        for (size_t j = 0; j < ps_registry_n_bindings(reg); j++) {
-            const struct ps_binding *b = ps_registry_binding(reg, j);
+        for (size_t j = 0; j < ps_snapshot_n_bindings(snap); j++) {
+            const struct ps_binding *b = ps_snapshot_binding(snap, j);
             if (b->field && !strcmp(b->field, pf->name)
                 && !strcmp(b->upper, upper)
                 && !strcmp(b->lower, ip->proto->name)) {
@@ -526,7 +535,7 @@ upper_protocol_number(const struct ps_registry *reg,
 }
 
 static enum ps_error
-plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
+plan_checksum(struct ps_stack *stack, const struct ps_snapshot *snap,
               size_t field, size_t *allocated, char **errorp)
 {
     const struct ps_stack_field *sf = &stack->fields[field];
@@ -561,7 +570,7 @@ plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
     for (size_t j = sf->info.header; j-- > 0;) {
         const struct ps_stack_header *ip = &stack->headers[j];
         const struct ps_pseudo_decl *d;
-        d = ps_registry_find_pseudo(reg, ip->proto->name);
+        d = ps_snapshot_find_pseudo(snap, ip->proto->name);
         if (!d) {
             continue;
         }
@@ -597,7 +606,7 @@ plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
                 /* The upper-layer protocol's number, as the network
                  * header binds it ("bind tcp after ip4.proto == 6"), even
                  * with extension headers (AH) in between. */
-                if (upper_protocol_number(reg, ip, h->proto->name,
+                if (upper_protocol_number(snap, ip, h->proto->name,
                                           &pi->value)) {
                     pi->kind = PS_PSEUDO_CONST;
                     break;
@@ -629,10 +638,54 @@ plan_checksum(struct ps_stack *stack, const struct ps_registry *reg,
     return PS_OK;
 }
 
-/* Builds the fix-up plan: lengths that follow the packet length, and
- * checksums from the innermost header out. */
+/* True if the span of checksum 'c' covers the field of checksum 'd'. */
+static bool
+checksum_covers(const struct ps_stack *stack,
+                const struct ps_checksum_fixup *c,
+                const struct ps_checksum_fixup *d)
+{
+    size_t offset = stack->fields[d->field].info.bit_offset / 8;
+    return offset >= c->start && (!c->end || offset < c->end);
+}
+
+/* Orders checksums [first, n_checksums) of one header so that a checksum
+ * comes after every checksum whose field its span covers. */
 static enum ps_error
-plan_fixups(struct ps_stack *stack, const struct ps_registry *reg,
+order_by_coverage(struct ps_stack *stack, size_t first, char **errorp)
+{
+    struct ps_checksum_fixup *cs = stack->checksums;
+    for (size_t done = first; done < stack->n_checksums; done++) {
+        /* Pick the first remaining checksum that covers no other
+         * remaining one. */
+        size_t pick = SIZE_MAX;
+        for (size_t i = done; i < stack->n_checksums && pick == SIZE_MAX;
+             i++) {
+            bool covers = false;
+            for (size_t j = done; j < stack->n_checksums; j++) {
+                covers |= j != i && checksum_covers(stack, &cs[i], &cs[j]);
+            }
+            if (!covers) {
+                pick = i;
+            }
+        }
+        if (pick == SIZE_MAX) {
+            return ps_set_error(errorp, PS_ERR_LAYOUT,
+                                "stack spec \"%s\": the checksums of %s "
+                                "cover each other", stack->spec,
+                                stack->headers[cs[done].header].info.name);
+        }
+        struct ps_checksum_fixup tmp = cs[pick];
+        memmove(&cs[done + 1], &cs[done], (pick - done) * sizeof *cs);
+        cs[done] = tmp;
+    }
+    return PS_OK;
+}
+
+/* Builds the fix-up plan: lengths that follow the packet length, and
+ * checksums from the innermost header out; within a header, a checksum
+ * after those its span covers. */
+static enum ps_error
+plan_fixups(struct ps_stack *stack, const struct ps_snapshot *snap,
             char **errorp)
 {
     size_t allocated_lengths = 0, allocated_checksums = 0;
@@ -658,18 +711,31 @@ plan_fixups(struct ps_stack *stack, const struct ps_registry *reg,
             stack->entropy_field = i;
         }
     }
+    stack->max_len = SIZE_MAX;
+    for (size_t i = 0; i < stack->n_lengths; i++) {
+        size_t max = ps_length_fixup_max(stack, &stack->lengths[i]);
+        if (max < stack->max_len) {
+            stack->max_len = max;
+        }
+    }
+
     for (size_t i = stack->n_headers; i-- > 0;) {
         const struct ps_stack_header *h = &stack->headers[i];
+        size_t first = stack->n_checksums;
         for (size_t j = 0; j < h->n_fields; j++) {
             size_t f = h->first_field + j;
             if (stack->fields[f].pf->rule == PS_RULE_CHECKSUM) {
-                enum ps_error error = plan_checksum(stack, reg, f,
+                enum ps_error error = plan_checksum(stack, snap, f,
                                                     &allocated_checksums,
                                                     errorp);
                 if (error) {
                     return error;
                 }
             }
+        }
+        enum ps_error error = order_by_coverage(stack, first, errorp);
+        if (error) {
+            return error;
         }
     }
     return PS_OK;
@@ -699,8 +765,16 @@ canonical_spec(struct ps_stack *stack, const struct spec *sp)
     stack->spec = ps_ds_steal(&ds);
 }
 
+char *
+ps_stack_header_default_name(const char *protocol, size_t k)
+{
+    return (k == 0 ? ps_xstrdup(protocol)
+            : k == 1 ? ps_xasprintf("inner_%s", protocol)
+            : ps_xasprintf("inner%zu_%s", k, protocol));
+}
+
 static enum ps_error
-compile(struct ps_stack *stack, const struct ps_registry *reg,
+compile(struct ps_stack *stack, const struct ps_snapshot *snap,
         const char *spec, const struct spec *sp, char **errorp)
 {
     size_t allocated_fields = 0;
@@ -710,7 +784,7 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
     stack->headers = ps_xzalloc(sp->n_items * sizeof *stack->headers);
     for (size_t i = 0; i < sp->n_items; i++) {
         const struct spec_item *item = &sp->items[i];
-        const struct ps_protocol *p = ps_registry_find(reg, item->protocol);
+        const struct ps_protocol *p = ps_snapshot_find(snap, item->protocol);
         if (!p) {
             return ps_set_error(errorp, PS_ERR_NO_PROTOCOL,
                                 "stack spec \"%s\", column %zu: unknown "
@@ -742,18 +816,31 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
         const char *name = find_option(item, "name");
         if (name && !is_name(name)) {
             return ps_set_error(errorp, PS_ERR_SYNTAX,
-                                "stack spec \"%s\", column %zu: name=%s is "
-                                "not an identifier", spec, item->column,
+                                "stack spec \"%s\", column %zu: name=\"%s\" "
+                                "is not an identifier", spec, item->column,
                                 name);
         }
-        name = name ? name : p->name;
+        char *auto_name = NULL;
+        if (!name) {
+            /* The k-th unnamed header of a protocol is named as the
+             * dissector names it: ip4, inner_ip4, inner2_ip4... */
+            size_t k = 0;
+            for (size_t j = 0; j < stack->n_headers; j++) {
+                k += stack->headers[j].proto == p;
+            }
+            auto_name = ps_stack_header_default_name(p->name, k);
+            name = auto_name;
+        }
         for (size_t j = 0; j < stack->n_headers; j++) {
             if (!strcmp(stack->headers[j].info.name, name)) {
-                return ps_set_error(errorp, PS_ERR_DUPLICATE,
-                                    "stack spec \"%s\", column %zu: header "
-                                    "name \"%s\" is used twice; give one a "
-                                    "name (e.g. {%s,name=inner_%s})", spec,
-                                    item->column, name, p->name, p->name);
+                error = ps_set_error(errorp, PS_ERR_DUPLICATE,
+                                     "stack spec \"%s\", column %zu: "
+                                     "header name \"%s\" is used twice; "
+                                     "give one another name (e.g. "
+                                     "{%s,name=outer_%s})", spec,
+                                     item->column, name, p->name, p->name);
+                free(auto_name);
+                return error;
             }
         }
 
@@ -767,6 +854,7 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
         h->proto = p;
         h->variant = v;
         h->info.name = stack_strdup(stack, name);
+        free(auto_name);
         h->info.protocol = stack_strdup(stack, p->name);
         h->info.subtype = stack_strdup(stack, v->name);
         h->info.doc = stack_strdup(stack, v->doc);
@@ -784,12 +872,12 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
     if (error) {
         return error;
     }
-    fill_bindings(stack, reg);
+    fill_bindings(stack, snap);
     error = check_variable_sizes(stack, spec, errorp);
     if (error) {
         return error;
     }
-    error = plan_fixups(stack, reg, errorp);
+    error = plan_fixups(stack, snap, errorp);
     if (error) {
         return error;
     }
@@ -802,6 +890,14 @@ compile(struct ps_stack *stack, const struct ps_registry *reg,
 enum ps_error
 ps_stack_create(const struct ps_registry *reg, const char *spec,
                 struct ps_stack **stackp, char **errorp)
+{
+    return ps_stack_create_from(ps_registry_snapshot(reg), spec, stackp,
+                                errorp);
+}
+
+enum ps_error
+ps_stack_create_from(const struct ps_snapshot *snap, const char *spec,
+                     struct ps_stack **stackp, char **errorp)
 {
     struct spec sp;
     enum ps_error error;
@@ -818,7 +914,7 @@ ps_stack_create(const struct ps_registry *reg, const char *spec,
 
     struct ps_stack *stack = ps_xzalloc(sizeof *stack);
     canonical_spec(stack, &sp);
-    error = compile(stack, reg, spec, &sp, errorp);
+    error = compile(stack, snap, spec, &sp, errorp);
     spec_clear(&sp);
     if (error) {
         ps_stack_destroy(stack);
@@ -848,6 +944,12 @@ size_t
 ps_stack_size(const struct ps_stack *stack)
 {
     return stack->size;
+}
+
+size_t
+ps_stack_max_length(const struct ps_stack *stack)
+{
+    return stack->max_len;
 }
 
 const uint8_t *

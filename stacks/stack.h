@@ -35,6 +35,8 @@ struct ps_stack {
                                          * it and keeps it alive, or
                                          * NULL. */
     size_t size;
+    size_t max_len;                     /* The longest packet whose length
+                                         * fields can hold its lengths. */
     uint8_t *template;
 
     struct ps_stack_header *headers;
@@ -128,16 +130,49 @@ struct ps_encap {
     char *jit_error;            /* Why it could not start. */
 };
 
+/* stack.c: the name a spec gives the 'k'th (0-based) unnamed header of
+ * 'protocol', as the dissector does: "ip4", "inner_ip4", "inner2_ip4"
+ * (malloc()'d). */
+char *ps_stack_header_default_name(const char *protocol, size_t k);
+
 /* stack.c: the spec of 'stack' with header 'header''s variable-length
  * member set to 'length' bytes (malloc()'d). */
 char *ps_stack_variant_spec(const struct ps_stack *, size_t header,
                             size_t length);
 
+/* stack.c: ps_stack_create() on one snapshot of a registry. */
+enum ps_error ps_stack_create_from(const struct ps_snapshot *,
+                                   const char *spec, struct ps_stack **,
+                                   char **errorp);
+
 /* stack-cache.c */
 struct ps_stack_cache;
+struct ps_stack_cache *ps_stack_cache_create(void);
 void ps_stack_cache_destroy(struct ps_stack_cache *);
 
+/* Makes the cache compile stacks again, against definitions of
+ * 'generation' or later: a load calls it after publishing them. */
+void ps_stack_cache_flush(struct ps_stack_cache *, uint64_t generation);
+
 /* generate-c.c */
+/* generate-c.c: the JIT's code for 'encap', which defines
+ *
+ *     void ps_jit_encap(const uint8_t *data, uint8_t *pkt, size_t pkt_len,
+ *                       uint32_t hash);
+ *
+ * from the encapsulation's shape alone; 'data' is the block of
+ * ps_encap_data_size() bytes that holds the template (at 0) and the
+ * partial sums of the incremental checksums (uint32_t, in the host's
+ * order, at PS_ENCAP_BASES_OFFSET()). */
+#define PS_ENCAP_BASES_OFFSET(SIZE) (((SIZE) + 7) & ~(size_t) 7)
+char *ps_generate_jit_encap(const struct ps_encap *);
+size_t ps_encap_data_size(const struct ps_encap *);
+
+/* generate-c.c: the JIT's setters for 'stack', which define
+ * "void (*const ps_jit_setters[])(uint8_t *, uint64_t)", indexed by
+ * field, null for fields that are not integers or IPv4 addresses. */
+char *ps_generate_jit_setters(const struct ps_stack *);
+
 char *ps_generate_c(const struct ps_encap *, const char *name,
                     bool for_jit);
 
@@ -195,6 +230,9 @@ bool ps_label_values_has(const struct ps_label_value *, size_t n,
 void ps_stack_write_label(const struct ps_stack *, uint8_t *pkt,
                           const struct ps_label_value *);
 
+/* The longest packet whose length field 'l' can hold its value. */
+size_t ps_length_fixup_max(const struct ps_stack *,
+                           const struct ps_length_fixup *l);
 void ps_stack_apply_length(const struct ps_stack *, uint8_t *pkt,
                            const struct ps_length_fixup *, size_t pkt_len);
 void ps_stack_apply_checksum(const struct ps_stack *, uint8_t *pkt,

@@ -172,40 +172,67 @@ ps_ds_destroy(struct ps_ds *ds)
     ds->len = ds->allocated = 0;
 }
 
+/* Quoted text in a message is cut after this many bytes. */
+#define QUOTE_MAX 80
+
+/* A message longer than this (after quoting) is cut. */
+#define MESSAGE_MAX 1024
+
+static bool
+is_ascii_print(unsigned char c)
+{
+    return c >= 0x20 && c < 0x7f;
+}
+
+char *
+ps_error_sanitize(char *msg)
+{
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    bool quoted = false;
+    size_t in_quote = 0;
+
+    for (const unsigned char *p = (const unsigned char *) msg; *p; p++) {
+        if (ds.len >= MESSAGE_MAX) {
+            ps_ds_put_cstr(&ds, "...");
+            break;
+        }
+        if (*p == '"') {
+            quoted = !quoted;
+            in_quote = 0;
+            ps_ds_put_char(&ds, '"');
+            continue;
+        }
+        if (quoted && ++in_quote > QUOTE_MAX) {
+            /* Skip to the closing quote. */
+            if (in_quote == QUOTE_MAX + 1) {
+                ps_ds_put_cstr(&ds, "...");
+            }
+            continue;
+        }
+        if (is_ascii_print(*p)) {
+            ps_ds_put_char(&ds, *p);
+        } else if (*p == '\n') {
+            ps_ds_put_cstr(&ds, "\\n");
+        } else if (*p == '\t') {
+            ps_ds_put_cstr(&ds, "\\t");
+        } else {
+            ps_ds_put_format(&ds, "\\x%02x", *p);
+        }
+    }
+    free(msg);
+    return ps_ds_steal(&ds);
+}
+
 enum ps_error
 ps_set_error(char **errorp, enum ps_error error, const char *format, ...)
 {
     if (errorp) {
         va_list args;
         va_start(args, format);
-        *errorp = ps_xvasprintf(format, args);
+        *errorp = ps_error_sanitize(ps_xvasprintf(format, args));
         va_end(args);
     }
     return error;
-}
-
-bool
-ps_parse_uint(const char *s, uint64_t *valuep)
-{
-    if (!isdigit((unsigned char) s[0])) {
-        return false;
-    }
-    int base = 10;
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s += 2;
-        if (!isxdigit((unsigned char) s[0])) {
-            return false;
-        }
-    }
-    char *end;
-    errno = 0;
-    unsigned long long v = strtoull(s, &end, base);
-    if (errno || *end) {
-        return false;
-    }
-    *valuep = v;
-    return true;
 }
 
 static int
@@ -215,6 +242,34 @@ hex_value(char c)
             : c >= 'a' && c <= 'f' ? c - 'a' + 10
             : c >= 'A' && c <= 'F' ? c - 'A' + 10
             : -1);
+}
+
+bool
+ps_parse_uint(const char *s, uint64_t *valuep)
+{
+    unsigned int base = 10;
+    uint64_t v = 0;
+
+    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+        base = 16;
+        s += 2;
+    } else if (s[0] == '0' && s[1]) {
+        /* "010": octal to C, decimal to people.  Neither. */
+        return false;
+    }
+    if (!*s) {
+        return false;
+    }
+    for (; *s; s++) {
+        int digit = hex_value(*s);
+        if (digit < 0 || (unsigned int) digit >= base
+            || v > (UINT64_MAX - digit) / base) {
+            return false;
+        }
+        v = v * base + digit;
+    }
+    *valuep = v;
+    return true;
 }
 
 bool
@@ -242,15 +297,15 @@ ps_parse_bytes(const char *s, uint8_t *out, size_t n)
 bool
 ps_is_identifier(const char *s)
 {
-    if (!isalpha((unsigned char) s[0]) && s[0] != '_') {
-        return false;
-    }
-    for (s++; *s; s++) {
-        if (!isalnum((unsigned char) *s) && *s != '_') {
+    /* ASCII only, whatever the locale. */
+    for (const char *p = s; *p; p++) {
+        bool letter = ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z')
+                       || *p == '_');
+        if (!letter && (p == s || *p < '0' || *p > '9')) {
             return false;
         }
     }
-    return true;
+    return *s != '\0';
 }
 
 const char *

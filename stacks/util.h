@@ -53,12 +53,20 @@ char *ps_ds_steal(struct ps_ds *);
 void ps_ds_destroy(struct ps_ds *);
 
 /* Stores a message made from 'format' in '*errorp' (if 'errorp' is
- * non-null) and returns 'error'. */
+ * non-null) and returns 'error'.  The message goes through
+ * ps_error_sanitize(). */
 enum ps_error ps_set_error(char **errorp, enum ps_error error,
                            const char *format, ...) PS_PRINTF(3, 4);
 
-/* Parses an unsigned integer, decimal or "0x" hexadecimal, that fills all
- * of 's'.  Returns false on any other text or on overflow. */
+/* Makes error message 'msg' (malloc()'d, consumed) safe to print on one
+ * line: quoted text ("...") is cut after 80 bytes with "...", control
+ * and non-ASCII bytes are escaped (\n, \x01), and the whole is cut after
+ * about 1 KB.  Returns the new message. */
+char *ps_error_sanitize(char *msg);
+
+/* Parses an unsigned integer that fills all of 's': decimal without
+ * leading zeros, or "0x" (once) and hexadecimal digits.  Returns false on
+ * any other text ("0x0x5", "010", "+5", " 5") or on overflow. */
 bool ps_parse_uint(const char *s, uint64_t *valuep);
 
 /* Parses exactly 'n' bytes written as "0x0102..." or "01:02:...". */

@@ -24,6 +24,8 @@ unit_tests = \
 	tests/test-static \
 	tests/test-tiers \
 	tests/test-dissect \
+	tests/test-security \
+	tests/test-registry \
 	tests/test-jit
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
@@ -32,6 +34,7 @@ TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
 # They run in "make check" and, built with ThreadSanitizer, in
 # utilities/quickstart.sh check (a few seconds each).
 stress_tests = \
+	tests/stress-registry \
 	tests/stress-jit
 check_PROGRAMS += $(stress_tests)
 TESTS += $(stress_tests)
@@ -68,6 +71,17 @@ tests_test_dissect_SOURCES = \
 tests_test_dissect_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_dissect_LDADD = $(TESTS_LDADD)
 
+tests_test_security_SOURCES = tests/test-security.c tests/test-common.h
+tests_test_security_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_security_LDADD = $(TESTS_LDADD) -lpthread
+
+tests_test_registry_SOURCES = tests/test-registry.c tests/test-common.h
+tests_test_registry_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_registry_LDADD = $(TESTS_LDADD)
+
+tests_stress_registry_SOURCES = tests/stress-registry.c
+tests_stress_registry_LDADD = libprotostack.la -lpthread
+
 tests_test_jit_SOURCES = tests/test-jit.c tests/test-common.h
 tests_test_jit_CPPFLAGS = $(TESTS_CPPFLAGS)
 tests_test_jit_LDADD = $(TESTS_LDADD)
@@ -86,4 +100,5 @@ EXTRA_DIST += \
 	tests/cli.sh \
 	tests/interop.py \
 	tests/jit-cc-fds.sh \
-	tests/extra/demo.proto
+	tests/extra/demo.proto \
+	tests/extra/units.proto

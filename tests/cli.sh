@@ -368,7 +368,7 @@ usage "usage missing operand gen" gen
 usage "usage missing option argument" craft eth,ip4,udp -w
 usage "usage extra operand list" list eth
 usage "usage extra operand explain" explain eth ip4
-usage "usage extra operand dissect" dissect a.pcap b.pcap
+usage "usage no capture dissect" dissect -x
 [ -e x.pcap ] && fail "usage writes nothing" "x.pcap was created"
 
 # Every other message starts with "protostack: "; getopt's should name
@@ -421,7 +421,15 @@ bad "bad MAC" 'eth\.src' craft eth,ip4,udp eth.src=aa:bb:cc:dd:ee -w x.pcap
 bad "bad IPv4" 'ip4\.dst' craft eth,ip4,udp ip4.dst=192.0.2.300 -w x.pcap
 bad "bad IPv6" 'ip6\.dst' craft eth,ip6,udp ip6.dst=2001:db8:::1 -w x.pcap
 bad "bad duplicate header" 'ip4.*(twice|duplicate)|(twice|duplicate).*ip4' \
-    craft eth,ip4,ip4 -w x.pcap
+    craft 'eth,{ip4,name=inner_ip4},ip4,ip4' -w x.pcap
+bad "bad repeated option" 'subtype.*twice' \
+    gen 'eth,{ip4,subtype=plain,subtype=*/ int x; /*}'
+bad "bad hex twice" '0x0x5' craft eth,ip4,udp ip4.ttl=0x0x5 -w x.pcap
+bad "bad size octal" '010' craft eth,ip4,udp --size 010 -w x.pcap
+bad "bad size too long" 'ip4\.len.*at most 65549' \
+    craft eth,ip4,udp --size 65553 -w x.pcap
+bad "bad long name" '"a{80}\.\.\."' explain "eth,$(printf 'a%.0s' \
+    $(seq 1 3000))"
 bad "bad duplicate label" 'ip4\.ttl' \
     craft eth,ip4,udp ip4.ttl=1 ip4.ttl=2 -w x.pcap
 bad "bad layout" 'ip4.*3|3.*ip4' explain 'eth,{ip4,length=3}'
@@ -440,6 +448,8 @@ bad "bad vary byte field" 'ip4\.options' \
 bad "bad output file" '/nonexistent/x\.pcap' \
     craft eth,ip4,udp -w /nonexistent/x.pcap
 bad "bad gen name" '1abc' gen --name 1abc eth,ip4,udp
+bad "bad gen label" 'vxlan\.vni' gen eth,ip4,udp,vxlan vxlan.vni=0x1000000
+bad "bad gen label syntax" 'vni' gen eth,ip4,udp,vxlan vni
 
 echo "this is not a capture" >notpcap.txt
 bad "bad dissect not pcap" 'notpcap\.txt' dissect notpcap.txt
@@ -449,16 +459,19 @@ bad "bad dissect empty file" 'empty\.pcap' dissect empty.pcap
 # A pcapng file: its first block, as tshark, dumpcap and text2pcap write.
 printf '\n\r\r\n\034\000\000\000\115\074\053\032\001\000\000\000' >ng.pcapng
 printf '\377\377\377\377\377\377\377\377\034\000\000\000' >>ng.pcapng
-bad "bad dissect pcapng" 'pcapng' dissect ng.pcapng
+bad "bad dissect truncated pcapng" 'ng\.pcapng' dissect ng.pcapng
+pst craft eth,ip4,udp --count 2 -w two.pcap
+bad "bad dissect filter" 'filter "udp port"' dissect two.pcap udp port
+bad "bad dissect count" '--count' dissect -c 0 two.pcap
+bad "bad dissect interface" 'nosuchif0' dissect -i nosuchif0
 # A pcap file cut in the middle of its second packet: the first is
 # dumped, then the error.
-pst craft eth,ip4,udp --count 2 -w two.pcap
 head -c $((24 + 16 + 42 + 16 + 20)) two.pcap >cut.pcap
 bad "bad dissect truncated file" 'cut\.pcap.*packet 2' dissect cut.pcap
 # A link type other than Ethernet (101, raw IP) needs --first.
 pst craft ip4,udp -w raw.pcap
 printf '\145' | dd of=raw.pcap bs=1 seek=20 conv=notrunc 2>/dev/null
-bad "bad dissect link type" '101' dissect raw.pcap
+bad "bad dissect link type" 'link type RAW' dissect raw.pcap
 bad "bad dissect first" '"nosuch"' dissect --first nosuch raw.pcap
 run dissect --first ip4 raw.pcap
 if [ $rc -eq 0 ] && has out 'ip4: *' && has out 'udp: *'; then
@@ -1091,6 +1104,98 @@ else
     else
         fail "gen same bytes as craft" "link or run: $(head -n 1 cc.txt)"
     fi
+fi
+
+# gen with labels: NAME_encap() writes what craft writes with the same
+# labels, its IPv4 checksum computed incrementally from the template's.
+run gen 'eth,ip4,udp,vxlan' ip4.src=192.0.2.1 ip4.dst=192.0.2.254 \
+    vxlan.vni=1234 udp.src=4000 --name tun
+mv out tun.h
+cat >tun_test.c <<'EOF'
+#include <stdint.h>
+#include <stdio.h>
+#include "tun.h"
+
+int
+main(void)
+{
+    uint8_t buf[114] = { 0 };
+
+    tun_encap((struct tun *) buf, sizeof buf, 0x12345678);
+    for (size_t i = 0; i < sizeof buf; i++) {
+        printf("%02x", buf[i]);
+    }
+    printf("\n");
+    return 0;
+}
+EOF
+if [ $rc -ne 0 ] || [ ! -s tun.h ]; then
+    fail "gen with labels" "gen eth,ip4,udp,vxlan LABELS: $err1"
+elif ! "$cc" -std=c99 -Wall -I"$srcdir/../include" -I. tun_test.c \
+        -o tun_test >cc.txt 2>&1 || ! ./tun_test >gen-bytes.txt; then
+    fail "gen with labels" "$cc: $(head -n 1 cc.txt)"
+else
+    pst craft 'eth,ip4,udp,vxlan' ip4.src=192.0.2.1 ip4.dst=192.0.2.254 \
+        vxlan.vni=1234 udp.src=4000 --size 114 -w - \
+        | tail -c 114 | od -An -tx1 -v | tr -d ' \n' >craft-bytes.txt
+    echo >>craft-bytes.txt
+    if cmp -s gen-bytes.txt craft-bytes.txt; then
+        ok "gen with labels: NAME_encap() writes what craft writes"
+    else
+        fail "gen with labels" "$(cat gen-bytes.txt) vs $(cat craft-bytes.txt)"
+    fi
+fi
+
+# Captures through libpcap: pcapng as tshark writes it, BPF filters,
+# --count, and a live capture on the loopback interface.
+pst craft eth,ip4,udp udp.dst=9 --count 3 --vary udp.src=+1 -w three.pcap
+if command -v editcap >/dev/null 2>&1; then
+    editcap -F pcapng three.pcap three.pcapng
+    run dissect three.pcapng
+    pst dissect three.pcap >three-pcap.txt
+    if [ $rc -eq 0 ] && cmp -s out three-pcap.txt; then
+        ok "dissect pcapng as pcap"
+    else
+        fail "dissect pcapng as pcap" "exit $rc: $err1"
+    fi
+else
+    fail "dissect pcapng as pcap" "editcap (wireshark-common) not found"
+fi
+run dissect three.pcap udp src port 1
+if [ $rc -eq 0 ] && [ "$(grep -c '^packet' out)" = 1 ] \
+        && has out 'udp: src=1 dst=9 *'; then
+    ok "dissect with a BPF filter"
+else
+    fail "dissect with a BPF filter" "exit $rc: $(cat out)"
+fi
+run dissect -c 2 three.pcap
+if [ $rc -eq 0 ] && [ "$(grep -c '^packet' out)" = 2 ]; then
+    ok "dissect -c"
+else
+    fail "dissect -c" "exit $rc: $(grep -c '^packet' out) packets"
+fi
+# Live: capture one UDP datagram sent to a loopback port (root only).
+if [ "$(id -u)" = 0 ]; then
+    "$bin" dissect -i lo -c 1 udp dst port 47999 >live.txt 2>live.err &
+    live=$!
+    sent=0
+    for i in 1 2 3 4 5 6 7 8 9 10; do
+        sleep 0.3
+        "$python" -c 'import socket; s = socket.socket(socket.AF_INET, \
+socket.SOCK_DGRAM); s.sendto(b"protostack", ("127.0.0.1", 47999))'
+        sent=$((sent + 1))
+        if grep -q '^packet' live.txt 2>/dev/null; then
+            break
+        fi
+    done
+    wait $live
+    if grep -q 'udp: src=[0-9]* dst=47999 len=18' live.txt; then
+        ok "dissect -i lo, live"
+    else
+        fail "dissect -i lo, live" "$(cat live.txt live.err | head -n 3)"
+    fi
+else
+    ok "dissect -i lo, live: skipped (not root)"
 fi
 
 # --pad: an Ethernet-padded short frame whose lengths and checksums leave

@@ -298,6 +298,11 @@ test_spec_syntax_errors(void **state)
         { "{eth,name=1x}", PS_ERR_SYNTAX, { "1x" } },
         { "{,name=x}", PS_ERR_SYNTAX, { "protocol name" } },
         { "eth,ip-4", PS_ERR_SYNTAX, { "ip-4" } },
+        /* An option given twice: only the first would be checked. */
+        { "eth,{ip4,subtype=plain,subtype=*/ int x; /*}", PS_ERR_SYNTAX,
+          { "subtype", "twice", "column 24" } },
+        { "eth,{ip4,name=a,name=b}", PS_ERR_SYNTAX, { "name", "twice" } },
+        { "eth,ip4,{gre,k=1,k=1}", PS_ERR_SYNTAX, { "k", "twice" } },
     };
 
     check_spec_errors(cases, ARRAY_SIZE(cases));
@@ -317,12 +322,17 @@ test_spec_errors(void **state)
           { "foo", "plain, vlan, qinq" } },
         { "eth,{ip4,subtype=vlan}", PS_ERR_NO_SUBTYPE, { "vlan", "ip4" } },
         /* Header names used twice. */
-        { "eth,ip4,udp,vxlan,eth", PS_ERR_DUPLICATE,
-          { "\"eth\"", "column 19" } },
+        { "eth,eth,{eth,name=inner_eth}", PS_ERR_DUPLICATE,
+          { "\"inner_eth\"", "column 9" } },
+        { "{eth,name=inner_eth},eth", PS_ERR_DUPLICATE,
+          { "\"inner_eth\"", "column 22" } },
         { "{eth,name=x},{ip4,name=x}", PS_ERR_DUPLICATE, { "\"x\"" } },
         { "{eth,name=ip4},ip4", PS_ERR_DUPLICATE, { "\"ip4\"" } },
         /* Options that are not options of the protocol. */
         { "eth,{ip4,foo=1}", PS_ERR_NO_FIELD, { "foo", "ip4" } },
+        { "eth,{ip4,foo=*/}", PS_ERR_RANGE, { "foo" } },
+        { "eth,ip4,{gre,k=0x0x1}", PS_ERR_RANGE, { "0x0x1" } },
+        { "eth,ip4,{gre,k=01}", PS_ERR_RANGE, { "k=01" } },
         { "eth,{ip4,ttl=1}", PS_ERR_NO_FIELD, { "ttl" } },
         { "eth,{gre,key=1}", PS_ERR_NO_FIELD, { "key" } },
         /* Values that do not fit. */

@@ -45,7 +45,34 @@ setup(void **state)
     ps_jit_set_cache_dir(dir);
     free(dir);
 
-    return setup_registry(state);
+    if (setup_registry(state)) {
+        return -1;
+    }
+    /* Test-only protocols for cases the shipped ones do not cover. */
+    char *path = NULL, *error = NULL;
+    if (asprintf(&path, "%s/extra/units.proto", getenv("PS_TEST_SRCDIR")
+                 ? getenv("PS_TEST_SRCDIR") : "tests") < 0
+        || ps_registry_load_file(registry, path, &error)) {
+        fprintf(stderr, "%s\n", error ? error : "out of memory");
+        return -1;
+    }
+    free(path);
+    return 0;
+}
+
+/* Cases beyond stack_cases[], with the test-only protocols. */
+static const struct stack_case extra_cases[] = {
+    { "eth,ip4,udp,units", "units.tag=0x1234" },
+    { "eth,ip6,udp,units,{eth,name=inner_eth}", NULL },
+};
+
+#define N_CASES (ARRAY_SIZE(stack_cases) + ARRAY_SIZE(extra_cases))
+
+static const struct stack_case *
+nth_case(size_t k)
+{
+    return (k < ARRAY_SIZE(stack_cases) ? &stack_cases[k]
+            : &extra_cases[k - ARRAY_SIZE(stack_cases)]);
 }
 
 static size_t
@@ -64,17 +91,17 @@ test_interpreter_equals_jit(void **state)
 {
     static uint8_t a[MAX_PKT], b[MAX_PKT];
 
-    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
+    for (size_t k = 0; k < N_CASES; k++) {
         struct ps_stack *stack;
         struct ps_encap *interp = NULL, *jit = NULL;
         char *error = NULL;
 
-        if (ps_stack_create(registry, stack_cases[k].spec, &stack, &error)
-            || ps_encap_create(stack, stack_cases[k].labels, PS_TIER_INTERP,
+        if (ps_stack_create(registry, nth_case(k)->spec, &stack, &error)
+            || ps_encap_create(stack, nth_case(k)->labels, PS_TIER_INTERP,
                                &interp, &error)
-            || ps_encap_create(stack, stack_cases[k].labels, PS_TIER_JIT, &jit,
+            || ps_encap_create(stack, nth_case(k)->labels, PS_TIER_JIT, &jit,
                                &error)) {
-            fail_msg("%s: %s", stack_cases[k].spec, error);
+            fail_msg("%s: %s", nth_case(k)->spec, error);
         }
         assert_int_equal(ps_encap_tier(interp), PS_TIER_INTERP);
         assert_int_equal(ps_encap_tier(jit), PS_TIER_JIT);
@@ -119,7 +146,7 @@ test_interpreter_equals_jit(void **state)
                     if (a[j] != b[j]) {
                         fail_msg("%s, %zu bytes: byte %zu is %#x by the "
                                  "interpreter, %#x by the JIT",
-                                 stack_cases[k].spec, len, j, a[j], b[j]);
+                                 nth_case(k)->spec, len, j, a[j], b[j]);
                     }
                 }
             }
@@ -137,24 +164,24 @@ test_encap_equals_fill(void **state)
 {
     static uint8_t a[MAX_PKT], b[MAX_PKT];
 
-    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
+    for (size_t k = 0; k < N_CASES; k++) {
         struct ps_stack *stack;
         struct ps_encap *encap = NULL;
         char *error = NULL;
 
-        if (ps_stack_create(registry, stack_cases[k].spec, &stack, &error)
-            || ps_encap_create(stack, stack_cases[k].labels, PS_TIER_INTERP,
+        if (ps_stack_create(registry, nth_case(k)->spec, &stack, &error)
+            || ps_encap_create(stack, nth_case(k)->labels, PS_TIER_INTERP,
                                &encap, &error)) {
-            fail_msg("%s: %s", stack_cases[k].spec, error);
+            fail_msg("%s: %s", nth_case(k)->spec, error);
         }
         size_t len = ps_stack_size(stack) + 100;
         uint32_t hash = rng_next();
         rng_fill(a, len);
         memcpy(b, a, len);
         ps_encap_apply(encap, a, len, hash);
-        assert_int_equal(ps_stack_fill(stack, b, len, stack_cases[k].labels,
+        assert_int_equal(ps_stack_fill(stack, b, len, nth_case(k)->labels,
                                        NULL), PS_OK);
-        const char *labels = stack_cases[k].labels;
+        const char *labels = nth_case(k)->labels;
         if (ps_stack_entropy_field(stack) >= 0
             && (!labels || !strstr(labels, "udp.src"))) {
             ps_stack_set_entropy(stack, b, hash);

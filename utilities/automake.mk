@@ -14,20 +14,22 @@ utilities_ps_check_LDADD = libprotostack.la
 # protostack: list, explain, craft, gen.
 bin_PROGRAMS += utilities/protostack
 utilities_protostack_SOURCES = \
-	utilities/pcap.c \
-	utilities/pcap.h \
+	utilities/capture.c \
+	utilities/capture.h \
 	utilities/protostack.c
-utilities_protostack_LDADD = libprotostack.la
+utilities_protostack_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
+utilities_protostack_LDADD = libprotostack.la $(PCAP_LIBS)
 dist_man1_MANS = docs/protostack.1
 
 # protostack-demo: builds a VXLAN packet and prints it (the quickstart's
 # main job for now).
 bin_PROGRAMS += utilities/protostack-demo
 utilities_protostack_demo_SOURCES = \
-	utilities/pcap.c \
-	utilities/pcap.h \
+	utilities/capture.c \
+	utilities/capture.h \
 	utilities/protostack-demo.c
-utilities_protostack_demo_LDADD = libprotostack.la
+utilities_protostack_demo_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
+utilities_protostack_demo_LDADD = libprotostack.la $(PCAP_LIBS)
 
 # Static stack headers, generated from the protocol files at build time,
 # never committed.  Each entry: 'NAME=SPEC'.

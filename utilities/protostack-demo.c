@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "protostack/protostack.h"
-#include "pcap.h"
+#include "capture.h"
 
 #define INNER_LEN 64
 
@@ -53,15 +53,21 @@ hex_dump(const uint8_t *p, size_t n)
 static int
 write_pcap(const char *file, const uint8_t *pkt, size_t len)
 {
-    FILE *f = fopen(file, "wb");
-    if (!f || pcap_write_header(f) || pcap_write_packet(f, pkt, len, 0)) {
-        perror(file);
-        if (f) {
-            fclose(f);
-        }
+    struct capture_writer w;
+    char *error = NULL;
+
+    if (capture_writer_open(&w, file, &error)) {
+        fprintf(stderr, "protostack-demo: %s\n", error);
+        free(error);
         return 1;
     }
-    return fclose(f) ? 1 : 0;
+    capture_write(&w, pkt, len, 0);
+    if (capture_writer_close(&w, &error)) {
+        fprintf(stderr, "protostack-demo: %s: %s\n", file, error);
+        free(error);
+        return 1;
+    }
+    return 0;
 }
 
 static void

@@ -11,8 +11,9 @@
  *   protostack craft SPEC [LABEL=VALUE...] [--size BYTES] [--pad BYTES]
  *                    [--count N]
  *                    [--vary LABEL=+STEP[:COUNT]]... -w FILE.pcap
- *   protostack dissect [-x] [--text2pcap] [--first PROTO] FILE.pcap
- *   protostack gen SPEC [--name NAME]
+ *   protostack dissect [-x] [--text2pcap] [--first PROTO] [-c COUNT]
+ *                      (FILE | -i IFACE) [FILTER...]
+ *   protostack gen SPEC [LABEL=VALUE...] [--name NAME]
  *
  * Exit status: 0 on success, 1 on bad input, 2 on usage errors. */
 
@@ -26,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "pcap.h"
+#include "capture.h"
 #include "protostack/protostack.h"
 
 #define PS_ARRAY_N(A) (sizeof (A) / sizeof (A)[0])
@@ -290,16 +291,22 @@ struct craft_options {
     size_t n_varies;
 };
 
+/* Parses a number as the library parses label values: decimal without
+ * leading zeros, or "0x" and hexadecimal digits. */
 static bool
 parse_u64(const char *s, uint64_t *v)
 {
-    char *end;
-    if (!s[0] || s[0] == '-') {
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    const char *digits = hex ? s + 2 : s;
+    size_t n = strspn(digits, hex ? "0123456789abcdefABCDEF"
+                      : "0123456789");
+    if (!n || digits[n] || (!hex && n > 1 && digits[0] == '0')) {
         return false;
     }
+    char *end;
     errno = 0;
-    unsigned long long x = strtoull(s, &end, 0);
-    if (errno || *end) {
+    unsigned long long x = strtoull(digits, &end, hex ? 16 : 10);
+    if (errno) {
         return false;
     }
     *v = x;
@@ -424,20 +431,20 @@ varied_text(const struct ps_stack *stack, const uint8_t *base,
     }
 }
 
-/* Returns 'labels' joined with commas. */
+/* Returns the 'n' 'words' joined with 'sep'. */
 static char *
-labels_join(const char *const *labels, size_t n)
+words_join(const char *const *words, size_t n, const char *sep)
 {
     size_t total = 1;
     for (size_t i = 0; i < n; i++) {
-        total += strlen(labels[i]) + 1;
+        total += strlen(words[i]) + strlen(sep);
     }
     char *s = calloc(1, total);
     for (size_t i = 0; i < n; i++) {
         if (i) {
-            strcat(s, ",");
+            strcat(s, sep);
         }
-        strcat(s, labels[i]);
+        strcat(s, words[i]);
     }
     return s;
 }
@@ -516,15 +523,15 @@ cmd_craft(int argc, char *argv[])
     size_t frame_len = len > o.pad ? len : o.pad;
     uint8_t *base = calloc(1, frame_len + 1);
     uint8_t *pkt = calloc(1, frame_len + 1);
-    char *all = labels_join(labels, n_labels);
+    char *all = words_join(labels, n_labels, ",");
     char *error = NULL;
     if (ps_stack_fill(stack, base, len, all, &error)) {
         fail(EXIT_BAD_INPUT, "%s", error);
     }
 
-    FILE *out = strcmp(o.output, "-") ? fopen(o.output, "wb") : stdout;
-    if (!out || pcap_write_header(out)) {
-        fail(EXIT_BAD_INPUT, "%s: %s", o.output, strerror(errno));
+    struct capture_writer out;
+    if (capture_writer_open(&out, o.output, &error)) {
+        fail(EXIT_BAD_INPUT, "%s", error);
     }
     for (uint64_t n = 0; n < o.count; n++) {
         if (!o.n_varies) {
@@ -546,12 +553,10 @@ cmd_craft(int argc, char *argv[])
             }
             free(cur);
         }
-        if (pcap_write_packet(out, pkt, frame_len, n)) {
-            fail(EXIT_BAD_INPUT, "%s: %s", o.output, strerror(errno));
-        }
+        capture_write(&out, pkt, frame_len, n);
     }
-    if (out != stdout ? fclose(out) : fflush(out)) {
-        fail(EXIT_BAD_INPUT, "%s: %s", o.output, strerror(errno));
+    if (capture_writer_close(&out, &error)) {
+        fail(EXIT_BAD_INPUT, "%s: %s", o.output, error);
     }
     free(all);
     free(base);
@@ -565,9 +570,15 @@ cmd_craft(int argc, char *argv[])
 
 static const char dissect_usage[] =
     "usage: protostack dissect [-x] [--text2pcap] [--first PROTO] "
-    "FILE.pcap\n"
-    "Dissects every packet of a pcap file and prints one line per header\n"
+    "[-c COUNT]\n"
+    "                          (FILE | -i IFACE) [FILTER...]\n"
+    "Dissects every packet of a capture file (pcap or pcapng; '-' for\n"
+    "standard input) or of a live capture, and prints one line per header\n"
     "with its fields; bad lengths and checksums are flagged.\n"
+    "  -i, --interface IFACE  capture live on IFACE\n"
+    "  -c, --count COUNT      stop after COUNT packets\n"
+    "  FILTER                 a BPF filter expression, as tcpdump takes\n"
+    "                         it (e.g. udp port 4789)\n"
     "  -x, --hex        add a hex dump of each header\n"
     "  --text2pcap      print hex that text2pcap reads (the rest as '#'\n"
     "                   comments)\n"
@@ -577,6 +588,8 @@ static const char dissect_usage[] =
 struct dissect_options {
     unsigned int flags;
     const char *first;
+    const char *iface;
+    uint64_t count;             /* 0: no limit. */
 };
 
 static int
@@ -593,6 +606,15 @@ dissect_option(int c, const char *arg, void *aux)
     case 'f':
         o->first = arg;
         return 0;
+    case 'i':
+        o->iface = arg;
+        return 0;
+    case 'c':
+        if (!parse_u64(arg, &o->count) || !o->count) {
+            fail(EXIT_BAD_INPUT, "--count %s: expected a positive number",
+                 arg);
+        }
+        return 0;
     }
     return 1;
 }
@@ -604,56 +626,65 @@ cmd_dissect(int argc, char *argv[])
         { "hex", no_argument, NULL, 'x' },
         { "text2pcap", no_argument, NULL, 't' },
         { "first", required_argument, NULL, 'f' },
+        { "interface", required_argument, NULL, 'i' },
+        { "count", required_argument, NULL, 'c' },
     };
-    struct dissect_options o = { 0, "eth" };
+    struct dissect_options o = { 0, "eth", NULL, 0 };
     struct option_handler handler = { dissect_option, &o };
-    int first = parse_options(argc, argv, dissect_usage, longopts, 3, "x",
-                              &handler);
-    if (argc - first != 1) {
+    int first = parse_options(argc, argv, dissect_usage, longopts,
+                              PS_ARRAY_N(longopts), "xi:c:", &handler);
+    if (!o.iface && argc - first < 1) {
         fprintf(stderr, "%s", dissect_usage);
         return EXIT_USAGE;
     }
 
-    const char *file = argv[first];
-    FILE *f = strcmp(file, "-") ? fopen(file, "rb") : stdin;
-    if (!f) {
-        fail(EXIT_BAD_INPUT, "%s: %s", file, strerror(errno));
+    /* The operands after the file, or all with -i, are the filter. */
+    const char *file = o.iface ? NULL : argv[first++];
+    const char *const *words = (const char *const *) argv + first;
+    char *filter = words_join(words, argc - first, " ");
+    char *error = NULL;
+    pcap_t *in = capture_open(file, o.iface, filter, &error);
+    if (!in) {
+        fail(EXIT_BAD_INPUT, "%s", error);
     }
-    struct pcap_reader reader;
-    char *error = pcap_read_header(f, &reader);
-    if (error) {
-        fail(EXIT_BAD_INPUT, "%s: %s", file, error);
-    }
-    if (reader.linktype != 1 && !strcmp(o.first, "eth")) {
-        fail(EXIT_BAD_INPUT, "%s: link type %u is not Ethernet: give "
-             "--first", file, reader.linktype);
+    const char *name = o.iface ? o.iface : file;
+    if (pcap_datalink(in) != DLT_EN10MB && !strcmp(o.first, "eth")) {
+        const char *type = pcap_datalink_val_to_name(pcap_datalink(in));
+        fail(EXIT_BAD_INPUT, "%s: link type %s is not Ethernet: give "
+             "--first", name, type ? type : "unknown");
     }
 
     struct ps_registry *reg = load_registry();
-    uint8_t *pkt;
-    size_t len;
     int status = 0;
-    for (unsigned long n = 1; ; n++) {
-        int rc = pcap_read_packet(&reader, &pkt, &len, &error);
-        if (rc == EOF) {
+    for (uint64_t n = 1; !o.count || n <= o.count; n++) {
+        struct pcap_pkthdr *hdr;
+        const u_char *pkt;
+        int rc = pcap_next_ex(in, &hdr, &pkt);
+        if (rc == PCAP_ERROR_BREAK) {
             break;
-        } else if (rc) {
-            fail(EXIT_BAD_INPUT, "%s: packet %lu: %s", file, n, error);
+        } else if (rc == 0) {
+            n--;                /* A live capture's timeout. */
+            continue;
+        } else if (rc < 0) {
+            fail(EXIT_BAD_INPUT, "%s: packet %"PRIu64": %s", name, n,
+                 pcap_geterr(in));
         }
         struct ps_dissection *d;
-        if (ps_dissect(reg, o.first, pkt, len, &d, &error)) {
+        if (ps_dissect(reg, o.first, pkt, hdr->caplen, &d, &error)) {
             fail(EXIT_BAD_INPUT, "%s", error);
         }
         char *text = ps_dissection_format(d, pkt, o.flags);
-        printf("%spacket %lu, %zu bytes\n%s",
-               o.flags & PS_DUMP_TEXT2PCAP ? "# " : "", n, len, text);
+        printf("%spacket %"PRIu64", %u bytes\n%s",
+               o.flags & PS_DUMP_TEXT2PCAP ? "# " : "", n, hdr->caplen,
+               text);
         free(text);
         ps_dissection_destroy(d);
-        free(pkt);
+        if (o.iface) {
+            fflush(stdout);
+        }
     }
-    if (f != stdin) {
-        fclose(f);
-    }
+    pcap_close(in);
+    free(filter);
     ps_registry_destroy(reg);
     return status;
 }
@@ -661,10 +692,14 @@ cmd_dissect(int argc, char *argv[])
 /* gen */
 
 static const char gen_usage[] =
-    "usage: protostack gen SPEC [--name NAME] [--protocols DIR]\n"
+    "usage: protostack gen SPEC [LABEL=VALUE...] [--name NAME] "
+    "[--protocols DIR]\n"
     "Prints the static C header of a stack: a packed struct, inline\n"
-    "getters and setters, fill, set-length and checksum functions, all\n"
-    "prefixed NAME (default: made from the spec).\n";
+    "getters and setters, fill, set-length and checksum functions, and\n"
+    "NAME_encap(), which pushes the stack in front of a payload with\n"
+    "incremental checksums, all prefixed NAME (default: made from the\n"
+    "spec).  Labels are constants of the template, as for craft: with\n"
+    "them, NAME_encap() writes a whole tunnel header per packet.\n";
 
 static int
 gen_option(int c, const char *arg, void *aux)
@@ -686,20 +721,37 @@ cmd_gen(int argc, char *argv[])
     struct option_handler handler = { gen_option, &name };
     int first = parse_options(argc, argv, gen_usage, longopts, 1, "n:",
                               &handler);
-    if (argc - first != 1) {
+    if (argc - first < 1) {
         fprintf(stderr, "%s", gen_usage);
         return EXIT_USAGE;
     }
+    const char *const *labels = (const char *const *) argv + first + 1;
+    size_t n_labels = argc - first - 1;
+    for (size_t j = 0; j < n_labels; j++) {
+        if (!strchr(labels[j], '=')) {
+            fail(EXIT_BAD_INPUT, "label \"%s\": expected HEADER.FIELD=VALUE",
+                 labels[j]);
+        }
+    }
+
     struct ps_registry *reg = load_registry();
     struct ps_stack *stack = compile_stack(reg, argv[first]);
+    char *all = words_join(labels, n_labels, ",");
+    struct ps_encap *encap;
+    char *error = NULL;
+    if (ps_encap_create(stack, all, PS_TIER_INTERP, &encap, &error)) {
+        fail(EXIT_BAD_INPUT, "%s", error);
+    }
     char *default_name = ps_stack_default_name(stack);
-    char *code = ps_stack_generate_c(stack, name ? name : default_name);
+    char *code = ps_encap_generate_c(encap, name ? name : default_name);
     if (!code) {
         fail(EXIT_BAD_INPUT, "--name %s: not a C identifier", name);
     }
     fputs(code, stdout);
     free(code);
     free(default_name);
+    free(all);
+    ps_encap_destroy(encap);
     ps_stack_destroy(stack);
     ps_registry_destroy(reg);
     return 0;
@@ -712,8 +764,10 @@ static const char main_usage[] =
     "  explain SPEC              print the layout of a stack\n"
     "  craft SPEC [LABEL=VALUE...] -w FILE.pcap\n"
     "                            write packets of a stack\n"
-    "  dissect [-x] FILE.pcap    dump every packet of a pcap file\n"
-    "  gen SPEC [--name NAME]    print a stack's static C header\n"
+    "  dissect [-x] FILE|-i IFACE [FILTER...]\n"
+    "                            dump every packet of a capture\n"
+    "  gen SPEC [LABEL=VALUE...] [--name NAME]\n"
+    "                            print a stack's static C header\n"
     "Every command takes --protocols DIR (more protocol files; also\n"
     "$PROTOSTACK_PATH, colon-separated) and --help.\n";
 

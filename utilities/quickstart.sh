@@ -9,8 +9,8 @@
 #   demo   install what is missing, build, and run the main job (build the
 #          libmoon paper's VXLAN packet, print it, decode it with tshark);
 #   check  install what is missing, build, and run the whole test suite,
-#          then the unit tests again with ASan and UBSan (build-sanitizers)
-#          and the stress programs with TSan (build-tsan).
+#          then the unit and stress tests again with ASan and UBSan
+#          (build-sanitizers) and the stress programs with TSan (build-tsan).
 # The build goes to ./build (out of tree); ccache is used when present.
 
 set -e
@@ -26,7 +26,7 @@ cd "$top"
 
 # Debian packages the build and the tests need.
 packages="build-essential autoconf automake libtool pkg-config
-          libcmocka-dev tshark python3-scapy valgrind ccache
+          libcmocka-dev libpcap-dev tshark python3-scapy valgrind ccache
           clang libclang-rt-14-dev"
 
 missing=
@@ -86,9 +86,9 @@ check)
         cat test-suite.log
     fi
 
-    # The unit tests again, built by clang (its warnings are errors too)
-    # with AddressSanitizer and UndefinedBehaviorSanitizer: every finding
-    # fails the run.
+    # The unit and stress tests again, built by clang (its warnings are
+    # errors too) with AddressSanitizer and UndefinedBehaviorSanitizer:
+    # every finding fails the run.
     mkdir -p "$top/build-sanitizers"
     cd "$top/build-sanitizers"
     configure_clang "-O1 -g -fsanitize=address,undefined \
@@ -96,7 +96,8 @@ check)
     make -s -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        make -s -j"$jobs" check TESTS='$(unit_tests)' || status=$?
+        make -s -j"$jobs" check TESTS='$(unit_tests) $(stress_tests)' \
+        || status=$?
     if [ $status != 0 ] && [ -f test-suite.log ]; then
         cat test-suite.log
     fi

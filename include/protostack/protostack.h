@@ -55,7 +55,8 @@ void ps_registry_destroy(struct ps_registry *);
 
 /* Loads one protocol file, or every "*.proto" file in a directory (in
  * name order).  Either everything loads or, on error, the registry is
- * left exactly as it was. */
+ * left exactly as it was.  Loads may run while other threads use the
+ * registry; they never make those wait (see docs/c-api.md, "Threads"). */
 enum ps_error ps_registry_load_file(struct ps_registry *, const char *path,
                                     char **errorp);
 enum ps_error ps_registry_load_dir(struct ps_registry *, const char *dir,
@@ -91,8 +92,8 @@ void ps_stack_destroy(struct ps_stack *);
 /* Returns, in '*stackp', the stack compiled from 'spec', compiling it the
  * first time: later calls with the same text cost one hash lookup.  The
  * stack belongs to the registry and lives as long as it (never pass it to
- * ps_stack_destroy()).  Not safe against concurrent calls on one
- * registry. */
+ * ps_stack_destroy()).  Safe from several threads at once, and during
+ * loads: a cached stack is found without a lock. */
 enum ps_error ps_registry_stack(struct ps_registry *, const char *spec,
                                 const struct ps_stack **stackp,
                                 char **errorp);
@@ -113,6 +114,12 @@ const char *ps_stack_spec(const struct ps_stack *);
 
 /* Bytes taken by the headers of the stack. */
 size_t ps_stack_size(const struct ps_stack *);
+
+/* The longest packet (headers and payload) whose lengths every length
+ * field of the stack can hold, e.g. 14 + 65535 for "eth,ip4,udp";
+ * SIZE_MAX if no field limits it.  Functions that take 'pkt_len' fail with
+ * PS_ERR_RANGE, writing nothing, above it. */
+size_t ps_stack_max_length(const struct ps_stack *);
 
 /* The template: ps_stack_size() bytes of headers filled with defaults,
  * lengths as for a packet with no payload. */
@@ -379,7 +386,8 @@ size_t ps_encap_size(const struct ps_encap *);
 const uint8_t *ps_encap_template(const struct ps_encap *);
 
 /* Writes the headers at 'pkt', for a packet of 'pkt_len' bytes (at least
- * ps_encap_size()) whose payload already follows them: template,
+ * ps_encap_size(), at most ps_stack_max_length() of its stack: a longer
+ * one gets wrapped lengths) whose payload already follows them: template,
  * lengths, entropy from 'hash', checksums.  Checks nothing: the fast
  * path.  ps_encap_push() is the checked form. */
 void ps_encap_apply(const struct ps_encap *, uint8_t *pkt, size_t pkt_len,
@@ -387,7 +395,8 @@ void ps_encap_apply(const struct ps_encap *, uint8_t *pkt, size_t pkt_len,
 
 /* Pushes the headers in front of the 'payload_len' bytes at 'payload',
  * which has 'headroom' writable bytes before it.  Returns the new start
- * of the packet, or NULL, writing nothing, if the headroom is short. */
+ * of the packet, or NULL, writing nothing, if the headroom is short or
+ * the packet would be longer than ps_stack_max_length(). */
 uint8_t *ps_encap_push(const struct ps_encap *, uint8_t *payload,
                        size_t payload_len, size_t headroom, uint32_t hash);
 
