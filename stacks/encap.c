@@ -381,14 +381,20 @@ tier_from_env(enum ps_tier tier)
     return tier;
 }
 
-/* Publishes the compiled function of 'module' in 'encap'. */
-static void
-jit_publish(struct ps_encap *encap, const struct ps_jit_module *module)
+/* Publishes the compiled function of 'module' in 'encap'.  Takes no
+ * lock. */
+static bool
+jit_publish(struct ps_encap *encap, const struct ps_jit_module *module,
+            char **errorp)
 {
+    ps_encap_fn *fn = (ps_encap_fn *) ps_jit_encap_function(module);
+    if (!fn) {
+        ps_set_error(errorp, PS_ERR_IO, "JIT module has no ps_jit_encap");
+        return false;
+    }
     encap->setters = ps_jit_setters(module);
-    atomic_store_explicit(&encap->fn,
-                          (ps_encap_fn *) ps_jit_encap_function(module),
-                          memory_order_release);
+    atomic_store_explicit(&encap->fn, fn, memory_order_release);
+    return true;
 }
 
 /* Called by a JIT pool thread, holding the pool's lock, when the
@@ -398,7 +404,7 @@ static void
 jit_done(void *encap_, struct ps_jit_module *module, char **errorp)
 {
     if (module) {
-        jit_publish(encap_, module);
+        jit_publish(encap_, module, errorp);
     }
 }
 
@@ -418,13 +424,12 @@ ps_encap_create(const struct ps_stack *stack, const char *labels,
         char *jit_error = NULL;
         struct ps_jit_module *module = ps_jit_load(code, &jit_error);
         free(code);
-        if (!module) {
+        if (!module || !jit_publish(encap, module, &jit_error)) {
             ps_encap_destroy(encap);
             ps_set_error(errorp, PS_ERR_IO, "JIT: %s", jit_error);
             free(jit_error);
             return PS_ERR_IO;
         }
-        jit_publish(encap, module);
     } else if (tier == PS_TIER_AUTO) {
         /* The interpreter serves until a pool thread publishes the
          * compiled function.  A compile that cannot start leaves its

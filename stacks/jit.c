@@ -793,17 +793,15 @@ ps_jit_load(const char *code, char **errorp)
     uint64_t elapsed = now_ns() - start;
     free(dir);
     free_argv(cc, n_cc);
+    /* The entry points are looked up here, outside every lock: dlsym()
+     * takes the dynamic loader's lock. */
     void *encap = handle ? dlsym(handle, "ps_jit_encap") : NULL;
-    if (handle && !encap) {
-        ps_set_error(errorp, PS_ERR_IO, "JIT module has no ps_jit_encap");
-        dlclose(handle);
-        handle = NULL;
-    }
+    void *setters = handle ? dlsym(handle, "ps_jit_setters") : NULL;
 
     pthread_mutex_lock(&jit_mutex);
     if (handle) {
         m->encap = encap;
-        m->setters = dlsym(handle, "ps_jit_setters");
+        m->setters = setters;
         m->handle = handle;
         if (disk_hit) {
             stats.disk_hits++;

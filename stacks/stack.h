@@ -177,8 +177,9 @@ char *ps_generate_c(const struct ps_encap *, const char *name,
                     bool for_jit);
 
 /* jit.c: modules, loaded for the life of the process, and their entry
- * points (generate-c.c's JIT variant): the encapsulation function, which
- * every module has, and the table of field setters, or NULL. */
+ * points (generate-c.c's JIT variant), looked up once when a module
+ * loads: the encapsulation function "ps_jit_encap" and the table of
+ * field setters "ps_jit_setters", each NULL if the module has none. */
 struct ps_jit_module *ps_jit_load(const char *code, char **errorp);
 void *ps_jit_encap_function(const struct ps_jit_module *);
 void *ps_jit_setters(const struct ps_jit_module *);
