@@ -13,7 +13,6 @@
 #include <config.h>
 #include "stack.h"
 
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util.h"
@@ -382,34 +381,31 @@ tier_from_env(enum ps_tier tier)
     return tier;
 }
 
-/* Compiles 'encap' and, on success, publishes the compiled function. */
+/* Publishes the compiled function of 'module' in 'encap'.  Takes no
+ * lock. */
 static bool
-jit_compile(struct ps_encap *encap, char **errorp)
+jit_publish(struct ps_encap *encap, const struct ps_jit_module *module,
+            char **errorp)
 {
-    char *code = ps_generate_c(encap, "ps_jit_stack", true);
-    struct ps_jit_module *module = ps_jit_load(code, errorp);
-    free(code);
-    if (!module) {
-        return false;
-    }
-    ps_encap_fn *fn = (ps_encap_fn *) ps_jit_symbol(module, "ps_jit_encap");
+    ps_encap_fn *fn = (ps_encap_fn *) ps_jit_encap_function(module);
     if (!fn) {
-        ps_jit_unref(module);
         ps_set_error(errorp, PS_ERR_IO, "JIT module has no ps_jit_encap");
         return false;
     }
-    encap->module = module;
-    encap->setters = ps_jit_symbol(module, "ps_jit_setters");
+    encap->setters = ps_jit_setters(module);
     atomic_store_explicit(&encap->fn, fn, memory_order_release);
     return true;
 }
 
-static void *
-compile_thread_main(void *encap_)
+/* Called by a JIT pool thread, holding the pool's lock, when the
+ * background compile of 'encap_' ends, unless the encapsulation was
+ * destroyed first. */
+static void
+jit_done(void *encap_, struct ps_jit_module *module, char **errorp)
 {
-    struct ps_encap *encap = encap_;
-    jit_compile(encap, &encap->jit_error);
-    return NULL;
+    if (module) {
+        jit_publish(encap_, module, errorp);
+    }
 }
 
 enum ps_error
@@ -424,20 +420,22 @@ ps_encap_create(const struct ps_stack *stack, const char *labels,
 
     tier = tier_from_env(tier);
     if (tier == PS_TIER_JIT) {
+        char *code = ps_generate_c(encap, "ps_jit_stack", true);
         char *jit_error = NULL;
-        if (!jit_compile(encap, &jit_error)) {
+        struct ps_jit_module *module = ps_jit_load(code, &jit_error);
+        free(code);
+        if (!module || !jit_publish(encap, module, &jit_error)) {
             ps_encap_destroy(encap);
             ps_set_error(errorp, PS_ERR_IO, "JIT: %s", jit_error);
             free(jit_error);
             return PS_ERR_IO;
         }
     } else if (tier == PS_TIER_AUTO) {
-        pthread_t *thread = ps_xmalloc(sizeof *thread);
-        if (pthread_create(thread, NULL, compile_thread_main, encap)) {
-            free(thread);       /* Stay with the interpreter. */
-        } else {
-            encap->compile_thread = thread;
-        }
+        /* The interpreter serves until a pool thread publishes the
+         * compiled function.  A compile that cannot start leaves its
+         * reason for ps_encap_jit_error(). */
+        char *code = ps_generate_c(encap, "ps_jit_stack", true);
+        encap->job = ps_jit_submit(code, jit_done, encap, &encap->jit_error);
     }
     *encapp = encap;
     return PS_OK;
@@ -446,12 +444,18 @@ ps_encap_create(const struct ps_stack *stack, const char *labels,
 enum ps_tier
 ps_encap_wait(struct ps_encap *encap)
 {
-    if (encap->compile_thread) {
-        pthread_join(*(pthread_t *) encap->compile_thread, NULL);
-        free(encap->compile_thread);
-        encap->compile_thread = NULL;
+    if (encap->job) {
+        ps_jit_job_wait(encap->job);
     }
     return ps_encap_tier(encap);
+}
+
+char *
+ps_encap_jit_error(const struct ps_encap *encap)
+{
+    return (encap->jit_error ? ps_xstrdup(encap->jit_error)
+            : encap->job ? ps_jit_job_error(encap->job)
+            : NULL);
 }
 
 ps_field_setter *
@@ -477,10 +481,9 @@ ps_encap_destroy(struct ps_encap *encap)
     if (!encap) {
         return;
     }
-    ps_encap_wait(encap);
-    if (encap->module) {
-        ps_jit_unref(encap->module);
-    }
+    /* Never waits for a compiler: a compile still queued is dropped, one
+     * running finishes on its pool thread, which then drops the result. */
+    ps_jit_cancel(encap->job);
     for (size_t i = 0; i < encap->n_checksums; i++) {
         free(encap->checksums[i].vars);
     }

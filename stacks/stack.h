@@ -126,9 +126,8 @@ struct ps_encap {
     /* The JIT tier: 'fn' is null until compiled code is ready. */
     ps_encap_fn *_Atomic fn;
     void (*const *setters)(uint8_t *, uint64_t); /* Set with 'fn'. */
-    struct ps_jit_module *module;
-    void *compile_thread;       /* A pthread_t, while compiling. */
-    char *jit_error;
+    struct ps_jit_job *job;     /* PS_TIER_AUTO's background compile. */
+    char *jit_error;            /* Why it could not start. */
 };
 
 /* stack.c: the name a spec gives the 'k'th (0-based) unnamed header of
@@ -177,10 +176,34 @@ char *ps_generate_jit_setters(const struct ps_stack *);
 char *ps_generate_c(const struct ps_encap *, const char *name,
                     bool for_jit);
 
-/* jit.c */
+/* jit.c: modules, loaded for the life of the process, and their entry
+ * points (generate-c.c's JIT variant), looked up once when a module
+ * loads: the encapsulation function "ps_jit_encap" and the table of
+ * field setters "ps_jit_setters", each NULL if the module has none. */
 struct ps_jit_module *ps_jit_load(const char *code, char **errorp);
-void *ps_jit_symbol(const struct ps_jit_module *, const char *name);
-void ps_jit_unref(struct ps_jit_module *);
+void *ps_jit_encap_function(const struct ps_jit_module *);
+void *ps_jit_setters(const struct ps_jit_module *);
+
+/* jit.c: background compiles on a small pool of threads.
+ *
+ * ps_jit_submit() queues 'code' (which it takes) and returns a job, or
+ * NULL with a message if the compile cannot start (the queue is full, no
+ * thread could be started).  When the compile ends, a pool thread calls
+ * 'done' with the module (NULL on failure, with the message in
+ * '*errorp', which 'done' may also set), holding the pool's lock: 'done'
+ * must be short and take no lock (ps_jit_encap_function() and
+ * ps_jit_setters() take none).  ps_jit_cancel() returns at once and frees
+ * the job: a queued compile is dropped, a running one finishes on its
+ * thread and 'done' is not called; after it returns, 'done' is neither
+ * running nor called for the job. */
+struct ps_jit_job;
+typedef void ps_jit_done_fn(void *aux, struct ps_jit_module *,
+                            char **errorp);
+struct ps_jit_job *ps_jit_submit(char *code, ps_jit_done_fn *, void *aux,
+                                 char **errorp);
+void ps_jit_cancel(struct ps_jit_job *);
+void ps_jit_job_wait(struct ps_jit_job *);
+char *ps_jit_job_error(const struct ps_jit_job *);
 
 /* encap.c: builds an encapsulation without starting the JIT. */
 enum ps_error ps_encap_build(const struct ps_stack *, const char *labels,

@@ -24,7 +24,8 @@ unit_tests = \
 	tests/test-tiers \
 	tests/test-dissect \
 	tests/test-security \
-	tests/test-registry
+	tests/test-registry \
+	tests/test-jit
 check_PROGRAMS += $(unit_tests)
 TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
 
@@ -32,7 +33,8 @@ TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
 # They run in "make check" and, built with ThreadSanitizer, in
 # utilities/quickstart.sh check (a few seconds each).
 stress_tests = \
-	tests/stress-registry
+	tests/stress-registry \
+	tests/stress-jit
 check_PROGRAMS += $(stress_tests)
 TESTS += $(stress_tests)
 
@@ -79,14 +81,23 @@ tests_test_registry_LDADD = $(TESTS_LDADD)
 tests_stress_registry_SOURCES = tests/stress-registry.c
 tests_stress_registry_LDADD = libprotostack.la -lpthread
 
+tests_test_jit_SOURCES = tests/test-jit.c tests/test-common.h
+tests_test_jit_CPPFLAGS = $(TESTS_CPPFLAGS)
+tests_test_jit_LDADD = $(TESTS_LDADD)
+
+tests_stress_jit_SOURCES = tests/stress-jit.c tests/test-common.h
+tests_stress_jit_CPPFLAGS = $(AM_CPPFLAGS)
+tests_stress_jit_LDADD = libprotostack.la -lpthread
+
 clean-local: clean-jit-cache
 clean-jit-cache:
-	rm -rf tests/jit-cache
+	rm -rf tests/jit-cache tests/jit-test tests/stress-jit-cache
 .PHONY: clean-jit-cache
 
 EXTRA_DIST += \
 	tests/interop.sh \
 	tests/cli.sh \
 	tests/interop.py \
+	tests/jit-cc-fds.sh \
 	tests/extra/demo.proto \
 	tests/extra/units.proto

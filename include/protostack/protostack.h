@@ -437,6 +437,11 @@ ps_field_setter *ps_encap_field_setter(const struct ps_encap *,
 /* Waits for a background compilation to end; returns the tier then. */
 enum ps_tier ps_encap_wait(struct ps_encap *);
 
+/* Why the JIT does not run 'encap' (malloc()'d), or NULL: a background
+ * compile that could not start (no thread, a full queue) or failed (the
+ * compiler's messages). */
+char *ps_encap_jit_error(const struct ps_encap *);
+
 /* Like ps_stack_generate_c(), for an encapsulation: the template holds
  * the labels, and NAME_encap(p, pkt_len, hash) does what
  * ps_encap_apply() does. */
@@ -445,18 +450,48 @@ char *ps_encap_generate_c(const struct ps_encap *, const char *name);
 /* The JIT's on-disk cache of compiled code, keyed by the hash of the
  * generated C and the compiler command.  Default: $PROTOSTACK_JIT_DIR,
  * else $XDG_CACHE_HOME/protostack/jit, else ~/.cache/protostack/jit.
- * The compiler is $PROTOSTACK_CC, else "cc". */
+ * The compiler is $PROTOSTACK_CC, else "cc".
+ *
+ * The cache must be a directory owned by the running user and writable
+ * by no one else (it is created with mode 0700), below directories that
+ * only root or the user can change, and a cached object a regular file
+ * (not a symbolic link) owned by the user and writable by no one else.
+ * Otherwise the JIT refuses the cache, compiles in a private temporary
+ * directory, and says why on stderr the first time (and in
+ * ps_jit_cache_problem()).
+ *
+ * ps_jit_cache_dir() returns the directory that the JIT would use now,
+ * or NULL if there is none; the string stays valid for the life of the
+ * process. */
 void ps_jit_set_cache_dir(const char *dir);
 const char *ps_jit_cache_dir(void);
 
+/* Why the JIT last refused its cache (malloc()'d), or NULL. */
+char *ps_jit_cache_problem(void);
+
 struct ps_jit_stats {
     unsigned long long compiles;        /* Compiler runs that succeeded. */
-    unsigned long long failures;        /* Compiler runs that failed. */
+    unsigned long long failures;        /* Loads and compiles that failed. */
     unsigned long long disk_hits;       /* Loaded from the disk cache. */
     unsigned long long memory_hits;     /* Shared with a loaded module. */
     unsigned long long last_compile_ns; /* Latest compiler run. */
+    unsigned long long cache_refusals;  /* Cache directory or object
+                                         * refused. */
+    unsigned long long not_started;     /* Background compiles that could
+                                         * not start. */
+    unsigned long long dropped;         /* Background compiles whose
+                                         * encapsulation was destroyed
+                                         * first. */
+    unsigned long long queued;          /* Background compiles waiting
+                                         * now. */
+    unsigned long long running;         /* Background compiles running
+                                         * now. */
 };
 void ps_jit_get_stats(struct ps_jit_stats *);
+
+/* Waits until no background compile is queued or running (for tests and
+ * an orderly shutdown). */
+void ps_jit_wait_idle(void);
 
 /* Static code generation: writes a C header for 'stack' with a packed
  * struct, per-field inline getters and setters, and fill, set-length and
