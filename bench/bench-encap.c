@@ -117,6 +117,7 @@
 struct bench_ctx {
     const struct ps_encap *jit;         /* PS_TIER_JIT. */
     ps_encap_fn *jit_fn;                /* Its compiled function. */
+    const uint8_t *jit_data;            /* And the data it takes. */
     const struct ps_encap *interp;      /* PS_TIER_INTERP. */
     uint8_t *tx;                        /* RING_SIZE buffers of tx_stride. */
     size_t tx_stride;
@@ -176,7 +177,7 @@ static ALWAYS_INLINE void
 jitfn_encap(const struct bench_ctx *ctx, uint8_t *pkt, size_t pkt_len,
             uint32_t hash)
 {
-    ctx->jit_fn(pkt, pkt_len, hash);
+    ctx->jit_fn(ctx->jit_data, pkt, pkt_len, hash);
 }
 
 /* (i) Interpreter. */
@@ -362,6 +363,7 @@ ctx_init(struct bench_ctx *ctx, const struct bench_env *env,
 {
     ctx->jit = env->jit;
     ctx->jit_fn = env->jit ? ps_encap_jit_function(env->jit) : NULL;
+    ctx->jit_data = env->jit ? ps_encap_jit_data(env->jit) : NULL;
     ctx->interp = env->interp;
     ctx->inner_len = inner_len;
     ctx->copy = copy;

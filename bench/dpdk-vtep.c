@@ -189,7 +189,8 @@ run(struct vtep_ctx *v, enum mode mode, uint64_t n_pkts, uint64_t *donep)
             break;
         case MODE_JIT: {
             ps_encap_fn *fn = ps_encap_jit_function(v->jit);
-#define ENCAP_JIT(V, P, LEN, HASH) fn(P, LEN, HASH)
+            const uint8_t *data = ps_encap_jit_data(v->jit);
+#define ENCAP_JIT(V, P, LEN, HASH) fn(data, P, LEN, HASH)
             ENCAP_BURST(ENCAP_JIT, v, pkts, n);
 #undef ENCAP_JIT
             break;
@@ -233,6 +234,7 @@ check_modes(struct vtep_ctx *v)
             size_t len = lens[i] + HW_HDR_LEN;
             uint32_t hash = hashes[j];
             ps_encap_fn *fn = ps_encap_jit_function(v->jit);
+            const uint8_t *data = ps_encap_jit_data(v->jit);
 
             memset(want, 0x5a, len);
             hw_best_encap(want, len, hash);
@@ -250,7 +252,7 @@ check_modes(struct vtep_ctx *v)
                     encap_static_fill(v, got, len, hash);
                     break;
                 case MODE_JIT:
-                    fn(got, len, hash);
+                    fn(data, got, len, hash);
                     break;
                 case MODE_INTERP:
                     encap_interp(v, got, len, hash);

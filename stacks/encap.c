@@ -244,7 +244,10 @@ ps_encap_build(const struct ps_stack *stack, const char *labels,
 
     struct ps_encap *encap = ps_xzalloc(sizeof *encap);
     encap->stack = stack;
-    encap->template = ps_xmalloc(stack->size ? stack->size : 1);
+    /* The template, then the partial sums of the incremental checksums:
+     * the data of the JIT's function (ps_generate_jit_encap()). */
+    encap->template = ps_xzalloc(PS_ENCAP_BASES_OFFSET(stack->size)
+                                 + 4 * stack->n_checksums + 1);
     memcpy(encap->template, stack->template, stack->size);
     for (size_t i = 0; i < n_values; i++) {
         ps_stack_write_label(stack, encap->template, &values[i]);
@@ -286,7 +289,10 @@ ps_encap_build(const struct ps_stack *stack, const char *labels,
                                 &stack->checksums[encap->checksums[i].fixup]);
     }
     for (size_t i = 0; i < encap->n_checksums; i++) {
+        const struct ps_encap_checksum *ec = &encap->checksums[i];
         plan_incremental(encap, &encap->checksums[i]);
+        memcpy(encap->template + PS_ENCAP_BASES_OFFSET(stack->size) + 4 * i,
+               &ec->base, 4);
     }
     plan_steps(encap);
     *encapp = encap;
@@ -338,7 +344,7 @@ ps_encap_apply(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
 {
     ps_encap_fn *fn = atomic_load_explicit(&encap->fn, memory_order_acquire);
     if (fn) {
-        fn(pkt, pkt_len, hash);
+        fn(encap->template, pkt, pkt_len, hash);
     } else if (encap->shape_fn) {
         encap->shape_fn(encap, pkt, pkt_len, hash);
     } else {
@@ -350,6 +356,12 @@ ps_encap_fn *
 ps_encap_jit_function(const struct ps_encap *encap)
 {
     return atomic_load_explicit(&encap->fn, memory_order_acquire);
+}
+
+const uint8_t *
+ps_encap_jit_data(const struct ps_encap *encap)
+{
+    return encap->template;
 }
 
 uint8_t *
@@ -392,7 +404,6 @@ jit_publish(struct ps_encap *encap, const struct ps_jit_module *module,
         ps_set_error(errorp, PS_ERR_IO, "JIT module has no ps_jit_encap");
         return false;
     }
-    encap->setters = ps_jit_setters(module);
     atomic_store_explicit(&encap->fn, fn, memory_order_release);
     return true;
 }
@@ -420,7 +431,7 @@ ps_encap_create(const struct ps_stack *stack, const char *labels,
 
     tier = tier_from_env(tier);
     if (tier == PS_TIER_JIT) {
-        char *code = ps_generate_c(encap, "ps_jit_stack", true);
+        char *code = ps_generate_jit_encap(encap);
         char *jit_error = NULL;
         struct ps_jit_module *module = ps_jit_load(code, &jit_error);
         free(code);
@@ -434,8 +445,15 @@ ps_encap_create(const struct ps_stack *stack, const char *labels,
         /* The interpreter serves until a pool thread publishes the
          * compiled function.  A compile that cannot start leaves its
          * reason for ps_encap_jit_error(). */
-        char *code = ps_generate_c(encap, "ps_jit_stack", true);
-        encap->job = ps_jit_submit(code, jit_done, encap, &encap->jit_error);
+        char *code = ps_generate_jit_encap(encap);
+        struct ps_jit_module *module = ps_jit_find(code);
+        if (module && jit_publish(encap, module, NULL)) {
+            /* Another encapsulation of this shape compiled it. */
+            free(code);
+        } else {
+            encap->job = ps_jit_submit(code, jit_done, encap,
+                                       &encap->jit_error);
+        }
     }
     *encapp = encap;
     return PS_OK;
@@ -459,13 +477,29 @@ ps_encap_jit_error(const struct ps_encap *encap)
 }
 
 ps_field_setter *
-ps_encap_field_setter(const struct ps_encap *encap, size_t field)
+ps_encap_field_setter(const struct ps_encap *encap_, size_t field)
 {
+    struct ps_encap *encap = CONST_CAST(struct ps_encap *, encap_);
     if (!atomic_load_explicit(&encap->fn, memory_order_acquire)
-        || !encap->setters || field >= encap->stack->n_fields) {
+        || field >= encap->stack->n_fields) {
         return NULL;
     }
-    return encap->setters[field];
+    void (*const *setters)(uint8_t *, uint64_t);
+    setters = atomic_load_explicit(&encap->setters, memory_order_acquire);
+    if (!setters) {
+        /* A module of its own, which encapsulations need not compile:
+         * found in the JIT's cache after the first time. */
+        char *code = ps_generate_jit_setters(encap->stack);
+        struct ps_jit_module *module = ps_jit_load(code, NULL);
+        free(code);
+        setters = module ? ps_jit_setters(module) : NULL;
+        if (!setters) {
+            return NULL;
+        }
+        atomic_store_explicit(&encap->setters, setters,
+                              memory_order_release);
+    }
+    return setters[field];
 }
 
 enum ps_tier
@@ -516,5 +550,5 @@ ps_encap_template(const struct ps_encap *encap)
 char *
 ps_encap_generate_c(const struct ps_encap *encap, const char *name)
 {
-    return ps_generate_c(encap, name, false);
+    return ps_generate_c(encap, name);
 }

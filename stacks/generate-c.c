@@ -813,13 +813,13 @@ ps_stack_generate_c(const struct ps_stack *stack, const char *name)
     if (ps_encap_build(stack, NULL, &encap, NULL)) {
         return NULL;
     }
-    char *code = ps_generate_c(encap, name, false);
+    char *code = ps_generate_c(encap, name);
     ps_encap_destroy(encap);
     return code;
 }
 
 char *
-ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
+ps_generate_c(const struct ps_encap *encap, const char *name)
 {
     const struct ps_stack *stack = encap->stack;
 
@@ -839,11 +839,8 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
                      "#include <stddef.h>\n#include <stdint.h>\n"
                      "#include <string.h>\n", spec, guard, guard);
     free(spec);
-    if (!for_jit) {
-        /* The JIT puts these headers' text in front of the code. */
-        ps_ds_put_cstr(&ds, "#include \"protostack/bits.h\"\n"
-                       "#include \"protostack/types.h\"\n");
-    }
+    ps_ds_put_cstr(&ds, "#include \"protostack/bits.h\"\n"
+                   "#include \"protostack/types.h\"\n");
 
     for (size_t i = 0; i < stack->n_headers; i++) {
         put_header_struct(&ds, stack, name, &stack->headers[i]);
@@ -951,32 +948,6 @@ ps_generate_c(const struct ps_encap *encap, const char *name, bool for_jit)
     }
 
     put_encap(&ds, encap, name);
-    if (for_jit) {
-        ps_ds_put_format(&ds, "\n/* Entry points of the JIT module. */\n"
-                         "void\nps_jit_encap(uint8_t *pkt, size_t pkt_len, "
-                         "uint32_t hash)\n{\n    %s_encap((struct %s *) pkt, "
-                         "pkt_len, hash);\n}\n", name, name);
-        /* A setter per integer or IPv4 field, by field index. */
-        struct ps_ds setters = PS_DS_INITIALIZER;
-        for (size_t i = 0; i < stack->n_fields; i++) {
-            if (has_integer_value(&stack->fields[i].info)) {
-                char *fn = field_function(stack, name, i);
-                ps_ds_put_format(&ds, "\nstatic void\nps_jit_set_%zu(uint8_t "
-                                 "*pkt, uint64_t v)\n{\n    %s_set((struct "
-                                 "%s *) pkt, v);\n}\n", i, fn, name);
-                ps_ds_put_format(&setters, "    [%zu] = ps_jit_set_%zu,\n",
-                                 i, i);
-                free(fn);
-            }
-        }
-        ps_ds_put_format(&ds, "\nvoid (*const ps_jit_setters[%zu])(uint8_t *, "
-                         "uint64_t) = {\n%s};\n", stack->n_fields + 1,
-                         setters.len ? ps_ds_cstr(&setters) : "");
-        ps_ds_destroy(&setters);
-        ps_ds_put_format(&ds, "\n#endif /* %s */\n", guard);
-        free(guard);
-        return ps_ds_steal(&ds);
-    }
 
     /* A table of the integer and IPv4 fields, for tests that compare
      * every accessor with the run-time API. */

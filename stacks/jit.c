@@ -755,6 +755,26 @@ load_or_compile(const char *dir, uint64_t key, const char *code,
 }
 
 struct ps_jit_module *
+ps_jit_find(const char *code)
+{
+    size_t n_cc;
+    char **cc = compiler_argv(&n_cc);
+    uint64_t key = module_key(code, cc, n_cc);
+    struct ps_jit_module *m;
+
+    free_argv(cc, n_cc);
+    pthread_mutex_lock(&jit_mutex);
+    for (m = modules; m && (m->key != key || !m->handle); m = m->next) {
+        continue;
+    }
+    if (m) {
+        stats.memory_hits++;
+    }
+    pthread_mutex_unlock(&jit_mutex);
+    return m;
+}
+
+struct ps_jit_module *
 ps_jit_load(const char *code, char **errorp)
 {
     size_t n_cc;
@@ -848,14 +868,21 @@ enum jit_job_state {
     JOB_DONE,
 };
 
+/* A job whose code equals that of a job already queued or running (a
+ * "leader": encapsulations of one shape share their code) does not queue
+ * again: it follows the leader and ends with it, with the same module.
+ * Thousands of flows of one shape installed at once then take one queue
+ * slot and one compile. */
 struct ps_jit_job {
-    char *code;                 /* NULL once compiled. */
+    char *code;                 /* NULL once compiled, and in followers. */
     ps_jit_done_fn *done;
     void *aux;
     enum jit_job_state state;
     bool abandoned;             /* Free it when it ends, call nothing. */
     char *error;                /* Why it failed, once done. */
-    struct ps_jit_job *next;    /* In the queue. */
+    struct ps_jit_job *next;    /* In the queue, or among the pending. */
+    struct ps_jit_job *leader;  /* The job this one follows, or NULL. */
+    struct ps_jit_job *followers; /* Of a leader, linked by 'next'. */
 };
 
 static pthread_mutex_t pool_mutex = PTHREAD_MUTEX_INITIALIZER;
@@ -863,6 +890,7 @@ static pthread_cond_t pool_work = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t pool_done = PTHREAD_COND_INITIALIZER;
 static struct ps_jit_job *queue_head;
 static struct ps_jit_job **queue_tail = &queue_head;
+static struct ps_jit_job *running_head; /* Running leaders, by 'next'. */
 static size_t n_queued, n_running, n_threads, n_idle;
 static unsigned long long n_not_started, n_dropped;
 
@@ -874,6 +902,41 @@ max_threads(void)
     return (n <= 0 ? JIT_DEFAULT_THREADS
             : n > JIT_MAX_THREADS ? JIT_MAX_THREADS
             : n);
+}
+
+/* Ends 'job' with 'module' (NULL: failed, with 'error', which it takes):
+ * calls it done unless it was abandoned, then frees it. */
+static void
+job_end(struct ps_jit_job *job, struct ps_jit_module *module, char *error)
+{
+    job->state = JOB_DONE;
+    job->leader = NULL;
+    job->next = NULL;
+    if (job->abandoned) {
+        n_dropped++;
+        free(error);
+        free(job);
+    } else {
+        job->error = error;
+        job->done(job->aux, module, &job->error);
+    }
+}
+
+/* Returns the queued or running job whose code is 'code', or NULL. */
+static struct ps_jit_job *
+find_leader(const char *code)
+{
+    for (struct ps_jit_job *j = queue_head; j; j = j->next) {
+        if (!strcmp(j->code, code)) {
+            return j;
+        }
+    }
+    for (struct ps_jit_job *j = running_head; j; j = j->next) {
+        if (!strcmp(j->code, code)) {
+            return j;
+        }
+    }
+    return NULL;
 }
 
 static void *
@@ -894,6 +957,11 @@ pool_thread_main(void *arg)
         n_queued--;
         n_running++;
         job->state = JOB_RUNNING;
+        for (struct ps_jit_job *f = job->followers; f; f = f->next) {
+            f->state = JOB_RUNNING;
+        }
+        job->next = running_head;
+        running_head = job;
         pthread_mutex_unlock(&pool_mutex);
 
         char *error = NULL;
@@ -901,17 +969,23 @@ pool_thread_main(void *arg)
 
         pthread_mutex_lock(&pool_mutex);
         n_running--;
+        struct ps_jit_job **p = &running_head;
+        while (*p != job) {
+            p = &(*p)->next;
+        }
+        *p = job->next;
         free(job->code);
         job->code = NULL;
-        job->state = JOB_DONE;
-        if (job->abandoned) {
-            n_dropped++;
-            free(error);
-            free(job);
-        } else {
-            job->error = error;
-            job->done(job->aux, m, &job->error);
+
+        /* The followers first: 'error' is the leader's. */
+        struct ps_jit_job *f = job->followers;
+        job->followers = NULL;
+        while (f) {
+            struct ps_jit_job *next = f->next;
+            job_end(f, m, error ? ps_xstrdup(error) : NULL);
+            f = next;
         }
+        job_end(job, m, error);
         pthread_cond_broadcast(&pool_done);
     }
     return NULL;
@@ -978,6 +1052,19 @@ ps_jit_submit(char *code, ps_jit_done_fn *done, void *aux, char **errorp)
     pthread_once(&once, register_fork_handlers);
 
     pthread_mutex_lock(&pool_mutex);
+    struct ps_jit_job *leader = find_leader(code);
+    if (leader) {
+        struct ps_jit_job *job = ps_xzalloc(sizeof *job);
+        job->done = done;
+        job->aux = aux;
+        job->state = leader->state;
+        job->leader = leader;
+        job->next = leader->followers;
+        leader->followers = job;
+        pthread_mutex_unlock(&pool_mutex);
+        free(code);
+        return job;
+    }
     int error = 0;
     if (n_queued >= JIT_MAX_QUEUE) {
         ps_set_error(errorp, PS_ERR_IO, "JIT queue is full (%d compiles "
@@ -1022,7 +1109,39 @@ ps_jit_cancel(struct ps_jit_job *job)
     }
 
     pthread_mutex_lock(&pool_mutex);
-    if (job->state == JOB_QUEUED) {
+    if (job->leader) {
+        /* A follower: leave the leader. */
+        struct ps_jit_job **p = &job->leader->followers;
+        while (*p != job) {
+            p = &(*p)->next;
+        }
+        *p = job->next;
+        n_dropped++;
+        free(job);
+        pthread_cond_broadcast(&pool_done);
+    } else if (job->state == JOB_QUEUED && job->followers) {
+        /* A queued leader with followers: the first follower takes its
+         * place in the queue and its code. */
+        struct ps_jit_job *heir = job->followers;
+        heir->leader = NULL;
+        heir->code = job->code;
+        heir->followers = heir->next;
+        for (struct ps_jit_job *f = heir->followers; f; f = f->next) {
+            f->leader = heir;
+        }
+        heir->next = job->next;
+        struct ps_jit_job **p = &queue_head;
+        while (*p != job) {
+            p = &(*p)->next;
+        }
+        *p = heir;
+        if (queue_tail == &job->next) {
+            queue_tail = &heir->next;
+        }
+        n_dropped++;
+        free(job);
+        pthread_cond_broadcast(&pool_done);
+    } else if (job->state == JOB_QUEUED) {
         struct ps_jit_job **p, *prev = NULL;
         for (p = &queue_head; *p != job; p = &(*p)->next) {
             prev = *p;

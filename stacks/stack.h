@@ -123,9 +123,10 @@ struct ps_encap {
     size_t n_steps;
     ps_encap_shape_fn *shape_fn; /* Straight-line, or NULL: the steps. */
 
-    /* The JIT tier: 'fn' is null until compiled code is ready. */
+    /* The JIT tier: 'fn' is null until compiled code is ready.  It takes
+     * 'template' as its data (see ps_generate_jit_encap()). */
     ps_encap_fn *_Atomic fn;
-    void (*const *setters)(uint8_t *, uint64_t); /* Set with 'fn'. */
+    void (*const *_Atomic setters)(uint8_t *, uint64_t); /* On demand. */
     struct ps_jit_job *job;     /* PS_TIER_AUTO's background compile. */
     char *jit_error;            /* Why it could not start. */
 };
@@ -173,14 +174,17 @@ size_t ps_encap_data_size(const struct ps_encap *);
  * field, null for fields that are not integers or IPv4 addresses. */
 char *ps_generate_jit_setters(const struct ps_stack *);
 
-char *ps_generate_c(const struct ps_encap *, const char *name,
-                    bool for_jit);
+char *ps_generate_c(const struct ps_encap *, const char *name);
 
 /* jit.c: modules, loaded for the life of the process, and their entry
  * points (generate-c.c's JIT variant), looked up once when a module
  * loads: the encapsulation function "ps_jit_encap" and the table of
  * field setters "ps_jit_setters", each NULL if the module has none. */
 struct ps_jit_module *ps_jit_load(const char *code, char **errorp);
+
+/* The module of 'code' if it is loaded already, else NULL: never
+ * compiles, never waits for a compile. */
+struct ps_jit_module *ps_jit_find(const char *code);
 void *ps_jit_encap_function(const struct ps_jit_module *);
 void *ps_jit_setters(const struct ps_jit_module *);
 

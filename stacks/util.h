@@ -20,6 +20,10 @@
 #define PS_PRINTF(FMT, ARG) __attribute__((__format__(printf, FMT, ARG)))
 #define PS_ARRAY_SIZE(A) (sizeof (A) / sizeof (A)[0])
 
+/* Casts away const, for a field that caches what a const object
+ * computes on demand (as OvS's CONST_CAST). */
+#define CONST_CAST(TYPE, POINTER) ((TYPE) (uintptr_t) (POINTER))
+
 void *ps_xmalloc(size_t);
 void *ps_xzalloc(size_t);
 void *ps_xrealloc(void *, size_t);

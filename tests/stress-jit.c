@@ -81,7 +81,8 @@ push_and_check(const struct ps_encap *encap, const struct ps_encap *ref,
     }
     ps_encap_fn *fn = ps_encap_jit_function(encap);
     if (fn && next_random(rng) % 2) {
-        fn(a, len, hash);       /* As a datapath calls it per batch. */
+        /* As a datapath calls it per batch. */
+        fn(ps_encap_jit_data(encap), a, len, hash);
     } else {
         ps_encap_apply(encap, a, len, hash);
     }

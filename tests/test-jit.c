@@ -11,9 +11,12 @@
  * compile that cannot start says why, and the compiler runs with a clean
  * descriptor set whatever the host does with SIGCHLD.
  *
- * Each test compiles code of its own (its own VXLAN VNI), since a module
- * loaded in memory serves the whole process; the tests that need a fresh
- * process (an empty memory cache) run in a child. */
+ * Each test compiles code of its own, since a module loaded in memory
+ * serves the whole process and encapsulations that differ only in label
+ * values share their code: encapsulation K has a header of K bytes of
+ * padding (a protocol of the test's own) after VXLAN, a shape of its own.
+ * The tests that need a fresh process (an empty memory cache) run in a
+ * child. */
 
 #include <config.h>
 
@@ -44,6 +47,13 @@
 
 #define SPEC "eth,ip4,udp,vxlan"
 
+/* Padding of any length, to give each encapsulation a shape of its own. */
+#define TESTPAD                                                         \
+    "protocol testpad \"Padding (test only)\" {\n"                       \
+    "    bit<16> n = length(header, sub=2) \"Bytes of data\";\n"         \
+    "    bytes data[n] @size(0) \"Data\";\n"                              \
+    "}\n"
+
 static struct ps_stack *stack;
 static char *base_dir;          /* Every cache directory is below it. */
 
@@ -64,6 +74,8 @@ static int
 setup(void **state)
 {
     if (setup_registry(state)
+        || ps_registry_load_string(registry, "testpad.proto", TESTPAD,
+                                   NULL)
         || ps_stack_create(registry, SPEC, &stack, NULL)
         || asprintf(&base_dir, "%s/tests/jit-test",
                     getenv("PS_BUILDDIR") ? getenv("PS_BUILDDIR")
@@ -103,14 +115,19 @@ path_in(const char *dir, const char *name)
     return path;
 }
 
-/* Creates an encapsulation of SPEC with VXLAN VNI 'vni' in 'tier'. */
+/* Creates an encapsulation of SPEC and 'vni' bytes of padding, with VXLAN
+ * VNI 'vni', in 'tier': a shape of its own for each 'vni'. */
 static enum ps_error
 make_encap(unsigned int vni, enum ps_tier tier, struct ps_encap **encapp,
            char **errorp)
 {
-    char labels[64];
+    const struct ps_stack *padded;
+    char spec[64], labels[64];
+    snprintf(spec, sizeof spec, SPEC ",{testpad,length=%u}", vni);
     snprintf(labels, sizeof labels, "vxlan.vni=%u", vni);
-    return ps_encap_create(stack, labels, tier, encapp, errorp);
+    enum ps_error error = ps_registry_stack(registry, spec, &padded, errorp);
+    return (error ? error
+            : ps_encap_create(padded, labels, tier, encapp, errorp));
 }
 
 /* Creates and destroys an encapsulation with VNI 'vni' in the JIT tier,

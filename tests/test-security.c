@@ -154,7 +154,11 @@ generate_both(const char *spec, char **static_code, char **jit_code)
         fail_msg("%s: %s", spec, error);
     }
     *static_code = ps_encap_generate_c(encap, "gen_stack");
-    *jit_code = ps_generate_c(encap, "ps_jit_stack", true);
+    char *encap_code = ps_generate_jit_encap(encap);
+    char *setters_code = ps_generate_jit_setters(stack);
+    assert_true(asprintf(jit_code, "%s%s", encap_code, setters_code) > 0);
+    free(encap_code);
+    free(setters_code);
     assert_non_null(*static_code);
     assert_non_null(*jit_code);
     ps_encap_destroy(encap);

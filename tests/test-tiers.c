@@ -12,6 +12,7 @@
 
 #include <config.h>
 
+#include <inttypes.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -310,6 +311,82 @@ test_jit_without_compiler(void **state)
     unsetenv("PROTOSTACK_CC");
 }
 
+/* Encapsulations that differ only in label values share one compiled
+ * module (labels are data), and each still writes its own bytes, those
+ * of the interpreter: 1,000 label sets per shape, in the JIT tier and in
+ * the AUTO tier created all at once. */
+static void
+test_shapes_share_modules(void **state)
+{
+    enum { N = 1000 };
+    static const char *const specs[] = {
+        "eth,ip4,udp,vxlan",
+        "eth,ip6,udp,{geneve,length=8}",
+    };
+    static const enum ps_tier tiers[] = { PS_TIER_JIT, PS_TIER_AUTO };
+    static uint8_t a[MAX_PKT], b[MAX_PKT];
+
+    for (size_t s = 0; s < ARRAY_SIZE(specs); s++) {
+        for (size_t t = 0; t < ARRAY_SIZE(tiers); t++) {
+            enum ps_tier tier = tiers[t];
+            struct ps_encap **jit = calloc(N, sizeof *jit);
+            struct ps_encap **interp = calloc(N, sizeof *interp);
+            struct ps_stack *stack;
+            struct ps_jit_stats before, after;
+            char *error = NULL;
+
+            assert_int_equal(ps_stack_create(registry, specs[s], &stack,
+                                             NULL), PS_OK);
+            ps_jit_wait_idle();
+            ps_jit_get_stats(&before);
+            for (int i = 0; i < N; i++) {
+                char labels[256];
+                if (s == 0) {
+                    snprintf(labels, sizeof labels, "vxlan.vni=%d,"
+                             "ip4.dst=10.%d.%d.%d,ip4.src=192.0.2.%d",
+                             i + (int) t * N, i >> 16, (i >> 8) & 255,
+                             i & 255, i % 200);
+                } else {
+                    snprintf(labels, sizeof labels, "geneve.vni=%d,"
+                             "ip6.dst=2001:db8::%x,geneve.options="
+                             "0x%016"PRIx64, i, i + (int) t * N, rng_next());
+                }
+                if (ps_encap_create(stack, labels, tier, &jit[i], &error)
+                    || ps_encap_create(stack, labels, PS_TIER_INTERP,
+                                       &interp[i], &error)) {
+                    fail_msg("%s %s: %s", specs[s], labels, error);
+                }
+            }
+            ps_jit_wait_idle();
+            ps_jit_get_stats(&after);
+            /* One module for the shape: compiled, or found on disk, once;
+             * found in memory by every other encapsulation. */
+            assert_true(after.compiles + after.disk_hits
+                        - before.compiles - before.disk_hits <= 1);
+            assert_int_equal(after.not_started, before.not_started);
+            for (int i = 0; i < N; i++) {
+                assert_int_equal(ps_encap_wait(jit[i]), PS_TIER_JIT);
+                assert_ptr_equal(ps_encap_jit_function(jit[i]),
+                                 ps_encap_jit_function(jit[0]));
+                size_t len = ps_stack_size(stack) + i % 300;
+                uint32_t hash = rng_next();
+                rng_fill(a, len);
+                memcpy(b, a, len);
+                ps_encap_apply(jit[i], a, len, hash);
+                ps_encap_apply(interp[i], b, len, hash);
+                assert_memory_equal(a, b, len);
+            }
+            for (int i = 0; i < N; i++) {
+                ps_encap_destroy(jit[i]);
+                ps_encap_destroy(interp[i]);
+            }
+            free(jit);
+            free(interp);
+            ps_stack_destroy(stack);
+        }
+    }
+}
+
 int
 main(void)
 {
@@ -319,6 +396,7 @@ main(void)
         cmocka_unit_test(test_static_equals_interpreter),
         cmocka_unit_test(test_push_headroom),
         cmocka_unit_test(test_jit_cache),
+        cmocka_unit_test(test_shapes_share_modules),
         cmocka_unit_test(test_jit_without_compiler),
     };
     return cmocka_run_group_tests(tests, setup, teardown_registry);

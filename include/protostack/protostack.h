@@ -418,10 +418,20 @@ uint8_t *ps_encap_push(const struct ps_encap *, uint8_t *payload,
                        size_t payload_len, size_t headroom, uint32_t hash);
 
 /* The JIT-compiled function that ps_encap_apply() calls, or NULL while
- * the interpreter runs: a caller that pushes a batch can fetch it once and
- * call it per packet, which saves the dispatch of ps_encap_apply(). */
-typedef void ps_encap_fn(uint8_t *pkt, size_t pkt_len, uint32_t hash);
+ * the interpreter runs, and the data it takes: a caller that pushes a
+ * batch can fetch both once and call fn(data, pkt, pkt_len, hash) per
+ * packet, which saves the dispatch of ps_encap_apply().
+ *
+ * The function depends only on the shape of the encapsulation (its
+ * stack's layout, and which lengths, checksums and entropy its labels
+ * left to compute); the label values are in 'data' (the template and
+ * partial checksums).  So encapsulations that differ only in label
+ * values (another VNI, another address) share one compiled function.
+ * 'data' lives as long as the encapsulation. */
+typedef void ps_encap_fn(const uint8_t *data, uint8_t *pkt, size_t pkt_len,
+                         uint32_t hash);
 ps_encap_fn *ps_encap_jit_function(const struct ps_encap *);
+const uint8_t *ps_encap_jit_data(const struct ps_encap *);
 
 /* The tier that runs now (PS_TIER_JIT or PS_TIER_INTERP). */
 enum ps_tier ps_encap_tier(const struct ps_encap *);
@@ -429,7 +439,8 @@ enum ps_tier ps_encap_tier(const struct ps_encap *);
 /* Returns the JIT-compiled setter of integer or IPv4 field 'field' (an
  * index, see ps_stack_find_field()), which stores the low bits of its
  * value (IPv4 in host order), or NULL while no JIT code runs or for
- * fields of other types. */
+ * fields of other types.  The setters are a module of their own, per
+ * stack layout, compiled (or found in the cache) on the first call. */
 typedef void ps_field_setter(uint8_t *pkt, uint64_t value);
 ps_field_setter *ps_encap_field_setter(const struct ps_encap *,
                                        size_t field);
