@@ -89,22 +89,6 @@ plan_incremental(struct ps_encap *encap, struct ps_encap_checksum *ec)
     free(copy);
 }
 
-/* Copies the template: two overlapping fixed-size copies, which compile
- * to a few moves, for the common sizes of tunnel headers. */
-static inline void
-copy_template(uint8_t *dst, const uint8_t *src, size_t size)
-{
-    if (size >= 32 && size <= 64) {
-        memcpy(dst, src, 32);
-        memcpy(dst + size - 32, src + size - 32, 32);
-    } else if (size >= 16 && size < 32) {
-        memcpy(dst, src, 16);
-        memcpy(dst + size - 16, src + size - 16, 16);
-    } else {
-        memcpy(dst, src, size);
-    }
-}
-
 static inline uint16_t
 entropy_port(uint32_t hash)
 {
@@ -112,57 +96,86 @@ entropy_port(uint32_t hash)
            + PS_ENTROPY_MIN;
 }
 
+/* A checksum from its template's folded sum 'base' (at most 0xffff) and
+ * the 16-bit word at 'start': one fold brings the sum, at most 0x1fffe,
+ * to 16 bits. */
 static inline void
-incremental16(uint8_t *pkt, const struct ps_encap_step *st)
+incremental16(uint8_t *pkt, uint32_t base, size_t start, size_t offset)
 {
-    uint32_t sum = st->base + ps_load_be16(pkt + st->start);
+    uint32_t sum = base + ps_load_be16(pkt + start);
     sum = (sum & 0xffff) + (sum >> 16);
-    sum = (sum & 0xffff) + (sum >> 16);
-    ps_store_be16(pkt + st->offset, ~sum);
+    ps_store_be16(pkt + offset, ~sum);
+}
+
+static inline const struct ps_fast_plan *
+plan_of(const uint8_t *data)
+{
+    return (const struct ps_fast_plan *)
+        (data - offsetof(struct ps_encap_block, template));
 }
 
 /* The straight-line interpreter of a plan of 'n_len' 16-bit lengths,
  * 'n_ent' (0 or 1) entropy fields and 'n_csum' incremental checksums,
- * which are its steps in that order.  With constant counts, the loops
- * unroll. */
+ * with a template copied as 'copy' says (0: 32 to 64 bytes, 1: 16 to 31,
+ * 2: any).  With constant counts, the loops unroll. */
 static inline __attribute__((__always_inline__)) void
-run_shape(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
-          uint32_t hash, int n_len, int n_ent, int n_csum)
+run_shape(const uint8_t *data, uint8_t *pkt, size_t pkt_len, uint32_t hash,
+          int n_len, int n_ent, int n_csum, int copy)
 {
-    const struct ps_encap_step *st = encap->steps;
+    const struct ps_fast_plan *plan = plan_of(data);
+    size_t size = plan->size;
 
-    copy_template(pkt, encap->template, encap->stack->size);
-    for (int i = 0; i < n_len; i++, st++) {
-        ps_store_be16(pkt + st->offset, pkt_len - st->start);
+    if (copy == 0) {
+        memcpy(pkt, data, 32);
+        memcpy(pkt + size - 32, data + size - 32, 32);
+    } else if (copy == 1) {
+        memcpy(pkt, data, 16);
+        memcpy(pkt + size - 16, data + size - 16, 16);
+    } else {
+        memcpy(pkt, data, size);
     }
-    for (int i = 0; i < n_ent; i++, st++) {
-        ps_store_be16(pkt + st->offset, entropy_port(hash));
+    for (int i = 0; i < n_len; i++) {
+        ps_store_be16(pkt + plan->len_offset[i],
+                      pkt_len - plan->len_start[i]);
     }
-    for (int i = 0; i < n_csum; i++, st++) {
-        incremental16(pkt, st);
+    for (int i = 0; i < n_ent; i++) {
+        ps_store_be16(pkt + plan->ent_offset, entropy_port(hash));
+    }
+    for (int i = 0; i < n_csum; i++) {
+        incremental16(pkt, plan->csum_base[i], plan->csum_start[i],
+                      plan->csum_offset[i]);
     }
 }
 
-#define SHAPE(L, E, C)                                                  \
+#define SHAPE(L, E, C, K)                                               \
     static void                                                         \
-    shape_##L##_##E##_##C(const struct ps_encap *encap, uint8_t *pkt,   \
-                          size_t pkt_len, uint32_t hash)                \
+    shape_##L##_##E##_##C##_##K(const uint8_t *data, uint8_t *pkt,      \
+                                size_t pkt_len, uint32_t hash)          \
     {                                                                   \
-        run_shape(encap, pkt, pkt_len, hash, L, E, C);                  \
+        run_shape(data, pkt, pkt_len, hash, L, E, C, K);                \
     }
-#define SHAPES_LE(L, E) SHAPE(L, E, 0) SHAPE(L, E, 1) SHAPE(L, E, 2)
+#define SHAPES_LEC(L, E, C) SHAPE(L, E, C, 0) SHAPE(L, E, C, 1) \
+    SHAPE(L, E, C, 2)
+#define SHAPES_LE(L, E) SHAPES_LEC(L, E, 0) SHAPES_LEC(L, E, 1) \
+    SHAPES_LEC(L, E, 2)
 #define SHAPES_L(L) SHAPES_LE(L, 0) SHAPES_LE(L, 1)
 SHAPES_L(0) SHAPES_L(1) SHAPES_L(2) SHAPES_L(3)
 
+#define SHAPE_COPIES(L, E, C) \
+    { shape_##L##_##E##_##C##_0, shape_##L##_##E##_##C##_1, \
+      shape_##L##_##E##_##C##_2 }
 #define SHAPE_ROW(L, E) \
-    { shape_##L##_##E##_0, shape_##L##_##E##_1, shape_##L##_##E##_2 }
-static ps_encap_shape_fn *const shapes[PS_FAST_LENGTHS + 1][2]
-                                      [PS_FAST_CHECKSUMS + 1] = {
+    { SHAPE_COPIES(L, E, 0), SHAPE_COPIES(L, E, 1), SHAPE_COPIES(L, E, 2) }
+static ps_encap_fn *const shapes[PS_FAST_LENGTHS + 1][2]
+                                [PS_FAST_CHECKSUMS + 1][3] = {
     { SHAPE_ROW(0, 0), SHAPE_ROW(0, 1) },
     { SHAPE_ROW(1, 0), SHAPE_ROW(1, 1) },
     { SHAPE_ROW(2, 0), SHAPE_ROW(2, 1) },
     { SHAPE_ROW(3, 0), SHAPE_ROW(3, 1) },
 };
+
+static void interpret(const uint8_t *data, uint8_t *pkt, size_t pkt_len,
+                      uint32_t hash);
 
 static bool
 is_aligned16(const struct ps_field_info *fi)
@@ -222,10 +235,30 @@ plan_steps(struct ps_encap *encap)
             n_slow++;
         }
     }
+    struct ps_fast_plan *plan = &encap->block->plan;
+    plan->encap = encap;
+    plan->size = stack->size;
+    ps_encap_fn *run = interpret;
     if (!n_slow && n_len <= PS_FAST_LENGTHS && n_ent <= 1
-        && n_csum <= PS_FAST_CHECKSUMS) {
-        encap->shape_fn = shapes[n_len][n_ent][n_csum];
+        && n_csum <= PS_FAST_CHECKSUMS && stack->size <= UINT16_MAX) {
+        const struct ps_encap_step *st = encap->steps;
+        for (size_t i = 0; i < n_len; i++, st++) {
+            plan->len_offset[i] = st->offset;
+            plan->len_start[i] = st->start;
+        }
+        for (size_t i = 0; i < n_ent; i++, st++) {
+            plan->ent_offset = st->offset;
+        }
+        for (size_t i = 0; i < n_csum; i++, st++) {
+            plan->csum_offset[i] = st->offset;
+            plan->csum_start[i] = st->start;
+            plan->csum_base[i] = st->base;
+        }
+        int copy = (stack->size >= 32 && stack->size <= 64 ? 0
+                    : stack->size >= 16 && stack->size < 32 ? 1 : 2);
+        run = shapes[n_len][n_ent][n_csum][copy];
     }
+    atomic_init(&encap->run, run);
 }
 
 enum ps_error
@@ -244,10 +277,16 @@ ps_encap_build(const struct ps_stack *stack, const char *labels,
 
     struct ps_encap *encap = ps_xzalloc(sizeof *encap);
     encap->stack = stack;
-    /* The template, then the partial sums of the incremental checksums:
-     * the data of the JIT's function (ps_generate_jit_encap()). */
-    encap->template = ps_xzalloc(PS_ENCAP_BASES_OFFSET(stack->size)
-                                 + 4 * stack->n_checksums + 1);
+    /* The plan, the template, then the partial sums of the incremental
+     * checksums: the data of every tier's function. */
+    if (posix_memalign((void **) &encap->block, 64,
+                       sizeof *encap->block
+                       + PS_ENCAP_BASES_OFFSET(stack->size)
+                       + 4 * stack->n_checksums + 1)) {
+        abort();
+    }
+    memset(encap->block, 0, sizeof *encap->block);
+    encap->template = encap->block->template;
     memcpy(encap->template, stack->template, stack->size);
     for (size_t i = 0; i < n_values; i++) {
         ps_stack_write_label(stack, encap->template, &values[i]);
@@ -302,13 +341,13 @@ ps_encap_build(const struct ps_stack *stack, const char *labels,
 /* The interpreter: the steps, for plans without a straight-line shape.
  * Never inlined, so that ps_encap_apply()'s other paths save no
  * registers. */
-static void __attribute__((__noinline__))
-interpret(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
-          uint32_t hash)
+static void
+interpret(const uint8_t *data, uint8_t *pkt, size_t pkt_len, uint32_t hash)
 {
+    const struct ps_encap *encap = plan_of(data)->encap;
     const struct ps_stack *stack = encap->stack;
 
-    copy_template(pkt, encap->template, stack->size);
+    memcpy(pkt, data, stack->size);
     for (const struct ps_encap_step *st = encap->steps,
              *end = st + encap->n_steps; st < end; st++) {
         switch (st->kind) {
@@ -327,7 +366,7 @@ interpret(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
             ps_stack_set_entropy(stack, pkt, hash);
             break;
         case PS_STEP_INCREMENTAL16:
-            incremental16(pkt, st);
+            incremental16(pkt, st->base, st->start, st->offset);
             break;
         case PS_STEP_CHECKSUM:
             ps_stack_apply_checksum(
@@ -342,14 +381,9 @@ void
 ps_encap_apply(const struct ps_encap *encap, uint8_t *pkt, size_t pkt_len,
                uint32_t hash)
 {
-    ps_encap_fn *fn = atomic_load_explicit(&encap->fn, memory_order_acquire);
-    if (fn) {
-        fn(encap->template, pkt, pkt_len, hash);
-    } else if (encap->shape_fn) {
-        encap->shape_fn(encap, pkt, pkt_len, hash);
-    } else {
-        interpret(encap, pkt, pkt_len, hash);
-    }
+    ps_encap_fn *run = atomic_load_explicit(&encap->run,
+                                            memory_order_acquire);
+    run(encap->template, pkt, pkt_len, hash);
 }
 
 ps_encap_fn *
@@ -405,6 +439,7 @@ jit_publish(struct ps_encap *encap, const struct ps_jit_module *module,
         return false;
     }
     atomic_store_explicit(&encap->fn, fn, memory_order_release);
+    atomic_store_explicit(&encap->run, fn, memory_order_release);
     return true;
 }
 
@@ -524,7 +559,7 @@ ps_encap_destroy(struct ps_encap *encap)
     free(encap->checksums);
     free(encap->steps);
     free(encap->lengths);
-    free(encap->template);
+    free(encap->block);
     free(encap->jit_error);
     free(encap);
 }

@@ -103,15 +103,34 @@ struct ps_encap_step {
 #define PS_FAST_LENGTHS 3
 #define PS_FAST_CHECKSUMS 2
 
-struct ps_encap;
-typedef void ps_encap_shape_fn(const struct ps_encap *, uint8_t *pkt,
-                               size_t pkt_len, uint32_t hash);
+/* What a straight-line function of the interpreter reads per packet,
+ * just in front of the template: every tier's function then takes the
+ * same 'data' (the template), and ps_encap_apply() is one indirect
+ * call. */
+struct ps_fast_plan {
+    const struct ps_encap *encap;       /* For the general interpreter. */
+    uint16_t size;                      /* Of the template. */
+    uint16_t len_offset[PS_FAST_LENGTHS];
+    uint16_t len_start[PS_FAST_LENGTHS];
+    uint16_t ent_offset;
+    uint16_t csum_offset[PS_FAST_CHECKSUMS];
+    uint16_t csum_start[PS_FAST_CHECKSUMS];
+    uint32_t csum_base[PS_FAST_CHECKSUMS];
+};
+
+/* An encapsulation's data: the plan, then the template (the 'data' of
+ * ps_encap_fn) and the incremental checksums' partial sums. */
+struct ps_encap_block {
+    struct ps_fast_plan plan;
+    uint8_t template[] __attribute__((__aligned__(16)));
+};
 
 struct ps_jit_module;
 
 struct ps_encap {
     const struct ps_stack *stack;
-    uint8_t *template;
+    struct ps_encap_block *block;
+    uint8_t *template;          /* block->template. */
     size_t *lengths;            /* Indices into the stack's lengths. */
     size_t n_lengths;
     struct ps_encap_checksum *checksums;
@@ -121,7 +140,9 @@ struct ps_encap {
     /* The interpreter's plan. */
     struct ps_encap_step *steps;
     size_t n_steps;
-    ps_encap_shape_fn *shape_fn; /* Straight-line, or NULL: the steps. */
+    ps_encap_fn *_Atomic run;   /* What ps_encap_apply() calls: the JIT's
+                                 * function, a straight-line one, or the
+                                 * steps' loop. */
 
     /* The JIT tier: 'fn' is null until compiled code is ready.  It takes
      * 'template' as its data (see ps_generate_jit_encap()). */
