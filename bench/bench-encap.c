@@ -511,27 +511,8 @@ run_one(const struct bench_env *env, const char *name, uint64_t n,
             return;
         }
     }
-    fatal("%s: unknown way (loop, best, hand, static, jitfn, jit, interp)", name);
-}
-
-/* Returns BENCH_ENCAP_LABELS with the VNI 'vni' (malloc()'d). */
-static char *
-labels_with_vni(unsigned int vni)
-{
-    const char *labels = BENCH_ENCAP_LABELS;
-    const char *p = strstr(labels, "vxlan.vni=");
-    if (!p) {
-        fatal("no vxlan.vni in \"%s\"", labels);
-    }
-    p += strlen("vxlan.vni=");
-    const char *rest = p + strspn(p, "0123456789");
-    size_t size = strlen(labels) + 16;
-    char *s = malloc(size);
-    if (!s) {
-        fatal("out of memory%s", "");
-    }
-    snprintf(s, size, "%.*s%u%s", (int) (p - labels), labels, vni, rest);
-    return s;
+    fatal("%s: unknown way (loop, best, hand, static, jitfn, jit, "
+          "interp)", name);
 }
 
 static int
@@ -557,10 +538,12 @@ print_latency(const char *kind, uint64_t *v, size_t n)
            v[n - 1] / 1e6);
 }
 
-/* Creates 'k' JIT encapsulations that differ in their VNI, twice, and
- * reports each creation's latency by what the JIT did.  There is no
- * start-up check in this mode, so that nothing but these 'k' modules goes
- * into the cache. */
+/* Creates 'k' JIT encapsulations of distinct shapes (encapsulations that
+ * differ only in label values share a module): IPv4 options of 0 to 40
+ * bytes times Geneve options of 0, 4, 8... bytes, twice, and reports each
+ * creation's latency by what the JIT did.  There is no start-up check in
+ * this mode, so that nothing but these 'k' modules goes into the
+ * cache. */
 static void
 run_compile_latency(const struct bench_env *env, size_t k)
 {
@@ -580,14 +563,20 @@ run_compile_latency(const struct bench_env *env, size_t k)
            getenv("PROTOSTACK_CC") ? getenv("PROTOSTACK_CC") : "cc");
     for (int pass = 0; pass < 2; pass++) {
         for (size_t i = 0; i < k; i++) {
-            char *labels = labels_with_vni(100000 + i);
+            char spec[128], *labels = strdup("geneve.vni=7");
+            const struct ps_stack *stack;
             struct ps_jit_stats before, after;
             struct ps_encap *encap;
             char *error = NULL;
 
+            snprintf(spec, sizeof spec, "eth,{ip4,length=%zu},udp,"
+                     "{geneve,length=%zu}", 4 * (i % 11), 4 * (i / 11));
+            if (ps_registry_stack(env->reg, spec, &stack, &error)) {
+                fatal("%s", error);
+            }
             ps_jit_get_stats(&before);
             uint64_t t0 = now_ns();
-            if (ps_encap_create(env->stack, labels, PS_TIER_JIT, &encap,
+            if (ps_encap_create(stack, labels, PS_TIER_JIT, &encap,
                                 &error)) {
                 fatal("%s", error);
             }
@@ -628,6 +617,78 @@ run_compile_latency(const struct bench_env *env, size_t k)
     free(compiler_ns);
 }
 
+/* Resident memory of the process, in KB. */
+static long
+rss_kb(void)
+{
+    long pages = 0, resident = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+    if (f) {
+        if (fscanf(f, "%ld %ld", &pages, &resident) != 2) {
+            resident = 0;
+        }
+        fclose(f);
+    }
+    return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+/* Creates 'k' encapsulations of one shape that differ in label values,
+ * in the JIT tier, for two tunnels: eth/ip4/udp/vxlan with distinct VNIs
+ * and addresses, and eth/ip6/udp/geneve with 8 bytes of distinct options.
+ * Reports for each the creation rate, the modules the JIT compiled or
+ * loaded, and the resident memory they added. */
+static void
+run_create_many(const struct bench_env *env, size_t k)
+{
+    static const char *const specs[] = {
+        "eth,ip4,udp,vxlan",
+        "eth,ip6,udp,{geneve,length=8}",
+    };
+    printf("# cache %s\n", ps_jit_cache_dir());
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+        struct ps_encap **encaps = calloc(k, sizeof *encaps);
+        const struct ps_stack *stack;
+        struct ps_jit_stats before, after;
+        char *error = NULL;
+        char labels[256];
+
+        if (ps_registry_stack(env->reg, specs[s], &stack, &error)) {
+            fatal("%s", error);
+        }
+        long rss0 = rss_kb();
+        ps_jit_get_stats(&before);
+        uint64_t t0 = now_ns();
+        for (size_t i = 0; i < k; i++) {
+            if (s == 0) {
+                snprintf(labels, sizeof labels, "vxlan.vni=%zu,"
+                         "ip4.src=192.0.2.1,ip4.dst=10.%zu.%zu.%zu", i,
+                         i >> 16, (i >> 8) & 255, i & 255);
+            } else {
+                snprintf(labels, sizeof labels, "geneve.vni=%zu,"
+                         "ip6.dst=2001:db8::%zx,geneve.options="
+                         "0x0101%04zx%08x", i, i, i & 0xffff,
+                         (unsigned int) (i * 2654435761u));
+            }
+            if (ps_encap_create(stack, labels, PS_TIER_JIT, &encaps[i],
+                                &error)) {
+                fatal("%s", error);
+            }
+        }
+        uint64_t t = now_ns() - t0;
+        ps_jit_get_stats(&after);
+        long rss1 = rss_kb();
+        printf("create-many %s %zu %.3f %.0f %llu %llu %llu %ld\n",
+               specs[s], k, t / 1e9, k / (t / 1e9),
+               after.compiles - before.compiles,
+               after.disk_hits - before.disk_hits,
+               after.memory_hits - before.memory_hits, rss1 - rss0);
+        for (size_t i = 0; i < k; i++) {
+            ps_encap_destroy(encaps[i]);
+        }
+        free(encaps);
+    }
+}
+
 static void
 usage(void)
 {
@@ -636,6 +697,7 @@ usage(void)
             "       bench-encap [--size BYTES] --timed N\n"
             "       bench-encap [--size BYTES] --one WAY N\n"
             "       bench-encap [--cache-dir DIR] --compile-latency K\n"
+            "       bench-encap [--cache-dir DIR] --create-many K\n"
             "WAY: loop, best, hand, static, jitfn, jit, interp\n");
     exit(2);
 }
@@ -662,6 +724,9 @@ main(int argc, char *argv[])
         } else if (!strcmp(arg, "--compile-latency") && i + 1 < argc) {
             mode = arg;
             n = parse_count(argv[++i], "--compile-latency");
+        } else if (!strcmp(arg, "--create-many") && i + 1 < argc) {
+            mode = arg;
+            n = parse_count(argv[++i], "--create-many");
         } else if (!strcmp(arg, "--size") && i + 1 < argc) {
             inner_len = parse_count(argv[++i], "--size");
             copy = true;
@@ -682,7 +747,8 @@ main(int argc, char *argv[])
      * override them. */
     unsetenv("PROTOSTACK_TIER");
     char tmp_dir[] = "/tmp/bench-encap-jit.XXXXXX";
-    if (!cache_dir && !strcmp(mode, "--compile-latency")) {
+    bool create_many = !strcmp(mode, "--create-many");
+    if (!cache_dir && (!strcmp(mode, "--compile-latency") || create_many)) {
         /* An empty cache, left behind for a second run with
          * --cache-dir. */
         cache_dir = mkdtemp(tmp_dir);
@@ -696,9 +762,9 @@ main(int argc, char *argv[])
 
     struct bench_env env;
     bool compile_latency = !strcmp(mode, "--compile-latency");
-    env_create(&env, !compile_latency);
+    env_create(&env, !compile_latency && !create_many);
     hw_ovs_build_template(&hw_template);
-    if (!compile_latency && !check_ways(&env)) {
+    if (!compile_latency && !create_many && !check_ways(&env)) {
         fprintf(stderr, "bench-encap: the ways do not give the same "
                 "bytes\n");
         return 1;
@@ -710,6 +776,8 @@ main(int argc, char *argv[])
         run_timed(&env, n, inner_len, copy);
     } else if (!strcmp(mode, "--one")) {
         run_one(&env, way, n, inner_len, copy);
+    } else if (create_many) {
+        run_create_many(&env, n);
     } else {
         run_compile_latency(&env, n);
     }

@@ -413,6 +413,97 @@ ps_encap_push(const struct ps_encap *encap, uint8_t *payload,
 
 /* The JIT tier. */
 
+/* A stack's memo of modules: the JIT's code depends only on the stack and
+ * on which lengths, checksums and entropy field its labels left to
+ * compute (the shape), so a module found once for a shape is found again
+ * by that signature and the compiler command, without generating code or
+ * hashing it.  Entries are only added (with a compare-and-swap) and live
+ * as long as the stack. */
+struct ps_jit_memo {
+    struct ps_jit_memo *next;
+    struct ps_jit_module *module;
+    char *cc;                   /* $PROTOSTACK_CC when it was loaded. */
+    size_t n_sig;
+    size_t sig[];
+};
+
+void
+ps_jit_memo_destroy(struct ps_jit_memo *memo)
+{
+    while (memo) {
+        struct ps_jit_memo *next = memo->next;
+        free(memo->cc);
+        free(memo);
+        memo = next;
+    }
+}
+
+/* The shape of 'encap' as a signature, in 'sig' (room for n_lengths + 1 +
+ * 2 * n_checksums + 2 entries); returns its length. */
+static size_t
+shape_signature(const struct ps_encap *encap, size_t *sig)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < encap->n_lengths; i++) {
+        sig[n++] = encap->lengths[i];
+    }
+    sig[n++] = SIZE_MAX;
+    sig[n++] = encap->entropy_field;
+    for (size_t i = 0; i < encap->n_checksums; i++) {
+        sig[n++] = encap->checksums[i].fixup;
+        sig[n++] = encap->checksums[i].incremental;
+    }
+    return n;
+}
+
+static const char *
+current_cc(void)
+{
+    const char *cc = getenv("PROTOSTACK_CC");
+    return cc ? cc : "";
+}
+
+static struct ps_jit_module *
+memo_find(const struct ps_encap *encap)
+{
+    size_t *sig = ps_xmalloc((encap->n_lengths + 2 * encap->n_checksums + 2)
+                             * sizeof *sig);
+    size_t n = shape_signature(encap, sig);
+    const char *cc = current_cc();
+    struct ps_jit_memo *m;
+    for (m = atomic_load_explicit(&encap->stack->jit_memo,
+                                  memory_order_acquire);
+         m; m = m->next) {
+        if (m->n_sig == n && !memcmp(m->sig, sig, n * sizeof *sig)
+            && !strcmp(m->cc, cc)) {
+            break;
+        }
+    }
+    free(sig);
+    if (m) {
+        ps_jit_count_memory_hit();
+    }
+    return m ? m->module : NULL;
+}
+
+static void
+memo_add(const struct ps_encap *encap, struct ps_jit_module *module)
+{
+    struct ps_stack *stack = CONST_CAST(struct ps_stack *, encap->stack);
+    size_t max = encap->n_lengths + 2 * encap->n_checksums + 2;
+    struct ps_jit_memo *m = ps_xzalloc(sizeof *m + max * sizeof *m->sig);
+    m->module = module;
+    m->cc = ps_xstrdup(current_cc());
+    m->n_sig = shape_signature(encap, m->sig);
+    m->next = atomic_load_explicit(&stack->jit_memo, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&stack->jit_memo,
+                                                  &m->next, m,
+                                                  memory_order_release,
+                                                  memory_order_relaxed)) {
+        continue;
+    }
+}
+
 static enum ps_tier
 tier_from_env(enum ps_tier tier)
 {
@@ -449,8 +540,8 @@ jit_publish(struct ps_encap *encap, const struct ps_jit_module *module,
 static void
 jit_done(void *encap_, struct ps_jit_module *module, char **errorp)
 {
-    if (module) {
-        jit_publish(encap_, module, errorp);
+    if (module && jit_publish(encap_, module, errorp)) {
+        memo_add(encap_, module);
     }
 }
 
@@ -466,10 +557,16 @@ ps_encap_create(const struct ps_stack *stack, const char *labels,
 
     tier = tier_from_env(tier);
     if (tier == PS_TIER_JIT) {
-        char *code = ps_generate_jit_encap(encap);
         char *jit_error = NULL;
-        struct ps_jit_module *module = ps_jit_load(code, &jit_error);
-        free(code);
+        struct ps_jit_module *module = memo_find(encap);
+        if (!module) {
+            char *code = ps_generate_jit_encap(encap);
+            module = ps_jit_load(code, &jit_error);
+            free(code);
+            if (module) {
+                memo_add(encap, module);
+            }
+        }
         if (!module || !jit_publish(encap, module, &jit_error)) {
             ps_encap_destroy(encap);
             ps_set_error(errorp, PS_ERR_IO, "JIT: %s", jit_error);
@@ -480,14 +577,19 @@ ps_encap_create(const struct ps_stack *stack, const char *labels,
         /* The interpreter serves until a pool thread publishes the
          * compiled function.  A compile that cannot start leaves its
          * reason for ps_encap_jit_error(). */
-        char *code = ps_generate_jit_encap(encap);
-        struct ps_jit_module *module = ps_jit_find(code);
+        struct ps_jit_module *module = memo_find(encap);
         if (module && jit_publish(encap, module, NULL)) {
             /* Another encapsulation of this shape compiled it. */
-            free(code);
         } else {
-            encap->job = ps_jit_submit(code, jit_done, encap,
-                                       &encap->jit_error);
+            char *code = ps_generate_jit_encap(encap);
+            module = ps_jit_find(code);
+            if (module && jit_publish(encap, module, NULL)) {
+                free(code);
+                memo_add(encap, module);
+            } else {
+                encap->job = ps_jit_submit(code, jit_done, encap,
+                                           &encap->jit_error);
+            }
         }
     }
     *encapp = encap;

@@ -754,6 +754,14 @@ load_or_compile(const char *dir, uint64_t key, const char *code,
     return handle;
 }
 
+void
+ps_jit_count_memory_hit(void)
+{
+    pthread_mutex_lock(&jit_mutex);
+    stats.memory_hits++;
+    pthread_mutex_unlock(&jit_mutex);
+}
+
 struct ps_jit_module *
 ps_jit_find(const char *code)
 {

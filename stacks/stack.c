@@ -222,6 +222,8 @@ ps_stack_destroy(struct ps_stack *stack)
     free(stack->headers);
     free(stack->template);
     free(stack->spec);
+    ps_jit_memo_destroy(atomic_load_explicit(&stack->jit_memo,
+                                             memory_order_acquire));
     free(stack);
 }
 

@@ -50,6 +50,10 @@ struct ps_stack {
     size_t n_checksums;
     int entropy_field;
 
+    /* The JIT modules of this stack's encapsulations, by shape: found
+     * again without generating code (encap.c). */
+    struct ps_jit_memo *_Atomic jit_memo;
+
     /* Strings owned by the stack (names, docs, labels, rule texts). */
     char **strings;
     size_t n_strings, allocated_strings;
@@ -206,6 +210,13 @@ struct ps_jit_module *ps_jit_load(const char *code, char **errorp);
 /* The module of 'code' if it is loaded already, else NULL: never
  * compiles, never waits for a compile. */
 struct ps_jit_module *ps_jit_find(const char *code);
+
+/* Counts a module found without ps_jit_load() or ps_jit_find() as a
+ * memory hit. */
+void ps_jit_count_memory_hit(void);
+
+/* encap.c: frees a stack's memo of modules. */
+void ps_jit_memo_destroy(struct ps_jit_memo *);
 void *ps_jit_encap_function(const struct ps_jit_module *);
 void *ps_jit_setters(const struct ps_jit_module *);
 
