@@ -77,11 +77,11 @@ check)
     # The unit tests again, built by clang (its warnings are errors too)
     # with AddressSanitizer and UndefinedBehaviorSanitizer: every finding
     # fails the run.
+    CLANG=$(command -v ccache > /dev/null && echo "ccache clang" \
+            || echo clang)
     mkdir -p "$top/build-sanitizers"
     cd "$top/build-sanitizers"
     if [ ! -f Makefile ]; then
-        CLANG=$(command -v ccache > /dev/null && echo "ccache clang" \
-                || echo clang)
         ../configure -q CC="$CLANG" \
             CFLAGS="-O1 -g -fsanitize=address,undefined \
                     -fno-sanitize-recover=all -fno-omit-frame-pointer"
@@ -89,16 +89,29 @@ check)
     make -s -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        make -s -j"$jobs" check TESTS='$(unit_tests)' || status=$?
+        make -s -j"$jobs" check TESTS='$(unit_tests) tests/fuzz/regress.sh' \
+        || status=$?
     if [ $status != 0 ] && [ -f test-suite.log ]; then
         cat test-suite.log
     fi
+
+    # The fuzz targets, built with libFuzzer (clang), each fuzzed for
+    # $FUZZ_SECONDS (60) seconds, one at a time: a finding fails the run.
+    # New inputs and findings stay in build-fuzz/fuzz-out/
+    # (docs/fuzzing.md).
+    mkdir -p "$top/build-fuzz"
+    cd "$top/build-fuzz"
+    if [ ! -f Makefile ]; then
+        ../configure -q CC="$CLANG" --enable-fuzzing
+    fi
+    make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" || status=$?
     cd "$top/build"
 
     # One closing line that counts the test cases of every program:
     # cmocka's "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)",
     # and the interop suite's own "N passed, M failed".
-    cat tests/*.log ../build-sanitizers/tests/*.log 2> /dev/null | awk '
+    cat tests/*.log tests/fuzz/*.log ../build-sanitizers/tests/*.log \
+        ../build-sanitizers/tests/fuzz/*.log 2> /dev/null | awk '
         /^\[  PASSED  \] [0-9]+ test/ { p += $4 }
         /^\[  FAILED  \] [0-9]+ test/ { f += $4 }
         /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
