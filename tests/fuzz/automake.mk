@@ -72,7 +72,12 @@ FUZZ_SECONDS = 60
 FUZZ_TARGETS = $(fuzz_names)
 FUZZ_OUT = fuzz-out
 FUZZ_FLAGS =
+# A smaller quarantine and shorter allocation stacks than ASan's defaults
+# make the targets 2 to 3 times faster here (their libraries allocate
+# much); reproduce a finding with the defaults for full stacks.
+FUZZ_ASAN_OPTIONS = quarantine_size_mb=32:malloc_context_size=5
 FUZZ_ENV = \
+	ASAN_OPTIONS='$(FUZZ_ASAN_OPTIONS)' \
 	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
 	PROTOSTACK_JIT_DIR='$(abs_top_builddir)/tests/fuzz/jit-cache'
 
