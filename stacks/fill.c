@@ -241,8 +241,12 @@ ps_stack_fill(const struct ps_stack *stack, uint8_t *pkt, size_t pkt_len,
     struct ps_label_value *values;
     size_t n_values;
 
-    enum ps_error error = ps_stack_parse_labels(stack, labels, &values,
-                                                &n_values, errorp);
+    /* A short buffer first, as every function that takes 'pkt_len'; the
+     * upper bound depends on which lengths the labels give. */
+    enum ps_error error = (pkt_len < stack->size
+                           ? check_length(stack, pkt_len, NULL, 0, errorp)
+                           : ps_stack_parse_labels(stack, labels, &values,
+                                                   &n_values, errorp));
     if (error) {
         return error;
     }

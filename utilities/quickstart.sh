@@ -65,13 +65,15 @@ configure_clang() {
     if [ ! -f Makefile ]; then
         CLANG=$(command -v ccache > /dev/null && echo "ccache clang" \
                 || echo clang)
-        ../configure -q CC="$CLANG" CFLAGS="$1"
+        flags=$1
+        shift
+        ../configure -q CC="$CLANG" CFLAGS="$flags" "$@"
     fi
 }
 
 case $job in
 demo)
-        ./utilities/protostack-demo -w vxlan-demo.pcap
+    ./utilities/protostack-demo -w vxlan-demo.pcap
     echo
     echo "tshark's reading of build/vxlan-demo.pcap:"
     tshark -r vxlan-demo.pcap -o ip.check_checksum:TRUE \
@@ -95,7 +97,8 @@ check)
     make -s -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-        make -s -j"$jobs" check TESTS='$(unit_tests) $(stress_tests)' \
+        make -s -j"$jobs" check \
+        TESTS='$(unit_tests) $(stress_tests) tests/fuzz/regress.sh' \
         || status=$?
     if [ $status != 0 ] && [ -f test-suite.log ]; then
         cat test-suite.log
@@ -106,19 +109,29 @@ check)
     mkdir -p "$top/build-tsan"
     cd "$top/build-tsan"
     configure_clang "-O1 -g -fsanitize=thread -fno-omit-frame-pointer"
-    make -s -j"$jobs" stacks/jit-prelude.inc
+    make -s -j"$jobs" stacks/jit-prelude.inc stacks/builtin-protocols.inc
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         make -s -j"$jobs" check-TESTS TESTS='$(stress_tests)' \
         check_PROGRAMS='$(stress_tests)' || status=$?
     if [ $status != 0 ] && [ -f test-suite.log ]; then
         cat test-suite.log
     fi
+
+    # The fuzz targets, built with libFuzzer (clang), each fuzzed for
+    # $FUZZ_SECONDS (60) seconds, one at a time: a finding fails the run.
+    # New inputs and findings stay in build-fuzz/fuzz-out/
+    # (docs/fuzzing.md).
+    mkdir -p "$top/build-fuzz"
+    cd "$top/build-fuzz"
+    configure_clang "-O1 -g" --enable-fuzzing
+    make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" || status=$?
     cd "$top/build"
 
     # One closing line that counts the test cases of every program:
     # cmocka's "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)",
     # and the interop suite's own "N passed, M failed".
-    cat tests/*.log ../build-sanitizers/tests/*.log 2> /dev/null | awk '
+    cat tests/*.log tests/fuzz/*.log ../build-sanitizers/tests/*.log \
+        ../build-sanitizers/tests/fuzz/*.log 2> /dev/null | awk '
         /^\[  PASSED  \] [0-9]+ test/ { p += $4 }
         /^\[  FAILED  \] [0-9]+ test/ { f += $4 }
         /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
