@@ -23,10 +23,14 @@ enum token_type {
     TOK_IDENT,
     TOK_INT,
     TOK_STRING,
-    TOK_PUNCT,                  /* One character, or "==" as '='+128. */
+    TOK_PUNCT,                  /* One character, or a pair of them as
+                                 * its first character + 128. */
 };
 
 #define TOK_EQEQ ('=' + 128)
+#define TOK_NE ('!' + 128)
+#define TOK_ANDAND ('&' + 128)
+#define TOK_OROR ('|' + 128)
 
 struct token {
     enum token_type type;
@@ -176,12 +180,15 @@ next_token(struct parser *pr)
         tok->type = TOK_STRING;
         ps_ds_put_cstr(&ds, "");
         tok->text = ps_ds_steal(&ds);
-    } else if (strchr("{}()<>[];,=.@+-*/", c)) {
+    } else if (strchr("{}()<>[];,=.@+-*/!&|", c)) {
         tok->type = TOK_PUNCT;
         advance_char(pr);
-        if (c == '=' && *pr->p == '=') {
+        if ((c == '=' || c == '!') && *pr->p == '=') {
             advance_char(pr);
-            tok->punct = TOK_EQEQ;
+            tok->punct = c + 128;
+        } else if ((c == '&' || c == '|') && *pr->p == c) {
+            advance_char(pr);
+            tok->punct = c + 128;
         } else {
             tok->punct = c;
         }
@@ -190,6 +197,26 @@ next_token(struct parser *pr)
                        isprint(c) ? "unexpected character '%c'"
                        : "unexpected character \\x%02x", c);
         tok->type = TOK_EOF;
+    }
+}
+
+/* The text of punctuation 'c' (a TOK_PUNCT's 'punct'). */
+static const char *
+punct_text(int c, char buf[3])
+{
+    switch (c) {
+    case TOK_EQEQ:
+        return "==";
+    case TOK_NE:
+        return "!=";
+    case TOK_ANDAND:
+        return "&&";
+    case TOK_OROR:
+        return "||";
+    default:
+        buf[0] = c;
+        buf[1] = '\0';
+        return buf;
     }
 }
 
@@ -230,13 +257,11 @@ token_description(const struct token *tok)
         snprintf(t.s, sizeof t.s, "a string");
         break;
     case TOK_PUNCT:
-    default:
-        if (tok->punct == TOK_EQEQ) {
-            snprintf(t.s, sizeof t.s, "'=='");
-        } else {
-            snprintf(t.s, sizeof t.s, "'%c'", tok->punct);
-        }
+    default: {
+        char buf[3];
+        snprintf(t.s, sizeof t.s, "'%s'", punct_text(tok->punct, buf));
         break;
+    }
     }
     return t;
 }
@@ -245,8 +270,8 @@ static bool
 expect_punct(struct parser *pr, int c)
 {
     if (!is_punct(pr, c)) {
-        parse_error(pr, "expected '%s', found %s",
-                    c == TOK_EQEQ ? "==" : (char[]) { c, '\0' },
+        char buf[3];
+        parse_error(pr, "expected '%s', found %s", punct_text(c, buf),
                     token_description(&pr->tok).s);
         return false;
     }
@@ -1235,6 +1260,10 @@ ps_binding_clear(struct ps_binding *b)
     free(b->upper);
     free(b->lower);
     free(b->field);
+    for (size_t i = 0; i < b->n_conds; i++) {
+        free(b->conds[i].field);
+    }
+    free(b->conds);
     free(b->file);
 }
 
@@ -1281,6 +1310,43 @@ parse_bind(struct parser *pr, struct ps_definitions *defs)
         b->field = take_ident(pr, "a field of the lower protocol");
         if (!b->field || !expect_punct(pr, TOK_EQEQ)
             || !take_int(pr, "a value", &b->value)) {
+            return false;
+        }
+    }
+    size_t allocated = 0;
+    while (is_punct(pr, TOK_ANDAND)) {
+        next_token(pr);
+        struct ps_binding_cond *c;
+        c = ps_array_push((void **) &b->conds, &b->n_conds, &allocated,
+                          sizeof *c);
+        int line = pr->tok.line, column = pr->tok.column;
+        char *proto = take_ident(pr, "the lower or upper protocol");
+        if (!proto) {
+            return false;
+        }
+        c->upper = !strcmp(proto, b->upper) && strcmp(proto, b->lower);
+        if (!c->upper && strcmp(proto, b->lower)) {
+            parse_error_at(pr, line, column, "condition on %s in a binding "
+                           "of %s after %s: a condition names a field of "
+                           "one of the two", proto, b->upper, b->lower);
+            free(proto);
+            return false;
+        }
+        free(proto);
+        if (!expect_punct(pr, '.')) {
+            return false;
+        }
+        c->field = take_ident(pr, "a field");
+        if (!c->field) {
+            return false;
+        }
+        if (is_punct(pr, TOK_NE)) {
+            c->not_equal = true;
+            next_token(pr);
+        } else if (!expect_punct(pr, TOK_EQEQ)) {
+            return false;
+        }
+        if (!take_int(pr, "a value", &c->value)) {
             return false;
         }
     }

@@ -205,10 +205,11 @@ enum magic_result {
     MAGIC_UNREADABLE,           /* Too few bytes to tell. */
 };
 
-/* Checks whether every @magic field of 'p' (plain layout) holds its
- * constant in the bytes of 'view'. */
+/* Reads field 'name' of protocol 'p' ahead, at the start of 'view', if it
+ * is among the fixed fields that start the plain layout. */
 static enum magic_result
-magic_matches(const struct ps_protocol *p, const struct view *view)
+peek_field(const struct ps_protocol *p, const char *name,
+           const struct view *view, uint64_t *value)
 {
     const struct ps_variant *v = &p->variants[0];
     size_t bit = 0;
@@ -217,15 +218,36 @@ magic_matches(const struct ps_protocol *p, const struct view *view)
         if (pf->cond || pf->size_expr) {
             break;
         }
-        uint64_t value;
-        if (!pf->magic) {
-            /* Not a magic field. */
-        } else if (!read_bits(view, bit, pf->bits, &value)) {
-            return MAGIC_UNREADABLE;
-        } else if (value != pf->value) {
-            return MAGIC_MISMATCH;
+        if (!strcmp(pf->name, name)) {
+            return (pf->type != PS_FIELD_UINT ? MAGIC_MISMATCH
+                    : read_bits(view, bit, pf->bits, value) ? MAGIC_MATCH
+                    : MAGIC_UNREADABLE);
         }
         bit += pf->bits;
+    }
+    return MAGIC_MISMATCH;
+}
+
+/* Checks whether every @magic field of 'p' (plain layout) holds its
+ * constant in the bytes of 'view'. */
+static enum magic_result
+magic_matches(const struct ps_protocol *p, const struct view *view)
+{
+    const struct ps_variant *v = &p->variants[0];
+    for (size_t i = 0; i < v->n_fields; i++) {
+        const struct ps_pfield *pf = v->fields[i];
+        if (pf->cond || pf->size_expr) {
+            break;
+        }
+        uint64_t value;
+        enum magic_result r = (pf->magic
+                               ? peek_field(p, pf->name, view, &value)
+                               : MAGIC_MATCH);
+        if (r != MAGIC_MATCH) {
+            return r;
+        } else if (pf->magic && value != pf->value) {
+            return MAGIC_MISMATCH;
+        }
     }
     return MAGIC_MATCH;
 }
@@ -239,6 +261,50 @@ has_magic(const struct ps_protocol *p)
         }
     }
     return false;
+}
+
+/* Checks the further conditions of binding 'b' of 'upper' after 'h':
+ * MAGIC_MATCH if all hold, MAGIC_UNREADABLE if one is on a field of
+ * 'upper' beyond the end of 'rest'. */
+static enum magic_result
+binding_conds_hold(const struct ps_binding *b, const struct found_header *h,
+                   const struct ps_protocol *upper,
+                   const struct view *packet, const struct view *rest)
+{
+    for (size_t i = 0; i < b->n_conds; i++) {
+        const struct ps_binding_cond *c = &b->conds[i];
+        enum magic_result known = MAGIC_MISMATCH;
+        uint64_t value;
+        if (c->upper) {
+            known = peek_field(upper, c->field, rest, &value);
+        } else {
+            const struct placed_field *f = find_placed(h, c->field);
+            if (f && f->pf->type == PS_FIELD_UINT
+                && read_bits(packet, h->offset * 8 + f->bit, f->bits,
+                             &value)) {
+                known = MAGIC_MATCH;
+            }
+        }
+        if (known != MAGIC_MATCH) {
+            return known;
+        }
+        if ((value == c->value) == c->not_equal) {
+            return MAGIC_MISMATCH;
+        }
+    }
+    return MAGIC_MATCH;
+}
+
+/* Sets '*why', if not yet set, to say that the payload of 'h', 'rest', is
+ * too short to tell what follows. */
+static void
+too_short_to_tell(const struct found_header *h, const struct view *rest,
+                  char **why)
+{
+    if (!*why) {
+        *why = ps_xasprintf("%s payload of %zu bytes is too short to tell "
+                            "what follows", h->p->name, rest->len);
+    }
 }
 
 /* Chooses the protocol that follows 'h', whose payload is 'rest'.  When
@@ -263,8 +329,15 @@ next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
             && read_bits(packet, h->offset * 8 + f->bit, f->bits, &value)
             && value == b->value) {
             const struct ps_protocol *upper = ps_snapshot_find(snap, b->upper);
-            if (upper) {
+            enum magic_result r = (upper ? binding_conds_hold(b, h, upper,
+                                                              packet, rest)
+                                   : MAGIC_MISMATCH);
+            if (r == MAGIC_MATCH) {
+                free(*why);
+                *why = NULL;
                 return upper;
+            } else if (r == MAGIC_UNREADABLE) {
+                too_short_to_tell(h, rest, why);
             }
         }
     }
@@ -278,7 +351,13 @@ next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
             continue;
         }
         const struct ps_protocol *upper = ps_snapshot_find(snap, b->upper);
-        if (!upper) {
+        enum magic_result r = (upper ? binding_conds_hold(b, h, upper,
+                                                          packet, rest)
+                               : MAGIC_MISMATCH);
+        if (r == MAGIC_UNREADABLE) {
+            too_short_to_tell(h, rest, why);
+        }
+        if (r != MAGIC_MATCH) {
             continue;
         }
         if (!has_magic(upper)) {
@@ -287,13 +366,11 @@ next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
         }
         switch (magic_matches(upper, rest)) {
         case MAGIC_MATCH:
+            free(*why);
+            *why = NULL;
             return upper;
         case MAGIC_UNREADABLE:
-            if (!*why) {
-                *why = ps_xasprintf("%s payload of %zu bytes is too short "
-                                    "to tell what follows", h->p->name,
-                                    rest->len);
-            }
+            too_short_to_tell(h, rest, why);
             break;
         case MAGIC_MISMATCH:
             break;
@@ -356,64 +433,78 @@ add_problem(struct ps_dissection *d, size_t *allocated, size_t field,
     pr->message = message;
 }
 
-/* Verifies the stack's lengths and checksums against the packet. */
+/* Where the lengths of the packet end a header's span. */
+struct header_span {
+    size_t bound;               /* Where the outer headers' lengths end it
+                                 * (the frame's end if none does). */
+    size_t end;                 /* Where its own length fields end it. */
+    bool exact;                 /* 'bound' is the lower header's own
+                                 * length: a length must reach it. */
+};
+
+/* Whether 'a' and 'b' are the same one's complement checksum: 0x0000 and
+ * 0xffff are both zero (RFC 1071, RFC 1624 section 3). */
+static bool
+same_checksum(uint64_t a, uint64_t b)
+{
+    return a == b || (a == 0 && b == 0xffff) || (a == 0xffff && b == 0);
+}
+
+/* Verifies the stack's lengths and checksums against the packet.  Each
+ * length field bounds its own header's span only: it is checked against
+ * the bound its outer headers set ('spans'), never against an inner
+ * header's length. */
 static void
-verify(struct ps_dissection *d, const uint8_t *pkt)
+verify(struct ps_dissection *d, const uint8_t *pkt,
+       const struct header_span *spans)
 {
     const struct ps_stack *stack = d->stack;
     size_t allocated = d->n_problems;
+    uint8_t *copy = ps_xmalloc(d->len);
 
-    /* The packet ends where the outermost length field says, if that is
-     * before the end of the frame (Ethernet padding, trailers). */
-    size_t len = d->len;
+    memcpy(copy, pkt, d->len);
     for (size_t i = 0; i < stack->n_lengths; i++) {
         const struct ps_length_fixup *l = &stack->lengths[i];
         const struct ps_field_info *fi = &stack->fields[l->field].info;
-        uint64_t value = ps_bits_get(pkt, fi->bit_offset, fi->bits);
-        uint64_t end = l->start + l->sub + value * l->unit;
-        if (value > SIZE_MAX / l->unit / 2 || end > d->len) {
+        const struct ps_stack_header *h = &stack->headers[fi->header];
+        size_t bound = spans[fi->header].bound;
+        uint64_t have = ps_bits_get(pkt, fi->bit_offset, fi->bits);
+        uint64_t end = (have > SIZE_MAX / l->unit / 2 ? UINT64_MAX
+                        : l->start + l->sub + have * l->unit);
+
+        if (end > bound) {
             add_problem(d, &allocated, l->field,
                         ps_xasprintf("bad length %"PRIu64" (%zu bytes "
-                                     "left)", value, d->len - l->start));
-        } else if (end < len && end >= stack->size) {
-            len = end;
-        }
-    }
-    d->packet_len = len;
-
-    uint8_t *copy = ps_xmalloc(len);
-    memcpy(copy, pkt, len);
-    for (size_t i = 0; i < stack->n_lengths; i++) {
-        const struct ps_length_fixup *l = &stack->lengths[i];
-        const struct ps_field_info *fi = &stack->fields[l->field].info;
-        uint64_t have = ps_bits_get(pkt, fi->bit_offset, fi->bits);
-        ps_stack_apply_length(stack, copy, l, len);
-        uint64_t want = ps_bits_get(copy, fi->bit_offset, fi->bits);
-        bool reported = false;
-        for (size_t j = 0; j < d->n_problems; j++) {
-            reported |= d->problems[j].field == l->field;
-        }
-        if (len > ps_length_fixup_max(stack, l) && !reported) {
+                                     "left)", have, bound - l->start));
+        } else if (bound > ps_length_fixup_max(stack, l)) {
             add_problem(d, &allocated, l->field,
                         ps_xasprintf("bad length %"PRIu64" (%zu bytes do "
                                      "not fit in %zu bits)", have,
-                                     len - l->start, fi->bits));
-        } else if (have != want && !reported) {
-            add_problem(d, &allocated, l->field,
-                        ps_xasprintf("bad length %"PRIu64" (expected "
-                                     "%"PRIu64")", have, want));
+                                     bound - l->start, fi->bits));
+        } else if (spans[fi->header].exact
+                   || end < h->info.offset + h->info.size) {
+            ps_stack_apply_length(stack, copy, l, bound);
+            uint64_t want = ps_bits_get(copy, fi->bit_offset, fi->bits);
+            if (have != want) {
+                add_problem(d, &allocated, l->field,
+                            ps_xasprintf("bad length %"PRIu64" (expected "
+                                         "%"PRIu64")", have, want));
+            }
         }
     }
-    /* Checksums over the packet as it is (lengths as found). */
-    memcpy(copy, pkt, len);
+
+    /* Checksums over the packet as it is (lengths as found), each over
+     * its own header's span. */
+    memcpy(copy, pkt, d->len);
     for (size_t i = 0; i < stack->n_checksums; i++) {
         const struct ps_checksum_fixup *c = &stack->checksums[i];
         const struct ps_field_info *fi = &stack->fields[c->field].info;
         uint64_t have = ps_bits_get(pkt, fi->bit_offset, 16);
-        ps_stack_apply_checksum(stack, copy, len, c);
+        ps_stack_apply_checksum(stack, copy, spans[c->header].end, c);
         uint64_t want = ps_bits_get(copy, fi->bit_offset, 16);
         /* An optional checksum of zero (UDP over IPv4) means "none". */
-        if (have != want && !(c->nonzero && have == 0)) {
+        if (!(c->nonzero ? have == want || have == 0
+              : same_checksum(have, want))) {
             add_problem(d, &allocated, c->field,
                         ps_xasprintf("bad cksum 0x%04"PRIx64" (expected "
                                      "0x%04"PRIx64")", have, want));
@@ -449,6 +540,8 @@ ps_dissect(const struct ps_registry *reg, const char *first,
     /* Bytes that belong to the packet: length fields may end it before
      * the frame does (Ethernet padding). */
     size_t limit = len;
+    size_t limit_by = SIZE_MAX; /* The header whose length set 'limit'. */
+    struct header_span spans[MAX_HEADERS];
     struct magic_problem {
         size_t header, field;
         uint64_t have, want;
@@ -466,6 +559,8 @@ ps_dissect(const struct ps_registry *reg, const char *first,
             break;
         }
         h->offset = offset;
+        spans[n].bound = limit;
+        spans[n].exact = n && limit_by == n - 1;
 
         /* Name it: the k-th header of its protocol. */
         size_t k = 0;
@@ -497,15 +592,27 @@ ps_dissect(const struct ps_registry *reg, const char *first,
                 size_t end = (f->pf->span == PS_SPAN_REST ? offset
                               : offset + h->size) + v * f->pf->unit
                              + f->pf->sub;
-                if (end >= offset + h->size && end < limit) {
+                if (end >= offset + h->size && end <= limit) {
+                    if (limit_by == SIZE_MAX) {
+                        /* The outermost length ends the packet; the
+                         * rest of the frame is a trailer (padding). */
+                        d->packet_len = end;
+                    }
                     limit = end;
+                    limit_by = n;
                 }
             }
         }
+        spans[n].end = limit;
 
         offset += h->size;
         n++;
         struct view next = { pkt + offset, limit - offset };
+        if (!next.len && limit_by != SIZE_MAX) {
+            /* The lengths say the packet is whole and has no payload: a
+             * binding names what a payload is, if there is one. */
+            break;
+        }
         p = next_protocol(snap, h, &packet, &next, &d->truncated);
     }
     if (n == MAX_HEADERS && p) {
@@ -550,7 +657,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
                                      magic[i].want));
         }
         d->header_len = d->stack->size;
-        verify(d, pkt);
+        verify(d, pkt, spans);
     }
     *dp = d;
     return PS_OK;

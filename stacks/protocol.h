@@ -96,12 +96,24 @@ struct ps_protocol {
     size_t n_variants;
 };
 
-/* "bind UPPER after LOWER[.FIELD == VALUE];" */
+/* A further condition of a binding, "&& PROTO.FIELD == VALUE" (or
+ * "!="): on an integer field of the lower header, or on one of the upper
+ * header's leading fixed fields, read ahead in the payload. */
+struct ps_binding_cond {
+    bool upper;                 /* On the upper protocol's field. */
+    char *field;
+    bool not_equal;             /* "!=" rather than "==". */
+    uint64_t value;
+};
+
+/* "bind UPPER after LOWER[.FIELD == VALUE] [&& COND]...;" */
 struct ps_binding {
     char *upper;
     char *lower;
     char *field;                /* NULL for a fixed successor. */
     uint64_t value;
+    struct ps_binding_cond *conds; /* All must hold too. */
+    size_t n_conds;
     struct ps_srcpos pos;
     char *file;
 };

@@ -457,6 +457,19 @@ fill_bindings(struct ps_stack *stack, const struct ps_snapshot *snap)
                 const struct ps_field_info *fi = &stack->fields[f].info;
                 ps_bits_set(stack->template, fi->bit_offset, fi->bits,
                             b->value);
+                /* The binding's other conditions on the lower header's
+                 * fields, where they name a value. */
+                for (size_t k = 0; k < b->n_conds; k++) {
+                    const struct ps_binding_cond *c = &b->conds[k];
+                    int cf = (c->upper || c->not_equal ? -1
+                              : header_find_field(stack, lower, c->field));
+                    if (cf >= 0
+                        && stack->fields[cf].info.type == PS_FIELD_UINT) {
+                        fi = &stack->fields[cf].info;
+                        ps_bits_set(stack->template, fi->bit_offset,
+                                    fi->bits, c->value);
+                    }
+                }
                 break;
             }
         }

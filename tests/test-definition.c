@@ -402,6 +402,42 @@ test_full_syntax(void **state)
     ps_definitions_clear(&defs);
 }
 
+/* Bindings with further conditions, on the lower and the upper
+ * protocol. */
+static void
+test_binding_conditions(void **state)
+{
+    struct ps_definitions defs = { 0 };
+    char *error = NULL;
+    enum ps_error e = ps_definitions_parse(
+        "t.proto",
+        "bind u after l.a == 1 && l.b == 0 && u.c != 0x20;\n"
+        "bind u after l && u.c == 3;\n", &defs, &error);
+    assert_int_equal(e, PS_OK);
+    assert_null(error);
+    assert_int_equal(defs.n_bindings, 2);
+
+    const struct ps_binding *b = &defs.bindings[0];
+    assert_string_equal(b->field, "a");
+    assert_int_equal(b->value, 1);
+    assert_int_equal(b->n_conds, 2);
+    assert_false(b->conds[0].upper);
+    assert_string_equal(b->conds[0].field, "b");
+    assert_false(b->conds[0].not_equal);
+    assert_int_equal(b->conds[0].value, 0);
+    assert_true(b->conds[1].upper);
+    assert_string_equal(b->conds[1].field, "c");
+    assert_true(b->conds[1].not_equal);
+    assert_int_equal(b->conds[1].value, 0x20);
+
+    b = &defs.bindings[1];
+    assert_null(b->field);
+    assert_int_equal(b->n_conds, 1);
+    assert_true(b->conds[0].upper);
+    assert_int_equal(b->conds[0].value, 3);
+    ps_definitions_clear(&defs);
+}
+
 /* A lookup for ps_expr_eval(): fields "a" = 10, "b" = 3, "z" = 0. */
 static bool
 test_lookup(const char *field, void *aux, int64_t *valuep)
@@ -803,6 +839,12 @@ test_error_statements(void **state)
                 "expected '=='");
     check_error("bind a after b.c == x;\n", PS_ERR_SYNTAX, 1, 21,
                 "expected a value");
+    check_error("bind a after b.c == 1 && c.d == 2;\n", PS_ERR_SYNTAX, 1,
+                26, "condition on c in a binding of a after b");
+    check_error("bind a after b.c == 1 && b.d = 2;\n", PS_ERR_SYNTAX, 1, 30,
+                "expected '=='");
+    check_error("bind a after b.c == 1 & b.d == 2;\n", PS_ERR_SYNTAX, 1, 23,
+                "expected ';', found '&'");
     check_error("pseudo_header p { foo(8); }\n", PS_ERR_SYNTAX, 1, 19,
                 "unknown pseudo-header item foo()");
     check_error("pseudo_header p { zero(7); }\n", PS_ERR_SYNTAX, 1, 19,
@@ -1470,6 +1512,7 @@ main(void)
         cmocka_unit_test(test_atomic_load_dir),
         cmocka_unit_test(test_load_default),
         cmocka_unit_test(test_eth_variants),
+        cmocka_unit_test(test_binding_conditions),
         cmocka_unit_test(test_error_names),
     };
 
