@@ -1196,6 +1196,17 @@ parse_protocol(struct parser *pr)
                 || !take_int(pr, "a value", &vp->when_value)) {
                 goto error;
             }
+            if (is_punct(pr, '@')) {
+                next_token(pr);
+                if (!is_keyword(pr, "unparsed")) {
+                    parse_error(pr, "unknown subtype annotation %s "
+                                "(expected @unparsed)",
+                                token_description(&pr->tok).s);
+                    goto error;
+                }
+                next_token(pr);
+                vp->unparsed = true;
+            }
             vp->doc = take_string(pr, "the subtype's description");
             if (!vp->doc || !expect_punct(pr, '{')) {
                 goto error;

@@ -175,6 +175,9 @@ parse_header(const struct ps_protocol *p, const struct view *view,
     for (size_t i = 1; i < p->n_variants; i++) {
         const struct ps_variant *v = &p->variants[i];
         char *ignore = NULL;
+        if (v->unparsed) {
+            continue;
+        }
         if (layout_from_packet(p, v, view, h, &ignore)) {
             const struct placed_field *f = find_placed(h, v->when_field);
             uint64_t value;

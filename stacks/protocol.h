@@ -81,6 +81,8 @@ struct ps_variant {
     char *doc;
     char *when_field;           /* NULL for "plain". */
     uint64_t when_value;
+    bool unparsed;              /* @unparsed: for building stacks only;
+                                 * the dissector never chooses it. */
     struct ps_pfield **fields;  /* In wire order; not owned. */
     size_t n_fields;
 };

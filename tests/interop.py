@@ -1052,6 +1052,30 @@ DISSECT_CASES = [
         headers=["eth", "ip4"],
         layers=["eth", "ip"],
     ),
+    # 4. Each VLAN tag is a header: an 802.1ad S-tag alone, two 802.1Q
+    #    tags, and an S-tag with a C-tag.
+    DissectCase(
+        name="stag-only",
+        frame=lambda: padded(Ether(dst=MAC_B, src=MAC_A) / Dot1AD(vlan=10)
+                             / INNER_IP4),
+        headers=["eth", "vlan", "ip4", "udp"],
+        layers=["eth", "ieee8021ad", "ip", "udp"],
+    ),
+    DissectCase(
+        name="two-ctags",
+        frame=lambda: padded(Ether(dst=MAC_B, src=MAC_A) / Dot1Q(vlan=10)
+                             / Dot1Q(vlan=20) / INNER_IP4),
+        headers=["eth", "vlan", "vlan", "ip4", "udp"],
+        layers=["eth", "vlan", "vlan", "ip", "udp"],
+    ),
+    DissectCase(
+        name="stag-ctag-ip6",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A) / Dot1AD(vlan=10)
+                            / Dot1Q(vlan=20) / IPv6(src=IP6_A, dst=IP6_B)
+                            / UDP(sport=1, dport=2)),
+        headers=["eth", "vlan", "vlan", "ip6", "udp"],
+        layers=["eth", "ieee8021ad", "vlan", "ipv6", "udp"],
+    ),
     # 5. 0xffff and 0x0000 are the same one's complement checksum.
     DissectCase(
         name="ip4-first-fragment",

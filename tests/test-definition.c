@@ -31,7 +31,7 @@
 static const char *const shipped[] = {
     "ah", "arp", "dns", "esp", "eth", "geneve", "gre", "gtpu", "icmp",
     "icmp6", "ip4", "ip6", "ipfix", "lacp", "mpls", "nsh", "ptp", "sflow",
-    "tcp", "udp", "vxlan", "vxlan_gpe",
+    "tcp", "udp", "vlan", "vxlan", "vxlan_gpe",
 };
 
 /* The first line of most test texts. */
@@ -839,6 +839,9 @@ test_error_statements(void **state)
                 "expected '=='");
     check_error("bind a after b.c == x;\n", PS_ERR_SYNTAX, 1, 21,
                 "expected a value");
+    check_error_line(P "    bit<8> a \"A\";\n    variant v when a == 1 @hex "
+                     "\"V\" { bit<8> b \"B\"; }\n}\n", PS_ERR_SYNTAX, 3,
+                     "unknown subtype annotation \"hex\"");
     check_error("bind a after b.c == 1 && c.d == 2;\n", PS_ERR_SYNTAX, 1,
                 26, "condition on c in a binding of a after b");
     check_error("bind a after b.c == 1 && b.d = 2;\n", PS_ERR_SYNTAX, 1, 30,
@@ -917,14 +920,14 @@ test_duplicate_protocol(void **state)
                                    "protocol udp \"U\" { bit<8> a \"A\"; }",
                                    &error);
     assert_code(code, PS_ERR_DUPLICATE, error);
-    assert_int_equal(ps_registry_n_protocols(def), 22);
+    assert_int_equal(ps_registry_n_protocols(def), 23);
     free(error);
 
     /* The shipped protocols, twice. */
     error = NULL;
     code = ps_registry_load_default(def, &error);
     assert_code(code, PS_ERR_DUPLICATE, error);
-    assert_int_equal(ps_registry_n_protocols(def), 22);
+    assert_int_equal(ps_registry_n_protocols(def), 23);
     free(error);
 
     ps_registry_destroy(def);
@@ -974,7 +977,7 @@ test_duplicate_pseudo_header(void **state)
     assert_non_null(strstr(error, "nosuch"));
     free(error);
 
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     ps_registry_destroy(reg);
 }
@@ -1018,7 +1021,7 @@ test_binding_no_field(void **state)
     free(error);
 
     /* Nothing was added. */
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     assert_null(ps_registry_find(reg, "x"));
     ps_registry_destroy(reg);
@@ -1051,7 +1054,7 @@ test_binding_range(void **state)
     assert_code(code, PS_ERR_RANGE, error);
     assert_true(!strncmp(error, "x.proto:4:1: ", 13));
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
 
     /* The largest value that fits is accepted. */
@@ -1061,7 +1064,7 @@ test_binding_range(void **state)
         "bind x after eth.vid == 4095;\n"
         "bind x after udp.dst == 65535;\n", &error);
     assert_code(code, PS_OK, error);
-    assert_int_equal(ps_registry_n_protocols(reg), 23);
+    assert_int_equal(ps_registry_n_protocols(reg), 24);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings + 2);
     ps_registry_destroy(reg);
 }
@@ -1262,7 +1265,7 @@ test_atomic_load_string(void **state)
         "bind eth2 after vxlan.nosuch == 1;\n", &error);
     assert_code(code, PS_ERR_NO_FIELD, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     assert_int_equal(ps_stack_create(reg, "eth,ip4,udp,eth2", &stack, NULL),
                      PS_ERR_NO_PROTOCOL);
@@ -1275,7 +1278,7 @@ test_atomic_load_string(void **state)
         "bind oops\n", &error);
     assert_code(code, PS_ERR_SYNTAX, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
 
     /* Previously good stacks compile to the same bytes. */
@@ -1314,7 +1317,7 @@ test_atomic_load_dir(void **state)
         fail_msg("message \"%s\" should start with \"%s\"", error, prefix);
     }
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     assert_null(ps_registry_find(reg, "newa"));
     tmpdir_destroy(&t);
@@ -1326,7 +1329,7 @@ test_atomic_load_dir(void **state)
     code = ps_registry_load_dir(reg, t.path, &error);
     assert_code(code, PS_ERR_DUPLICATE, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
     assert_null(ps_registry_find(reg, "newa"));
     tmpdir_destroy(&t);
 
@@ -1337,7 +1340,7 @@ test_atomic_load_dir(void **state)
     code = ps_registry_load_dir(reg, t.path, &error);
     assert_code(code, PS_ERR_DUPLICATE, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
     tmpdir_destroy(&t);
 
     /* A binding in one file that the other file's protocol breaks. */
@@ -1347,7 +1350,7 @@ test_atomic_load_dir(void **state)
     code = ps_registry_load_dir(reg, t.path, &error);
     assert_code(code, PS_ERR_RANGE, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     tmpdir_destroy(&t);
 
@@ -1366,8 +1369,8 @@ test_load_default(void **state)
 {
     struct ps_registry *reg = default_registry();
 
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
-    assert_int_equal(ARRAY_SIZE(shipped), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 23);
+    assert_int_equal(ARRAY_SIZE(shipped), 23);
     for (size_t i = 0; i < ARRAY_SIZE(shipped); i++) {
         assert_string_equal(ps_registry_protocol_name(reg, i), shipped[i]);
         const char *doc = ps_registry_protocol_doc(reg, i);
@@ -1375,9 +1378,9 @@ test_load_default(void **state)
         assert_true(strlen(doc) > 0);
         assert_non_null(ps_registry_find(reg, shipped[i]));
     }
-    assert_null(ps_registry_protocol_name(reg, 22));
+    assert_null(ps_registry_protocol_name(reg, 23));
     assert_null(ps_registry_find(reg, "nosuch"));
-    assert_string_equal(ps_registry_protocol_doc(reg, 20),
+    assert_string_equal(ps_registry_protocol_doc(reg, 21),
                         "Virtual eXtensible LAN (RFC 7348)");
 
     const char *env = getenv("PROTOSTACK_DATADIR");
