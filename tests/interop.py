@@ -67,6 +67,9 @@ try:
                            Ether, GRE, IPOption_Router_Alert, IPv6,
                            ICMPv6EchoReply, Packet, Raw, checksum, hexdump)
     from scapy.contrib.geneve import GENEVE, GeneveOptions
+    from scapy.layers.inet6 import (ICMPv6MLReport2, IPv6ExtHdrDestOpt,
+                                    IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                                    IPv6ExtHdrRouting, RouterAlert)
     from scapy.contrib.gtp import GTP_U_Header
     from scapy.contrib.lacp import LACP
     from scapy.contrib.mpls import MPLS
@@ -1113,6 +1116,55 @@ DISSECT_CASES = [
                             / UDP(sport=1000, dport=2000)),
         headers=["eth", "ip4", "udp", "geneve", "ip6", "udp"],
         layers=["eth", "ip", "udp", "geneve", "ipv6", "udp"],
+    ),
+    # 7. IPv6 extension headers are walked (RFC 8200 section 4): an MLD
+    #    report behind Hop-by-Hop, Destination Options and Routing (no
+    #    segments left), and fragments.
+    DissectCase(
+        name="ip6-hbh-mld",
+        frame=lambda: padded(Ether(dst="33:33:00:00:00:16", src=MAC_A)
+                             / IPv6(src="fe80::a", dst="ff02::16", hlim=1)
+                             / IPv6ExtHdrHopByHop(options=RouterAlert())
+                             / ICMPv6MLReport2()),
+        headers=["eth", "ip6", "ip6_hbh", "icmp6"],
+        layers=["eth", "ipv6", "icmpv6"],
+    ),
+    DissectCase(
+        name="ip6-dst-rt-udp",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / IPv6ExtHdrDestOpt()
+                            / IPv6ExtHdrRouting(addresses=[])
+                            / UDP(sport=1, dport=2) / Raw(b"abc")),
+        headers=["eth", "ip6", "ip6_dst", "ip6_rt", "udp"],
+        layers=["eth", "ipv6", "udp"],
+    ),
+    DissectCase(
+        name="ip6-whole-fragment-udp",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / IPv6ExtHdrFragment(id=7)
+                            / UDP(sport=1, dport=2) / Raw(b"abc")),
+        headers=["eth", "ip6", "ip6_frag", "udp"],
+        layers=["eth", "ipv6", "udp"],
+    ),
+    DissectCase(
+        name="ip6-first-fragment",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / IPv6ExtHdrFragment(id=8, m=1)
+                            / UDP(sport=1, dport=2) / Raw(b"x" * 16)),
+        headers=["eth", "ip6", "ip6_frag"],
+        layers=["eth", "ipv6"],
+    ),
+    DissectCase(
+        name="ip6-later-fragment",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / IPv6ExtHdrFragment(id=9, offset=3, nh=17)
+                            / Raw(bytes(UDP(sport=1, dport=2)) + b"x")),
+        headers=["eth", "ip6", "ip6_frag"],
+        layers=["eth", "ipv6"],
     ),
     # 8. A UDP datagram to the DNS port without payload is whole.
     DissectCase(
