@@ -511,6 +511,29 @@ expr_to_string(const struct ps_expr *e, struct ps_ds *ds)
 
 /* Fields. */
 
+size_t
+ps_pfield_n_flags(const struct ps_pfield *f)
+{
+    return f->cond ? 1 + f->n_or_conds : 0;
+}
+
+const char *
+ps_pfield_flag(const struct ps_pfield *f, size_t i)
+{
+    return i ? f->or_conds[i - 1] : f->cond;
+}
+
+bool
+ps_pfield_has_flag(const struct ps_pfield *f, const char *name)
+{
+    for (size_t i = 0; i < ps_pfield_n_flags(f); i++) {
+        if (!strcmp(ps_pfield_flag(f, i), name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 pfield_destroy(struct ps_pfield *f)
 {
@@ -519,6 +542,10 @@ pfield_destroy(struct ps_pfield *f)
         free(f->doc);
         ps_expr_destroy(f->size_expr);
         free(f->cond);
+        for (size_t i = 0; i < f->n_or_conds; i++) {
+            free(f->or_conds[i]);
+        }
+        free(f->or_conds);
         free(f->rule_text);
         free(f->bytes);
         free(f);
@@ -856,6 +883,16 @@ parse_field(struct parser *pr)
         if (!f->cond) {
             goto error;
         }
+        size_t allocated = 0;
+        while (is_punct(pr, TOK_OROR)) {
+            next_token(pr);
+            char *flag = take_ident(pr, "a flag field");
+            if (!flag) {
+                goto error;
+            }
+            *(char **) ps_array_push((void **) &f->or_conds, &f->n_or_conds,
+                                     &allocated, sizeof *f->or_conds) = flag;
+        }
     }
     if (is_punct(pr, '=')) {
         next_token(pr);
@@ -977,20 +1014,22 @@ check_alignment(struct parser *pr, const struct ps_protocol *p,
     size_t n_flags = 0;
 
     for (size_t i = 0; i < v->n_fields; i++) {
-        const char *cond = v->fields[i]->cond;
-        size_t j = 0;
-        while (cond && j < n_flags && strcmp(flags[j], cond)) {
-            j++;
-        }
-        if (cond && j == n_flags) {
-            if (n_flags == MAX_FLAGS) {
-                parse_error_at(pr, v->fields[i]->pos.line,
-                               v->fields[i]->pos.column,
-                               "%s has more than %d flag fields", p->name,
-                               MAX_FLAGS);
-                return false;
+        for (size_t k = 0; k < ps_pfield_n_flags(v->fields[i]); k++) {
+            const char *cond = ps_pfield_flag(v->fields[i], k);
+            size_t j = 0;
+            while (j < n_flags && strcmp(flags[j], cond)) {
+                j++;
             }
-            flags[n_flags++] = cond;
+            if (j == n_flags) {
+                if (n_flags == MAX_FLAGS) {
+                    parse_error_at(pr, v->fields[i]->pos.line,
+                                   v->fields[i]->pos.column,
+                                   "%s has more than %d flag fields",
+                                   p->name, MAX_FLAGS);
+                    return false;
+                }
+                flags[n_flags++] = cond;
+            }
         }
     }
 
@@ -999,14 +1038,13 @@ check_alignment(struct parser *pr, const struct ps_protocol *p,
         const struct ps_pfield *bad = NULL;
         for (size_t i = 0; i < v->n_fields; i++) {
             const struct ps_pfield *f = v->fields[i];
-            if (f->cond) {
-                size_t j = 0;
-                while (strcmp(flags[j], f->cond)) {
-                    j++;
-                }
-                if (!(set & (1u << j))) {
-                    continue;
-                }
+            bool present = !f->cond;
+            for (size_t j = 0; j < n_flags; j++) {
+                present |= ((set & (1u << j))
+                            && ps_pfield_has_flag(f, flags[j]));
+            }
+            if (!present) {
+                continue;
             }
             if ((f->type != PS_FIELD_UINT || f->rule == PS_RULE_CHECKSUM
                  || f->size_expr) && bit % 8) {
@@ -1065,10 +1103,11 @@ check_variant(struct parser *pr, const struct ps_protocol *p,
                 return false;
             }
         }
-        if (f->cond) {
+        for (size_t k = 0; k < ps_pfield_n_flags(f); k++) {
+            const char *cond = ps_pfield_flag(f, k);
             const struct ps_pfield *flag = NULL;
             for (size_t j = 0; j < i; j++) {
-                if (!strcmp(v->fields[j]->name, f->cond)) {
+                if (!strcmp(v->fields[j]->name, cond)) {
                     flag = v->fields[j];
                 }
             }
@@ -1076,7 +1115,7 @@ check_variant(struct parser *pr, const struct ps_protocol *p,
                 parse_error_at(pr, f->pos.line, f->pos.column,
                                "field %s depends on %s, which is not an "
                                "earlier unconditional integer field",
-                               f->name, f->cond);
+                               f->name, cond);
                 return false;
             }
             if (is_spec_option(flag->name)) {

@@ -104,17 +104,20 @@ layout_from_packet(const struct ps_protocol *p, const struct ps_variant *v,
         const struct ps_pfield *pf = v->fields[i];
         size_t bits = pf->bits;
 
-        if (pf->cond) {
-            const struct placed_field *flag = find_placed(h, pf->cond);
+        bool present = !pf->cond;
+        for (size_t k = 0; k < ps_pfield_n_flags(pf); k++) {
+            const struct placed_field *flag;
             uint64_t on;
+            flag = find_placed(h, ps_pfield_flag(pf, k));
             if (!flag || !read_bits(view, flag->bit, flag->bits, &on)) {
                 *why = ps_xasprintf("%s needs more bytes than the %zu left",
                                     p->name, view->len);
                 return false;
             }
-            if (!on) {
-                continue;
-            }
+            present |= on != 0;
+        }
+        if (!present) {
+            continue;
         }
         if (pf->size_expr) {
             struct packet_lookup aux = { h, view };
@@ -407,8 +410,7 @@ put_spec_item(struct ps_ds *spec, const struct found_header *h,
         const struct ps_pfield *pf = h->fields[i].pf;
         bool is_flag = false;
         for (size_t j = 0; j < h->v->n_fields; j++) {
-            is_flag |= (h->v->fields[j]->cond
-                        && !strcmp(h->v->fields[j]->cond, pf->name));
+            is_flag |= ps_pfield_has_flag(h->v->fields[j], pf->name);
         }
         uint64_t value;
         if (is_flag && read_bits(packet, h->offset * 8 + h->fields[i].bit,

@@ -58,6 +58,9 @@ struct ps_pfield {
     struct ps_expr *size_expr;  /* Variable-length member's size. */
     size_t default_size;        /* Its size when a stack gives none. */
     char *cond;                 /* Flag field it depends on, or NULL. */
+    char **or_conds;            /* More flags: "if a || b"; present when
+                                 * any of them is set. */
+    size_t n_or_conds;
 
     enum ps_field_rule rule;
     char *rule_text;
@@ -168,6 +171,14 @@ bool ps_expr_eval(const struct ps_expr *,
                   bool (*lookup)(const char *field, void *aux,
                                  int64_t *valuep),
                   void *aux, int64_t *valuep);
+
+/* The flags that conditional field 'f' depends on: 0 if it is
+ * unconditional; it is present when any of them is set. */
+size_t ps_pfield_n_flags(const struct ps_pfield *f);
+const char *ps_pfield_flag(const struct ps_pfield *f, size_t i);
+
+/* Whether 'f' depends on flag 'name'. */
+bool ps_pfield_has_flag(const struct ps_pfield *f, const char *name);
 
 /* Returns the field of 'variant' named 'name', or NULL. */
 const struct ps_pfield *ps_variant_find_field(const struct ps_variant *,

@@ -277,7 +277,7 @@ static bool
 is_flag_of(const struct ps_variant *v, const char *name)
 {
     for (size_t i = 0; i < v->n_fields; i++) {
-        if (v->fields[i]->cond && !strcmp(v->fields[i]->cond, name)) {
+        if (ps_pfield_has_flag(v->fields[i], name)) {
             return true;
         }
     }
@@ -348,7 +348,11 @@ layout_header(struct ps_stack *stack, const char *spec,
     h->first_field = stack->n_fields;
     for (size_t i = 0; i < v->n_fields; i++) {
         const struct ps_pfield *pf = v->fields[i];
-        if (pf->cond && !flag_value(item, v, pf->cond)) {
+        bool present = !pf->cond;
+        for (size_t k = 0; k < ps_pfield_n_flags(pf); k++) {
+            present |= flag_value(item, v, ps_pfield_flag(pf, k)) != 0;
+        }
+        if (!present) {
             continue;
         }
         size_t bits = pf->bits;

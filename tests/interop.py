@@ -70,7 +70,7 @@ try:
     from scapy.layers.inet6 import (ICMPv6MLReport2, IPv6ExtHdrDestOpt,
                                     IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
                                     IPv6ExtHdrRouting, RouterAlert)
-    from scapy.contrib.gtp import GTP_U_Header
+    from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer
     from scapy.contrib.lacp import LACP
     from scapy.contrib.mpls import MPLS
     from scapy.contrib.nsh import NSH
@@ -1046,6 +1046,27 @@ DISSECT_CASES = [
         bad={"udp.len", "udp.cksum"},
         tshark_bad={"udp"},
     ),
+    # 2. GTP-U optional fields (3GPP TS 29.281 section 5.1): with S set,
+    #    the sequence number block is not an inner IPv4 header; with E
+    #    set, a PDU Session Container precedes the T-PDU.
+    DissectCase(
+        name="gtpu-seq",
+        frame=lambda: bytes(OUTER / UDP(sport=2152, dport=2152)
+                            / GTP_U_Header(S=1, seq=0x4500, teid=9)
+                            / INNER_IP4),
+        headers=["eth", "ip4", "udp", "gtpu", "ip4", "udp"],
+        layers=["eth", "ip", "udp", "gtp", "ip", "udp"],
+    ),
+    DissectCase(
+        name="gtpu-pdu-session",
+        frame=lambda: bytes(OUTER / UDP(sport=2152, dport=2152)
+                            / GTP_U_Header(E=1, next_ex=0x85, teid=9)
+                            / GTPPDUSessionContainer(type=1, QFI=5)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / UDP(sport=1, dport=2)),
+        headers=["eth", "ip4", "udp", "gtpu", "gtpu_ext", "ip6", "udp"],
+        layers=["eth", "ip", "udp", "gtp", "ipv6", "udp"],
+    ),
     # 3. A fragment other than the first carries no transport header.
     DissectCase(
         name="ip4-later-fragment",
@@ -1212,7 +1233,8 @@ DISSECT_CASES = [
         name="slow-esmc",
         frame=lambda: padded(Ether(dst="01:80:c2:00:00:02", src=MAC_A,
                                    type=0x8809)
-                             / Raw(bytes.fromhex("0a0019a70001100000000100040b"))),
+                             / Raw(bytes.fromhex("0a0019a7000110000000"
+                                                 "0100040b"))),
         headers=["eth"],
         layers=["eth", "slow"],
     ),
