@@ -31,6 +31,13 @@ fields it flags bad, whether it reports the frame truncated, and that
 tshark's verdict agrees: the layers tshark finds, and the protocols it
 flags (a bad checksum, an expert item of warning severity or more).
 
+The sweep takes every crafted frame of CASES and makes variants of it:
+padded with 24 zero bytes (a trailer: the same verdict), with its
+outermost checksum flipped (exactly that field flagged, by both tools),
+with its outer IPv4 header marked "more fragments" (the headers up to
+IPv4, then payload), and cut inside its last header (both tools find
+something wrong).  Each variant is a case "NAME/VARIANT".
+
 Usage: interop.py [-v] [--keep] [--dump] [CASE...]
   -v      also print tshark's verdict (layers, checksums, expert items)
   --keep  keep the temporary directory with the pcap files
@@ -93,6 +100,9 @@ STATUS_NAMES = {"0": "Bad", "1": "Good", "2": "Unverified",
 
 # Error severity of an expert item (_ws.expert.severity; PI_ERROR).
 PI_ERROR = 0x00800000
+PI_WARN = 0x00600000
+# Expert group of sequence analysis across frames (PI_SEQUENCE).
+PI_SEQUENCE = 0x02000000
 
 # tshark preferences: validate every checksum it can.  ICMP, ICMPv6 and
 # GRE checksums are always validated; see `tshark -G defaultprefs | grep
@@ -962,7 +972,8 @@ class DissectCase:
     layers:     tshark protocols that must appear in this order.
     tshark_bad: the tshark protocols that must be flagged (a checksum
                 with status Bad, or an expert item of severity warning or
-                more), and no others.
+                more, but for sequence analysis across frames), and no
+                others.
     """
     name: str
     frame: Callable[[], bytes]
@@ -1299,9 +1310,15 @@ def tshark_flagged(tshark, pcap):
                 if fname.endswith("checksum.status") and matches(
                         BAD, el.get("show", "")):
                     flagged.add(name)
-                if fname == "_ws.expert.severity" and int(
-                        el.get("show", "0"), 0) >= 0x00600000:
-                    flagged.add(name)
+                if fname == "_ws.expert":
+                    sub = {c.get("name"): c.get("show") for c in el.iter()}
+                    severity = int(sub.get("_ws.expert.severity") or 0)
+                    group = int(sub.get("_ws.expert.group") or 0)
+                    # Sequence analysis compares frames with each other
+                    # (an ESP sequence number seen twice): not a verdict
+                    # on the frame.
+                    if severity >= PI_WARN and group != PI_SEQUENCE:
+                        flagged.add(name)
             if name == "_ws.malformed":
                 flagged.add(name)
         frames.append((protos, flagged))
@@ -1373,6 +1390,141 @@ def run_dissect_cases(tool, tshark, tmpdir, cases, verbose):
                                        f"flags {sorted(flagged)}")
         else:
             problems[c.name].append("tshark did not dissect it")
+    return problems, details
+
+
+# --- The sweep: every crafted case, padded, bad, fragmented, cut ------
+
+# tshark's protocol for each protostack protocol with a checksum.
+TSHARK_PROTO = {"ip4": "ip", "udp": "udp", "tcp": "tcp", "icmp": "icmp",
+                "icmp6": "icmpv6", "gre": "gre"}
+
+
+def explain_rows(tool, spec):
+    """Returns [(protocol, field, byte offset, bits, default)] of 'spec',
+    from `protostack explain`."""
+    r = subprocess.run([tool, "explain", spec], capture_output=True,
+                       text=True)
+    rows, protocol_of = [], {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"^(\S+): (\w+)", line)
+        if m:
+            protocol_of[m[1]] = m[2]
+            continue
+        m = re.match(r"^\s+(\S+)\.(\w+)\s+(\d+)\.(\d)\s+(\d+)\s+(.*)$",
+                     line)
+        if m and m[1] in protocol_of:
+            rows.append((protocol_of[m[1]], m[2], int(m[3]), int(m[5]),
+                         m[6]))
+    return rows
+
+
+def ip4_header_checksum(header):
+    """The IPv4 header checksum of 'header' (its checksum field zero)."""
+    return checksum(header[:10] + b"\0\0" + header[12:])
+
+
+def sweep_variants(tool, case, data):
+    """Returns [(variant, frame bytes, expectation)] for crafted 'data':
+    expectation is "same" (as the frame itself), ("bad", protocol,
+    field), ("upto", protocol) (the headers up to the first of that
+    protocol, nothing flagged) or "cut" (flagged or truncated, by both
+    tools)."""
+    rows = explain_rows(tool, case.spec)
+    variants = [("padded", data + bytes(24), "same")]
+    sums = [r for r in rows if r[4].startswith("checksum(")]
+    if sums:
+        proto, field, off, _, _ = sums[0]
+        flip = 0x0101
+        if (int.from_bytes(data[off:off + 2], "big") ^ flip) == 0:
+            flip = 0x0202
+        bad = bytearray(data)
+        bad[off] ^= flip >> 8
+        bad[off + 1] ^= flip & 0xff
+        variants.append(("bad-cksum", bytes(bad), ("bad", proto, field)))
+    ip4 = [r for r in rows if r[0] == "ip4" and r[1] == "version"]
+    if ip4:
+        start = ip4[0][2]
+        ihl = (data[start] & 0x0f) * 4
+        frag = bytearray(data)
+        frag[start + 6] |= 0x20         # More fragments.
+        frag[start + 10:start + 12] = ip4_header_checksum(
+            bytes(frag[start:start + ihl])).to_bytes(2, "big")
+        variants.append(("fragment", bytes(frag), ("upto", "ip4")))
+    last = max(off for _, _, off, _, _ in rows) if rows else 1
+    variants.append(("cut", data[:max(1, last)], "cut"))
+    return variants
+
+
+def run_sweep(tool, tshark, tmpdir, cases, crafted, verbose):
+    """Runs the sweep over the crafted 'cases'; returns {name: [problem]}
+    and {name: [detail line]}."""
+    names, frames, expects = [], [], []
+    for c in cases:
+        if c.name not in crafted:
+            continue
+        names.append(c.name + "/as-crafted")
+        frames.append(crafted[c.name])
+        expects.append(("clean", len(frames) - 1))
+        base = len(frames) - 1
+        for variant, frame, expect in sweep_variants(tool, c,
+                                                     crafted[c.name]):
+            names.append(f"{c.name}/{variant}")
+            frames.append(frame)
+            expects.append((expect, base))
+    problems = {n: [] for n in names}
+    details = {n: [] for n in names}
+    pcap = os.path.join(tmpdir, "sweep.pcap")
+    write_pcap(pcap, frames)
+    r = subprocess.run([tool, "dissect", pcap], capture_output=True,
+                       text=True)
+    ours = parse_dissect_output(r.stdout)
+    theirs = tshark_flagged(tshark, pcap)
+    if r.returncode or len(ours) != len(frames) or len(theirs) != len(
+            frames):
+        for n in names:
+            problems[n].append(f"dissect exited {r.returncode} with "
+                               f"{len(ours)} packets, tshark "
+                               f"{len(theirs)}, of {len(frames)}")
+        return problems, details
+    for i, n in enumerate(names):
+        expect, b = expects[i]
+        o, (protos, flagged) = ours[i], theirs[i]
+        base = ours[b]
+        if expect == "clean":
+            want = (base["headers"], set(), False, set())
+        elif expect == "same":
+            want = (base["headers"], set(), False, theirs[b][1])
+        elif expect == "cut":
+            if not (o["truncated"] or o["bad"]):
+                problems[n].append("protostack finds nothing wrong")
+            if not flagged:
+                problems[n].append("tshark finds nothing wrong")
+            want = None
+        elif expect[0] == "bad":
+            want = (base["headers"], {f"{expect[1]}.{expect[2]}"}, False,
+                    {TSHARK_PROTO[expect[1]]})
+        else:
+            hs = base["headers"]
+            want = (hs[:hs.index(expect[1]) + 1], set(), False, set())
+        if want:
+            if o["headers"] != want[0]:
+                problems[n].append(f"protostack found "
+                                   f"{','.join(o['headers'])}, expected "
+                                   f"{','.join(want[0])}")
+            if o["bad"] != want[1] or o["truncated"] != want[2]:
+                problems[n].append(
+                    f"protostack flags {sorted(o['bad']) or 'nothing'}"
+                    f"{' (truncated)' if o['truncated'] else ''}, expected "
+                    f"{sorted(want[1]) or 'nothing'}")
+            if flagged != want[3]:
+                problems[n].append(
+                    f"tshark flags {sorted(flagged) or 'nothing'}, "
+                    f"expected {sorted(want[3]) or 'nothing'}")
+        if problems[n] or verbose:
+            details[n] += ["protostack: " + t for t in o["text"]]
+            details[n].append(f"tshark: {':'.join(protos)}; flags "
+                              f"{sorted(flagged)}")
     return problems, details
 
 
@@ -1641,6 +1793,7 @@ def main():
     problems = {c.name: [] for c in cases}
     details = {c.name: [] for c in cases}
     crafted = {}                        # name -> packet bytes
+    swept = []                          # names of the sweep's cases
     try:
         # (a) craft each case to its own pcap; (b) compare with Scapy.
         pcap_header = None
@@ -1702,6 +1855,16 @@ def main():
                 for c in order[len(frames):]:
                     problems[c.name].append("tshark did not dissect it")
 
+        if crafted:
+            try:
+                sproblems, sdetails = run_sweep(tool, tshark, tmpdir, cases,
+                                                crafted, args.verbose)
+            except (RuntimeError, ET.ParseError) as e:
+                sproblems = {c.name + "/sweep": [str(e)] for c in cases}
+                sdetails = {}
+            problems.update(sproblems)
+            details.update(sdetails)
+            swept = list(sproblems)
         if dcases:
             try:
                 dproblems, ddetails = run_dissect_cases(
@@ -1718,17 +1881,17 @@ def main():
             shutil.rmtree(tmpdir, ignore_errors=True)
 
     passed = failed = 0
-    for c in cases + dcases:
-        if problems[c.name]:
+    for name in [c.name for c in cases + dcases] + swept:
+        if problems[name]:
             failed += 1
-            print(f"FAIL {c.name}: " + "; ".join(problems[c.name]))
+            print(f"FAIL {name}: " + "; ".join(problems[name]))
         else:
             passed += 1
-            print(f"ok  {c.name}")
-        for line in details[c.name]:
+            print(f"ok  {name}")
+        for line in details.get(name, []):
             print("    " + line)
     if args.verbose:
-        print(f"# {len(cases) + len(dcases)} cases in "
+        print(f"# {len(cases) + len(dcases) + len(swept)} cases in "
               f"{time.monotonic() - start:.1f} s")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
