@@ -626,8 +626,12 @@ ps_dissect(const struct ps_registry *reg, const char *first,
 
     enum ps_error error = PS_OK;
     if (n) {
-        error = ps_stack_create_from(snap, ps_ds_cstr(&spec), &d->stack,
-                                     errorp);
+        /* From the registry's cache: the stack is compiled once per
+         * registry generation, and owned by the cache. */
+        const struct ps_stack *stack;
+        error = ps_snapshot_stack(reg, snap, ps_ds_cstr(&spec), &stack,
+                                  errorp);
+        d->stack = (struct ps_stack *) stack;
     }
     if (!error && d->stack) {
         /* The compiled stack must lay out as the bytes read: nothing is
@@ -672,7 +676,9 @@ void
 ps_dissection_destroy(struct ps_dissection *d)
 {
     if (d) {
-        ps_stack_destroy(d->stack);
+        if (d->stack && !d->stack->owner) {
+            ps_stack_destroy(d->stack);
+        }
         for (size_t i = 0; i < d->n_problems; i++) {
             free(d->problems[i].message);
         }

@@ -287,29 +287,34 @@ struct recast {
     size_t length;
 };
 
-/* Returns in '*stackp' the stack compiled from 'spec' against the current
- * snapshot of 'reg''s definitions, from the cache or compiled and added
- * to it; with 'recast', also remembers that it is that recast. */
+/* Returns in '*stackp' the stack compiled from 'spec' against snapshot
+ * 'snap' of 'reg''s definitions (if NULL, the current one), from the cache
+ * or compiled and added to it; with 'recast', also remembers that it is
+ * that recast. */
 static enum ps_error
-cache_stack(struct ps_registry *reg, const char *spec,
-            const struct recast *recast, const struct ps_stack **stackp,
-            char **errorp)
+cache_stack(const struct ps_registry *reg, const struct ps_snapshot *snap,
+            const char *spec, const struct recast *recast,
+            const struct ps_stack **stackp, char **errorp)
 {
     struct ps_stack_cache *cache = ps_registry_cache(reg);
     struct cache_table *t = current_table(cache);
     uint64_t hash = hash_string(spec);
 
     /* A load flushes the table before it returns, so a hit is a stack of
-     * definitions no older than those of the last load that returned. */
+     * definitions no older than those of the last load that returned.
+     * A caller that reads one snapshot takes only a stack of its
+     * generation. */
     const struct cache_entry *e = find_entry(t, spec, hash);
-    if (e && !recast) {
+    if (e && !recast && (!snap || t->generation == snap->generation)) {
         *stackp = e->stack;
         return PS_OK;
     }
 
     /* Compile without the lock: other threads keep finding and
      * compiling stacks meanwhile. */
-    const struct ps_snapshot *snap = ps_registry_snapshot(reg);
+    if (!snap) {
+        snap = ps_registry_snapshot(reg);
+    }
     struct ps_stack *stack = NULL;
     if (e && t->generation != snap->generation) {
         /* A load is under way: compile for it. */
@@ -368,7 +373,15 @@ enum ps_error
 ps_registry_stack(struct ps_registry *reg, const char *spec,
                   const struct ps_stack **stackp, char **errorp)
 {
-    return cache_stack(reg, spec, NULL, stackp, errorp);
+    return cache_stack(reg, NULL, spec, NULL, stackp, errorp);
+}
+
+enum ps_error
+ps_snapshot_stack(const struct ps_registry *reg,
+                  const struct ps_snapshot *snap, const char *spec,
+                  const struct ps_stack **stackp, char **errorp)
+{
+    return cache_stack(reg, snap, spec, NULL, stackp, errorp);
 }
 
 enum ps_error
@@ -398,8 +411,9 @@ ps_registry_stack_variant(struct ps_registry *reg,
 
     char *spec = ps_stack_variant_spec(stack, header, length);
     struct recast recast = { stack, header, length };
-    enum ps_error error = cache_stack(reg, spec, owned ? &recast : NULL,
-                                      variantp, errorp);
+    enum ps_error error = cache_stack(reg, NULL, spec,
+                                      owned ? &recast : NULL, variantp,
+                                      errorp);
     free(spec);
     return error;
 }

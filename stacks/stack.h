@@ -155,6 +155,15 @@ void ps_stack_cache_destroy(struct ps_stack_cache *);
  * 'generation' or later: a load calls it after publishing them. */
 void ps_stack_cache_flush(struct ps_stack_cache *, uint64_t generation);
 
+/* Like ps_registry_stack(), for an operation that reads snapshot 'snap'
+ * only: a stack of 'snap''s generation, from the cache when it is of that
+ * generation (the stack lives as long as the registry). */
+struct ps_snapshot;
+enum ps_error ps_snapshot_stack(const struct ps_registry *,
+                                const struct ps_snapshot *,
+                                const char *spec,
+                                const struct ps_stack **, char **errorp);
+
 /* generate-c.c */
 /* generate-c.c: the JIT's code for 'encap', which defines
  *

@@ -135,6 +135,38 @@ test_round_trip(void **state)
     }
 }
 
+/* The stack a packet is found to have is compiled once per registry
+ * generation: the same headers give the same stack, from the registry's
+ * cache; after a load, a stack compiled anew. */
+static void
+test_stack_cached(void **state)
+{
+    struct ps_registry *reg = ps_registry_create();
+    struct ps_stack *stack;
+    struct ps_dissection *a, *b, *c;
+    size_t len;
+    char *error = NULL;
+    uint8_t *pkt = craft(0, &stack, &len);
+
+    assert_int_equal(ps_registry_load_default(reg, &error), PS_OK);
+    assert_int_equal(ps_dissect(reg, "eth", pkt, len, &a, NULL), PS_OK);
+    assert_int_equal(ps_dissect(reg, "eth", pkt, len, &b, NULL), PS_OK);
+    assert_non_null(a->stack);
+    assert_ptr_equal(a->stack, b->stack);
+    assert_int_equal(ps_registry_load_string(
+                         reg, "x.proto", "protocol x \"X\" {\n"
+                         "    bit<8> a \"A\";\n}\n", &error), PS_OK);
+    assert_int_equal(ps_dissect(reg, "eth", pkt, len, &c, NULL), PS_OK);
+    assert_ptr_not_equal(a->stack, c->stack);
+    assert_string_equal(ps_stack_spec(a->stack), ps_stack_spec(c->stack));
+    ps_dissection_destroy(a);
+    ps_dissection_destroy(b);
+    ps_dissection_destroy(c);
+    ps_stack_destroy(stack);
+    free(pkt);
+    ps_registry_destroy(reg);
+}
+
 /* Repeated protocols are named automatically. */
 static void
 test_names(void **state)
@@ -359,6 +391,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_names),
+        cmocka_unit_test(test_stack_cached),
         cmocka_unit_test(test_bad_lengths_and_checksums),
         cmocka_unit_test(test_padding),
         cmocka_unit_test(test_truncated),
