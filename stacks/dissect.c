@@ -313,6 +313,14 @@ too_short_to_tell(const struct found_header *h, const struct view *rest,
     }
 }
 
+/* Whether protocol names 'a' and 'b' are the same: most bindings are
+ * told apart by the first character, without a call. */
+static bool
+same_name(const char *a, const char *b)
+{
+    return a[0] == b[0] && !strcmp(a, b);
+}
+
 /* Chooses the protocol that follows 'h', whose payload is 'rest'.  When
  * the payload is too short to choose, returns NULL with the reason in
  * '*why'. */
@@ -326,7 +334,7 @@ next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
     /* A binding on a field of 'h' that holds the binding's value. */
     for (size_t i = 0; i < n; i++) {
         const struct ps_binding *b = ps_snapshot_binding(snap, i);
-        if (!b->field || strcmp(b->lower, h->p->name)) {
+        if (!b->field || !same_name(b->lower, h->p->name)) {
             continue;
         }
         const struct placed_field *f = find_placed(h, b->field);
@@ -353,7 +361,7 @@ next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
     const struct ps_protocol *fallback = NULL;
     for (size_t i = 0; i < n; i++) {
         const struct ps_binding *b = ps_snapshot_binding(snap, i);
-        if (b->field || strcmp(b->lower, h->p->name)) {
+        if (b->field || !same_name(b->lower, h->p->name)) {
             continue;
         }
         const struct ps_protocol *upper = ps_snapshot_find(snap, b->upper);
@@ -406,7 +414,11 @@ put_spec_item(struct ps_ds *spec, const struct found_header *h,
         ps_ds_put_format(&opts, ",length=%zu", h->var_len);
     }
     /* Flags that control conditional fields, as the packet has them. */
-    for (size_t i = 0; i < h->n_fields; i++) {
+    bool has_conds = false;
+    for (size_t j = 0; j < h->v->n_fields; j++) {
+        has_conds |= h->v->fields[j]->cond != NULL;
+    }
+    for (size_t i = 0; has_conds && i < h->n_fields; i++) {
         const struct ps_pfield *pf = h->fields[i].pf;
         bool is_flag = false;
         for (size_t j = 0; j < h->v->n_fields; j++) {
@@ -710,6 +722,27 @@ put_hex(struct ps_ds *ds, const uint8_t *p, size_t start, size_t end,
     }
 }
 
+/* Appends 'v' in decimal, or in hexadecimal after "0x" if 'hex', as
+ * ps_stack_get_text() writes it, without a printf per field. */
+static void
+put_uint(struct ps_ds *ds, uint64_t v, bool hex)
+{
+    char buf[24];
+    char *p = buf + sizeof buf;
+    unsigned int base = hex ? 16 : 10;
+
+    *--p = '\0';
+    do {
+        *--p = "0123456789abcdef"[v % base];
+        v /= base;
+    } while (v);
+    if (hex) {
+        *--p = 'x';
+        *--p = '0';
+    }
+    ps_ds_put_cstr(ds, p);
+}
+
 char *
 ps_dissection_format(const struct ps_dissection *d, const uint8_t *pkt,
                      unsigned int flags)
@@ -722,7 +755,8 @@ ps_dissection_format(const struct ps_dissection *d, const uint8_t *pkt,
 
     for (size_t h = 0; h < n_headers; h++) {
         const struct ps_stack_header *sh = &stack->headers[h];
-        ps_ds_put_format(&ds, "%s%s", prefix, sh->info.name);
+        ps_ds_put_cstr(&ds, prefix);
+        ps_ds_put_cstr(&ds, sh->info.name);
         if (strcmp(sh->info.name, sh->info.protocol)
             || strcmp(sh->info.subtype, "plain")) {
             ps_ds_put_format(&ds, " (%s%s%s)", sh->info.protocol,
@@ -737,11 +771,23 @@ ps_dissection_format(const struct ps_dissection *d, const uint8_t *pkt,
             if (!fi->bits) {
                 continue;
             }
-            size_t size = fi->bits / 4 + 8;
-            char *text = ps_xmalloc(size < 64 ? 64 : size);
-            ps_stack_get_text(stack, pkt, f, text, size < 64 ? 64 : size);
-            ps_ds_put_format(&ds, " %s=%s", fi->name, text);
-            free(text);
+            ps_ds_put_char(&ds, ' ');
+            ps_ds_put_cstr(&ds, fi->name);
+            ps_ds_put_char(&ds, '=');
+            if (fi->type == PS_FIELD_UINT) {
+                put_uint(&ds, ps_bits_get(pkt, fi->bit_offset, fi->bits),
+                         fi->hex);
+            } else {
+                char buf[64];
+                size_t size = fi->bits / 4 + 8;
+                char *text = size <= sizeof buf ? buf : ps_xmalloc(size);
+                ps_stack_get_text(stack, pkt, f, text,
+                                  size <= sizeof buf ? sizeof buf : size);
+                ps_ds_put_cstr(&ds, text);
+                if (text != buf) {
+                    free(text);
+                }
+            }
             for (size_t j = 0; j < d->n_problems; j++) {
                 if (d->problems[j].field == f) {
                     ps_ds_put_format(&ds, " [%s]", d->problems[j].message);
