@@ -743,10 +743,46 @@ put_uint(struct ps_ds *ds, uint64_t v, bool hex)
     ps_ds_put_cstr(ds, p);
 }
 
+/* The one-line summary of 'd' (PS_DUMP_SUMMARY). */
+static char *
+format_summary(const struct ps_dissection *d)
+{
+    struct ps_ds ds = PS_DS_INITIALIZER;
+    const struct ps_stack *stack = d->stack;
+    size_t n_headers = stack ? stack->n_headers : 0;
+
+    for (size_t h = 0; h < n_headers; h++) {
+        if (h) {
+            ps_ds_put_char(&ds, ' ');
+        }
+        ps_ds_put_cstr(&ds, stack->headers[h].info.name);
+    }
+    size_t payload = d->packet_len > d->header_len
+                     ? d->packet_len - d->header_len : 0;
+    if (payload) {
+        ps_ds_put_cstr(&ds, n_headers ? ", payload " : "payload ");
+        put_uint(&ds, payload, false);
+    }
+    for (size_t i = 0; i < d->n_problems; i++) {
+        ps_ds_put_cstr(&ds, i ? " " : ", bad ");
+        ps_ds_put_cstr(&ds, stack->fields[d->problems[i].field].info.label);
+    }
+    if (d->truncated) {
+        ps_ds_put_cstr(&ds, ", truncated: ");
+        ps_ds_put_cstr(&ds, d->truncated);
+    }
+    ps_ds_put_char(&ds, '\n');
+    return ps_ds_steal(&ds);
+}
+
 char *
 ps_dissection_format(const struct ps_dissection *d, const uint8_t *pkt,
                      unsigned int flags)
 {
+    if (flags & PS_DUMP_SUMMARY) {
+        return format_summary(d);
+    }
+
     struct ps_ds ds = PS_DS_INITIALIZER;
     const struct ps_stack *stack = d->stack;
     bool t2p = flags & PS_DUMP_TEXT2PCAP;

@@ -1227,6 +1227,14 @@ else
     fail "dissect of a padded frame" "exit $rc: $(cat out)"
 fi
 
+# -q: one line per packet.
+run dissect -q pad.pcap
+if [ "$rc" -eq 0 ] && [ "$(cat out)" = "1 60: eth ip4 udp" ]; then
+    ok "dissect -q"
+else
+    fail "dissect -q" "exit $rc: $(cat out)"
+fi
+
 # The tool as installed in the build tree (the checks above may have run
 # the binary behind libtool's wrapper).
 if "$tool" list >out 2>err && [ "$(lines out)" -eq 28 ]; then

@@ -167,6 +167,43 @@ test_stack_cached(void **state)
     ps_registry_destroy(reg);
 }
 
+/* The one-line summary: headers, payload, fields found bad, truncation. */
+static void
+test_summary(void **state)
+{
+    struct ps_stack *stack;
+    struct ps_dissection *d;
+    char *text;
+
+    assert_int_equal(ps_stack_create(registry, "eth,ip4,udp", &stack,
+                                     NULL), PS_OK);
+    size_t len = ps_stack_size(stack) + 10;
+    uint8_t *pkt = calloc(1, len);
+    assert_int_equal(ps_stack_fill(stack, pkt, len, "udp.dst=9", NULL),
+                     PS_OK);
+    assert_int_equal(ps_dissect(registry, "eth", pkt, len, &d, NULL), PS_OK);
+    text = ps_dissection_format(d, pkt, PS_DUMP_SUMMARY | PS_DUMP_HEX);
+    assert_string_equal(text, "eth ip4 udp, payload 10\n");
+    free(text);
+    ps_dissection_destroy(d);
+
+    pkt[41] ^= 1;                       /* The UDP checksum. */
+    assert_int_equal(ps_dissect(registry, "eth", pkt, len - 12, &d, NULL),
+                     PS_OK);
+    text = ps_dissection_format(d, pkt, PS_DUMP_SUMMARY);
+    assert_string_equal(text, "eth ip4, payload 6, bad ip4.len, truncated: "
+                        "udp needs 8 bytes, 6 left\n");
+    free(text);
+    ps_dissection_destroy(d);
+    assert_int_equal(ps_dissect(registry, "eth", pkt, len, &d, NULL), PS_OK);
+    text = ps_dissection_format(d, pkt, PS_DUMP_SUMMARY);
+    assert_string_equal(text, "eth ip4 udp, payload 10, bad udp.cksum\n");
+    free(text);
+    ps_dissection_destroy(d);
+    ps_stack_destroy(stack);
+    free(pkt);
+}
+
 /* Repeated protocols are named automatically. */
 static void
 test_names(void **state)
@@ -392,6 +429,7 @@ main(void)
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_names),
         cmocka_unit_test(test_stack_cached),
+        cmocka_unit_test(test_summary),
         cmocka_unit_test(test_bad_lengths_and_checksums),
         cmocka_unit_test(test_padding),
         cmocka_unit_test(test_truncated),
