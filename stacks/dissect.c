@@ -315,26 +315,90 @@ too_short_to_tell(const struct found_header *h, const struct view *rest,
 
 /* Whether protocol names 'a' and 'b' are the same: most bindings are
  * told apart by the first character, without a call. */
-static bool
-same_name(const char *a, const char *b)
+/* The bindings of one lower protocol, in load order, each with its upper
+ * protocol found (NULL if not loaded). */
+struct index_binding {
+    const struct ps_binding *b;
+    const struct ps_protocol *upper;
+};
+
+struct index_lower {
+    const struct ps_protocol *lower;
+    struct index_binding *bindings;
+    size_t n;
+};
+
+/* The graph of bindings of one registry generation, by lower protocol:
+ * built once per generation (ps_stack_cache_aux()), so that a packet's
+ * successors are found without comparing names. */
+struct binding_index {
+    struct index_lower *lowers;
+    size_t n;
+};
+
+static void *
+binding_index_build(const void *snap_)
 {
-    return a[0] == b[0] && !strcmp(a, b);
+    const struct ps_snapshot *snap = snap_;
+    struct binding_index *ix = ps_xzalloc(sizeof *ix);
+
+    ix->n = snap->defs.n_protocols;
+    ix->lowers = ps_xzalloc((ix->n + 1) * sizeof *ix->lowers);
+    for (size_t i = 0; i < ix->n; i++) {
+        struct index_lower *l = &ix->lowers[i];
+        size_t allocated = 0;
+        l->lower = snap->defs.protocols[i];
+        for (size_t j = 0; j < ps_snapshot_n_bindings(snap); j++) {
+            const struct ps_binding *b = ps_snapshot_binding(snap, j);
+            if (!strcmp(b->lower, l->lower->name)) {
+                struct index_binding *ib;
+                ib = ps_array_push((void **) &l->bindings, &l->n,
+                                   &allocated, sizeof *ib);
+                ib->b = b;
+                ib->upper = ps_snapshot_find(snap, b->upper);
+            }
+        }
+    }
+    return ix;
+}
+
+static void
+binding_index_destroy(void *ix_)
+{
+    struct binding_index *ix = ix_;
+    for (size_t i = 0; i < ix->n; i++) {
+        free(ix->lowers[i].bindings);
+    }
+    free(ix->lowers);
+    free(ix);
+}
+
+/* The bindings after protocol 'p' (none if 'p' is not in the index). */
+static const struct index_lower *
+index_find(const struct binding_index *ix, const struct ps_protocol *p)
+{
+    for (size_t i = 0; i < ix->n; i++) {
+        if (ix->lowers[i].lower == p) {
+            return &ix->lowers[i];
+        }
+    }
+    return &ix->lowers[ix->n];          /* Zeroed: no bindings. */
 }
 
 /* Chooses the protocol that follows 'h', whose payload is 'rest'.  When
  * the payload is too short to choose, returns NULL with the reason in
  * '*why'. */
 static const struct ps_protocol *
-next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
+next_protocol(const struct binding_index *ix, const struct found_header *h,
               const struct view *packet, const struct view *rest,
               char **why)
 {
-    size_t n = ps_snapshot_n_bindings(snap);
+    const struct index_lower *l = index_find(ix, h->p);
 
     /* A binding on a field of 'h' that holds the binding's value. */
-    for (size_t i = 0; i < n; i++) {
-        const struct ps_binding *b = ps_snapshot_binding(snap, i);
-        if (!b->field || !same_name(b->lower, h->p->name)) {
+    for (size_t i = 0; i < l->n; i++) {
+        const struct ps_binding *b = l->bindings[i].b;
+        if (!b->field) {
             continue;
         }
         const struct placed_field *f = find_placed(h, b->field);
@@ -342,7 +406,7 @@ next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
         if (f && f->pf->type == PS_FIELD_UINT
             && read_bits(packet, h->offset * 8 + f->bit, f->bits, &value)
             && value == b->value) {
-            const struct ps_protocol *upper = ps_snapshot_find(snap, b->upper);
+            const struct ps_protocol *upper = l->bindings[i].upper;
             enum magic_result r = (upper ? binding_conds_hold(b, h, upper,
                                                               packet, rest)
                                    : MAGIC_MISMATCH);
@@ -359,12 +423,12 @@ next_protocol(const struct ps_snapshot *snap, const struct found_header *h,
     /* A fixed successor: the first whose magic fields match, or the
      * first without magic fields. */
     const struct ps_protocol *fallback = NULL;
-    for (size_t i = 0; i < n; i++) {
-        const struct ps_binding *b = ps_snapshot_binding(snap, i);
-        if (b->field || !same_name(b->lower, h->p->name)) {
+    for (size_t i = 0; i < l->n; i++) {
+        const struct ps_binding *b = l->bindings[i].b;
+        if (b->field) {
             continue;
         }
-        const struct ps_protocol *upper = ps_snapshot_find(snap, b->upper);
+        const struct ps_protocol *upper = l->bindings[i].upper;
         enum magic_result r = (upper ? binding_conds_hold(b, h, upper,
                                                           packet, rest)
                                : MAGIC_MISMATCH);
@@ -541,6 +605,9 @@ ps_dissect(const struct ps_registry *reg, const char *first,
     /* One snapshot for the whole dissection, stack included. */
     const struct ps_snapshot *snap = ps_registry_snapshot(reg);
     const struct ps_protocol *p = ps_snapshot_find(snap, first);
+    const struct binding_index *ix = ps_stack_cache_aux(
+        ps_registry_cache(reg), snap->generation, binding_index_build, snap,
+        binding_index_destroy);
     *dp = NULL;
     if (!p) {
         return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
@@ -630,7 +697,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
              * binding names what a payload is, if there is one. */
             break;
         }
-        p = next_protocol(snap, h, &packet, &next, &d->truncated);
+        p = next_protocol(ix, h, &packet, &next, &d->truncated);
     }
     if (n == MAX_HEADERS && p) {
         d->truncated = ps_xasprintf("more than %d headers", MAX_HEADERS);

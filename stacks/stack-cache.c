@@ -65,8 +65,19 @@ struct cache_table {
     struct cache_table *older;  /* The table this one replaced. */
 };
 
+/* Data derived from one generation of definitions, for another module
+ * (the dissector's index of bindings): built once, kept until the cache
+ * is destroyed. */
+struct cache_aux {
+    uint64_t generation;
+    void (*destroy)(void *);    /* Also tells the kinds apart. */
+    void *data;
+    struct cache_aux *next;     /* Never changes once published. */
+};
+
 struct ps_stack_cache {
     struct cache_table *_Atomic table;
+    struct cache_aux *_Atomic aux;
 
     /* 'mutex' serialises changes and guards what follows. */
     pthread_mutex_t mutex;
@@ -244,6 +255,7 @@ ps_stack_cache_create(void)
 {
     struct ps_stack_cache *cache = ps_xzalloc(sizeof *cache);
     atomic_init(&cache->table, table_create(0, MIN_BUCKETS));
+    atomic_init(&cache->aux, NULL);
     pthread_mutex_init(&cache->mutex, NULL);
     return cache;
 }
@@ -261,9 +273,62 @@ ps_stack_cache_destroy(struct ps_stack_cache *cache)
         for (size_t i = 0; i < cache->n_stacks; i++) {
             ps_stack_destroy(cache->stacks[i]);
         }
+        struct cache_aux *a = atomic_load(&cache->aux);
+        while (a) {
+            struct cache_aux *next = a->next;
+            a->destroy(a->data);
+            free(a);
+            a = next;
+        }
         free(cache->stacks);
         pthread_mutex_destroy(&cache->mutex);
         free(cache);
+    }
+}
+
+static void *
+find_aux(const struct cache_aux *a, uint64_t generation,
+         void (*destroy)(void *))
+{
+    for (; a; a = a->next) {
+        if (a->generation == generation && a->destroy == destroy) {
+            return a->data;
+        }
+    }
+    return NULL;
+}
+
+void *
+ps_stack_cache_aux(struct ps_stack_cache *cache, uint64_t generation,
+                   void *(*build)(const void *arg), const void *arg,
+                   void (*destroy)(void *))
+{
+    struct cache_aux *head = atomic_load_explicit(&cache->aux,
+                                                  memory_order_acquire);
+    void *data = find_aux(head, generation, destroy);
+    if (data) {
+        return data;
+    }
+
+    /* Build without a lock, then publish with a compare-and-swap; if
+     * another thread published the same meanwhile, keep its own. */
+    struct cache_aux *new = ps_xmalloc(sizeof *new);
+    new->generation = generation;
+    new->destroy = destroy;
+    new->data = build(arg);
+    for (;;) {
+        new->next = head;
+        if (atomic_compare_exchange_weak_explicit(&cache->aux, &head, new,
+                                                  memory_order_release,
+                                                  memory_order_acquire)) {
+            return new->data;
+        }
+        data = find_aux(head, generation, destroy);
+        if (data) {
+            destroy(new->data);
+            free(new);
+            return data;
+        }
     }
 }
 
