@@ -29,3 +29,9 @@ bench: bench/bench-fig4$(EXEEXT)
 	VALGRIND='$(VALGRIND)' \
 	    $(SHELL) $(srcdir)/bench/run-fig4.sh '$(abs_top_builddir)'
 .PHONY: bench
+
+# bench-dissect: ps_dissect() against a hand-written parser of the same
+# headers (docs/benchmarks.md, "Dissection").
+noinst_PROGRAMS += bench/bench-dissect
+bench_bench_dissect_SOURCES = bench/bench-dissect.c
+bench_bench_dissect_LDADD = libprotostack.la

@@ -23,10 +23,14 @@ enum token_type {
     TOK_IDENT,
     TOK_INT,
     TOK_STRING,
-    TOK_PUNCT,                  /* One character, or "==" as '='+128. */
+    TOK_PUNCT,                  /* One character, or a pair of them as
+                                 * its first character + 128. */
 };
 
 #define TOK_EQEQ ('=' + 128)
+#define TOK_NE ('!' + 128)
+#define TOK_ANDAND ('&' + 128)
+#define TOK_OROR ('|' + 128)
 
 struct token {
     enum token_type type;
@@ -176,12 +180,15 @@ next_token(struct parser *pr)
         tok->type = TOK_STRING;
         ps_ds_put_cstr(&ds, "");
         tok->text = ps_ds_steal(&ds);
-    } else if (strchr("{}()<>[];,=.@+-*/", c)) {
+    } else if (strchr("{}()<>[];,=.@+-*/!&|", c)) {
         tok->type = TOK_PUNCT;
         advance_char(pr);
-        if (c == '=' && *pr->p == '=') {
+        if ((c == '=' || c == '!') && *pr->p == '=') {
             advance_char(pr);
-            tok->punct = TOK_EQEQ;
+            tok->punct = c + 128;
+        } else if ((c == '&' || c == '|') && *pr->p == c) {
+            advance_char(pr);
+            tok->punct = c + 128;
         } else {
             tok->punct = c;
         }
@@ -190,6 +197,26 @@ next_token(struct parser *pr)
                        isprint(c) ? "unexpected character '%c'"
                        : "unexpected character \\x%02x", c);
         tok->type = TOK_EOF;
+    }
+}
+
+/* The text of punctuation 'c' (a TOK_PUNCT's 'punct'). */
+static const char *
+punct_text(int c, char buf[3])
+{
+    switch (c) {
+    case TOK_EQEQ:
+        return "==";
+    case TOK_NE:
+        return "!=";
+    case TOK_ANDAND:
+        return "&&";
+    case TOK_OROR:
+        return "||";
+    default:
+        buf[0] = c;
+        buf[1] = '\0';
+        return buf;
     }
 }
 
@@ -230,13 +257,11 @@ token_description(const struct token *tok)
         snprintf(t.s, sizeof t.s, "a string");
         break;
     case TOK_PUNCT:
-    default:
-        if (tok->punct == TOK_EQEQ) {
-            snprintf(t.s, sizeof t.s, "'=='");
-        } else {
-            snprintf(t.s, sizeof t.s, "'%c'", tok->punct);
-        }
+    default: {
+        char buf[3];
+        snprintf(t.s, sizeof t.s, "'%s'", punct_text(tok->punct, buf));
         break;
+    }
     }
     return t;
 }
@@ -245,8 +270,8 @@ static bool
 expect_punct(struct parser *pr, int c)
 {
     if (!is_punct(pr, c)) {
-        parse_error(pr, "expected '%s', found %s",
-                    c == TOK_EQEQ ? "==" : (char[]) { c, '\0' },
+        char buf[3];
+        parse_error(pr, "expected '%s', found %s", punct_text(c, buf),
                     token_description(&pr->tok).s);
         return false;
     }
@@ -486,6 +511,29 @@ expr_to_string(const struct ps_expr *e, struct ps_ds *ds)
 
 /* Fields. */
 
+size_t
+ps_pfield_n_flags(const struct ps_pfield *f)
+{
+    return f->cond ? 1 + f->n_or_conds : 0;
+}
+
+const char *
+ps_pfield_flag(const struct ps_pfield *f, size_t i)
+{
+    return i ? f->or_conds[i - 1] : f->cond;
+}
+
+bool
+ps_pfield_has_flag(const struct ps_pfield *f, const char *name)
+{
+    for (size_t i = 0; i < ps_pfield_n_flags(f); i++) {
+        if (!strcmp(ps_pfield_flag(f, i), name)) {
+            return true;
+        }
+    }
+    return false;
+}
+
 static void
 pfield_destroy(struct ps_pfield *f)
 {
@@ -494,6 +542,10 @@ pfield_destroy(struct ps_pfield *f)
         free(f->doc);
         ps_expr_destroy(f->size_expr);
         free(f->cond);
+        for (size_t i = 0; i < f->n_or_conds; i++) {
+            free(f->or_conds[i]);
+        }
+        free(f->or_conds);
         free(f->rule_text);
         free(f->bytes);
         free(f);
@@ -831,6 +883,16 @@ parse_field(struct parser *pr)
         if (!f->cond) {
             goto error;
         }
+        size_t allocated = 0;
+        while (is_punct(pr, TOK_OROR)) {
+            next_token(pr);
+            char *flag = take_ident(pr, "a flag field");
+            if (!flag) {
+                goto error;
+            }
+            *(char **) ps_array_push((void **) &f->or_conds, &f->n_or_conds,
+                                     &allocated, sizeof *f->or_conds) = flag;
+        }
     }
     if (is_punct(pr, '=')) {
         next_token(pr);
@@ -952,20 +1014,22 @@ check_alignment(struct parser *pr, const struct ps_protocol *p,
     size_t n_flags = 0;
 
     for (size_t i = 0; i < v->n_fields; i++) {
-        const char *cond = v->fields[i]->cond;
-        size_t j = 0;
-        while (cond && j < n_flags && strcmp(flags[j], cond)) {
-            j++;
-        }
-        if (cond && j == n_flags) {
-            if (n_flags == MAX_FLAGS) {
-                parse_error_at(pr, v->fields[i]->pos.line,
-                               v->fields[i]->pos.column,
-                               "%s has more than %d flag fields", p->name,
-                               MAX_FLAGS);
-                return false;
+        for (size_t k = 0; k < ps_pfield_n_flags(v->fields[i]); k++) {
+            const char *cond = ps_pfield_flag(v->fields[i], k);
+            size_t j = 0;
+            while (j < n_flags && strcmp(flags[j], cond)) {
+                j++;
             }
-            flags[n_flags++] = cond;
+            if (j == n_flags) {
+                if (n_flags == MAX_FLAGS) {
+                    parse_error_at(pr, v->fields[i]->pos.line,
+                                   v->fields[i]->pos.column,
+                                   "%s has more than %d flag fields",
+                                   p->name, MAX_FLAGS);
+                    return false;
+                }
+                flags[n_flags++] = cond;
+            }
         }
     }
 
@@ -974,14 +1038,13 @@ check_alignment(struct parser *pr, const struct ps_protocol *p,
         const struct ps_pfield *bad = NULL;
         for (size_t i = 0; i < v->n_fields; i++) {
             const struct ps_pfield *f = v->fields[i];
-            if (f->cond) {
-                size_t j = 0;
-                while (strcmp(flags[j], f->cond)) {
-                    j++;
-                }
-                if (!(set & (1u << j))) {
-                    continue;
-                }
+            bool present = !f->cond;
+            for (size_t j = 0; j < n_flags; j++) {
+                present |= ((set & (1u << j))
+                            && ps_pfield_has_flag(f, flags[j]));
+            }
+            if (!present) {
+                continue;
             }
             if ((f->type != PS_FIELD_UINT || f->rule == PS_RULE_CHECKSUM
                  || f->size_expr) && bit % 8) {
@@ -1040,10 +1103,11 @@ check_variant(struct parser *pr, const struct ps_protocol *p,
                 return false;
             }
         }
-        if (f->cond) {
+        for (size_t k = 0; k < ps_pfield_n_flags(f); k++) {
+            const char *cond = ps_pfield_flag(f, k);
             const struct ps_pfield *flag = NULL;
             for (size_t j = 0; j < i; j++) {
-                if (!strcmp(v->fields[j]->name, f->cond)) {
+                if (!strcmp(v->fields[j]->name, cond)) {
                     flag = v->fields[j];
                 }
             }
@@ -1051,7 +1115,7 @@ check_variant(struct parser *pr, const struct ps_protocol *p,
                 parse_error_at(pr, f->pos.line, f->pos.column,
                                "field %s depends on %s, which is not an "
                                "earlier unconditional integer field",
-                               f->name, f->cond);
+                               f->name, cond);
                 return false;
             }
             if (is_spec_option(flag->name)) {
@@ -1171,6 +1235,17 @@ parse_protocol(struct parser *pr)
                 || !take_int(pr, "a value", &vp->when_value)) {
                 goto error;
             }
+            if (is_punct(pr, '@')) {
+                next_token(pr);
+                if (!is_keyword(pr, "unparsed")) {
+                    parse_error(pr, "unknown subtype annotation %s "
+                                "(expected @unparsed)",
+                                token_description(&pr->tok).s);
+                    goto error;
+                }
+                next_token(pr);
+                vp->unparsed = true;
+            }
             vp->doc = take_string(pr, "the subtype's description");
             if (!vp->doc || !expect_punct(pr, '{')) {
                 goto error;
@@ -1235,6 +1310,10 @@ ps_binding_clear(struct ps_binding *b)
     free(b->upper);
     free(b->lower);
     free(b->field);
+    for (size_t i = 0; i < b->n_conds; i++) {
+        free(b->conds[i].field);
+    }
+    free(b->conds);
     free(b->file);
 }
 
@@ -1281,6 +1360,43 @@ parse_bind(struct parser *pr, struct ps_definitions *defs)
         b->field = take_ident(pr, "a field of the lower protocol");
         if (!b->field || !expect_punct(pr, TOK_EQEQ)
             || !take_int(pr, "a value", &b->value)) {
+            return false;
+        }
+    }
+    size_t allocated = 0;
+    while (is_punct(pr, TOK_ANDAND)) {
+        next_token(pr);
+        struct ps_binding_cond *c;
+        c = ps_array_push((void **) &b->conds, &b->n_conds, &allocated,
+                          sizeof *c);
+        int line = pr->tok.line, column = pr->tok.column;
+        char *proto = take_ident(pr, "the lower or upper protocol");
+        if (!proto) {
+            return false;
+        }
+        c->upper = !strcmp(proto, b->upper) && strcmp(proto, b->lower);
+        if (!c->upper && strcmp(proto, b->lower)) {
+            parse_error_at(pr, line, column, "condition on %s in a binding "
+                           "of %s after %s: a condition names a field of "
+                           "one of the two", proto, b->upper, b->lower);
+            free(proto);
+            return false;
+        }
+        free(proto);
+        if (!expect_punct(pr, '.')) {
+            return false;
+        }
+        c->field = take_ident(pr, "a field");
+        if (!c->field) {
+            return false;
+        }
+        if (is_punct(pr, TOK_NE)) {
+            c->not_equal = true;
+            next_token(pr);
+        } else if (!expect_punct(pr, TOK_EQEQ)) {
+            return false;
+        }
+        if (!take_int(pr, "a value", &c->value)) {
             return false;
         }
     }

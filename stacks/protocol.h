@@ -58,6 +58,9 @@ struct ps_pfield {
     struct ps_expr *size_expr;  /* Variable-length member's size. */
     size_t default_size;        /* Its size when a stack gives none. */
     char *cond;                 /* Flag field it depends on, or NULL. */
+    char **or_conds;            /* More flags: "if a || b"; present when
+                                 * any of them is set. */
+    size_t n_or_conds;
 
     enum ps_field_rule rule;
     char *rule_text;
@@ -81,6 +84,8 @@ struct ps_variant {
     char *doc;
     char *when_field;           /* NULL for "plain". */
     uint64_t when_value;
+    bool unparsed;              /* @unparsed: for building stacks only;
+                                 * the dissector never chooses it. */
     struct ps_pfield **fields;  /* In wire order; not owned. */
     size_t n_fields;
 };
@@ -96,12 +101,24 @@ struct ps_protocol {
     size_t n_variants;
 };
 
-/* "bind UPPER after LOWER[.FIELD == VALUE];" */
+/* A further condition of a binding, "&& PROTO.FIELD == VALUE" (or
+ * "!="): on an integer field of the lower header, or on one of the upper
+ * header's leading fixed fields, read ahead in the payload. */
+struct ps_binding_cond {
+    bool upper;                 /* On the upper protocol's field. */
+    char *field;
+    bool not_equal;             /* "!=" rather than "==". */
+    uint64_t value;
+};
+
+/* "bind UPPER after LOWER[.FIELD == VALUE] [&& COND]...;" */
 struct ps_binding {
     char *upper;
     char *lower;
     char *field;                /* NULL for a fixed successor. */
     uint64_t value;
+    struct ps_binding_cond *conds; /* All must hold too. */
+    size_t n_conds;
     struct ps_srcpos pos;
     char *file;
 };
@@ -154,6 +171,14 @@ bool ps_expr_eval(const struct ps_expr *,
                   bool (*lookup)(const char *field, void *aux,
                                  int64_t *valuep),
                   void *aux, int64_t *valuep);
+
+/* The flags that conditional field 'f' depends on: 0 if it is
+ * unconditional; it is present when any of them is set. */
+size_t ps_pfield_n_flags(const struct ps_pfield *f);
+const char *ps_pfield_flag(const struct ps_pfield *f, size_t i);
+
+/* Whether 'f' depends on flag 'name'. */
+bool ps_pfield_has_flag(const struct ps_pfield *f, const char *name);
 
 /* Returns the field of 'variant' named 'name', or NULL. */
 const struct ps_pfield *ps_variant_find_field(const struct ps_variant *,

@@ -65,8 +65,19 @@ struct cache_table {
     struct cache_table *older;  /* The table this one replaced. */
 };
 
+/* Data derived from one generation of definitions, for another module
+ * (the dissector's index of bindings): built once, kept until the cache
+ * is destroyed. */
+struct cache_aux {
+    uint64_t generation;
+    void (*destroy)(void *);    /* Also tells the kinds apart. */
+    void *data;
+    struct cache_aux *next;     /* Never changes once published. */
+};
+
 struct ps_stack_cache {
     struct cache_table *_Atomic table;
+    struct cache_aux *_Atomic aux;
 
     /* 'mutex' serialises changes and guards what follows. */
     pthread_mutex_t mutex;
@@ -244,6 +255,7 @@ ps_stack_cache_create(void)
 {
     struct ps_stack_cache *cache = ps_xzalloc(sizeof *cache);
     atomic_init(&cache->table, table_create(0, MIN_BUCKETS));
+    atomic_init(&cache->aux, NULL);
     pthread_mutex_init(&cache->mutex, NULL);
     return cache;
 }
@@ -261,9 +273,62 @@ ps_stack_cache_destroy(struct ps_stack_cache *cache)
         for (size_t i = 0; i < cache->n_stacks; i++) {
             ps_stack_destroy(cache->stacks[i]);
         }
+        struct cache_aux *a = atomic_load(&cache->aux);
+        while (a) {
+            struct cache_aux *next = a->next;
+            a->destroy(a->data);
+            free(a);
+            a = next;
+        }
         free(cache->stacks);
         pthread_mutex_destroy(&cache->mutex);
         free(cache);
+    }
+}
+
+static void *
+find_aux(const struct cache_aux *a, uint64_t generation,
+         void (*destroy)(void *))
+{
+    for (; a; a = a->next) {
+        if (a->generation == generation && a->destroy == destroy) {
+            return a->data;
+        }
+    }
+    return NULL;
+}
+
+void *
+ps_stack_cache_aux(struct ps_stack_cache *cache, uint64_t generation,
+                   void *(*build)(const void *arg), const void *arg,
+                   void (*destroy)(void *))
+{
+    struct cache_aux *head = atomic_load_explicit(&cache->aux,
+                                                  memory_order_acquire);
+    void *data = find_aux(head, generation, destroy);
+    if (data) {
+        return data;
+    }
+
+    /* Build without a lock, then publish with a compare-and-swap; if
+     * another thread published the same meanwhile, keep its own. */
+    struct cache_aux *new = ps_xmalloc(sizeof *new);
+    new->generation = generation;
+    new->destroy = destroy;
+    new->data = build(arg);
+    for (;;) {
+        new->next = head;
+        if (atomic_compare_exchange_weak_explicit(&cache->aux, &head, new,
+                                                  memory_order_release,
+                                                  memory_order_acquire)) {
+            return new->data;
+        }
+        data = find_aux(head, generation, destroy);
+        if (data) {
+            destroy(new->data);
+            free(new);
+            return data;
+        }
     }
 }
 
@@ -287,29 +352,34 @@ struct recast {
     size_t length;
 };
 
-/* Returns in '*stackp' the stack compiled from 'spec' against the current
- * snapshot of 'reg''s definitions, from the cache or compiled and added
- * to it; with 'recast', also remembers that it is that recast. */
+/* Returns in '*stackp' the stack compiled from 'spec' against snapshot
+ * 'snap' of 'reg''s definitions (if NULL, the current one), from the cache
+ * or compiled and added to it; with 'recast', also remembers that it is
+ * that recast. */
 static enum ps_error
-cache_stack(struct ps_registry *reg, const char *spec,
-            const struct recast *recast, const struct ps_stack **stackp,
-            char **errorp)
+cache_stack(const struct ps_registry *reg, const struct ps_snapshot *snap,
+            const char *spec, const struct recast *recast,
+            const struct ps_stack **stackp, char **errorp)
 {
     struct ps_stack_cache *cache = ps_registry_cache(reg);
     struct cache_table *t = current_table(cache);
     uint64_t hash = hash_string(spec);
 
     /* A load flushes the table before it returns, so a hit is a stack of
-     * definitions no older than those of the last load that returned. */
+     * definitions no older than those of the last load that returned.
+     * A caller that reads one snapshot takes only a stack of its
+     * generation. */
     const struct cache_entry *e = find_entry(t, spec, hash);
-    if (e && !recast) {
+    if (e && !recast && (!snap || t->generation == snap->generation)) {
         *stackp = e->stack;
         return PS_OK;
     }
 
     /* Compile without the lock: other threads keep finding and
      * compiling stacks meanwhile. */
-    const struct ps_snapshot *snap = ps_registry_snapshot(reg);
+    if (!snap) {
+        snap = ps_registry_snapshot(reg);
+    }
     struct ps_stack *stack = NULL;
     if (e && t->generation != snap->generation) {
         /* A load is under way: compile for it. */
@@ -368,7 +438,15 @@ enum ps_error
 ps_registry_stack(struct ps_registry *reg, const char *spec,
                   const struct ps_stack **stackp, char **errorp)
 {
-    return cache_stack(reg, spec, NULL, stackp, errorp);
+    return cache_stack(reg, NULL, spec, NULL, stackp, errorp);
+}
+
+enum ps_error
+ps_snapshot_stack(const struct ps_registry *reg,
+                  const struct ps_snapshot *snap, const char *spec,
+                  const struct ps_stack **stackp, char **errorp)
+{
+    return cache_stack(reg, snap, spec, NULL, stackp, errorp);
 }
 
 enum ps_error
@@ -398,8 +476,9 @@ ps_registry_stack_variant(struct ps_registry *reg,
 
     char *spec = ps_stack_variant_spec(stack, header, length);
     struct recast recast = { stack, header, length };
-    enum ps_error error = cache_stack(reg, spec, owned ? &recast : NULL,
-                                      variantp, errorp);
+    enum ps_error error = cache_stack(reg, NULL, spec,
+                                      owned ? &recast : NULL, variantp,
+                                      errorp);
     free(spec);
     return error;
 }

@@ -279,7 +279,7 @@ static bool
 is_flag_of(const struct ps_variant *v, const char *name)
 {
     for (size_t i = 0; i < v->n_fields; i++) {
-        if (v->fields[i]->cond && !strcmp(v->fields[i]->cond, name)) {
+        if (ps_pfield_has_flag(v->fields[i], name)) {
             return true;
         }
     }
@@ -350,7 +350,11 @@ layout_header(struct ps_stack *stack, const char *spec,
     h->first_field = stack->n_fields;
     for (size_t i = 0; i < v->n_fields; i++) {
         const struct ps_pfield *pf = v->fields[i];
-        if (pf->cond && !flag_value(item, v, pf->cond)) {
+        bool present = !pf->cond;
+        for (size_t k = 0; k < ps_pfield_n_flags(pf); k++) {
+            present |= flag_value(item, v, ps_pfield_flag(pf, k)) != 0;
+        }
+        if (!present) {
             continue;
         }
         size_t bits = pf->bits;
@@ -459,6 +463,19 @@ fill_bindings(struct ps_stack *stack, const struct ps_snapshot *snap)
                 const struct ps_field_info *fi = &stack->fields[f].info;
                 ps_bits_set(stack->template, fi->bit_offset, fi->bits,
                             b->value);
+                /* The binding's other conditions on the lower header's
+                 * fields, where they name a value. */
+                for (size_t k = 0; k < b->n_conds; k++) {
+                    const struct ps_binding_cond *c = &b->conds[k];
+                    int cf = (c->upper || c->not_equal ? -1
+                              : header_find_field(stack, lower, c->field));
+                    if (cf >= 0
+                        && stack->fields[cf].info.type == PS_FIELD_UINT) {
+                        fi = &stack->fields[cf].info;
+                        ps_bits_set(stack->template, fi->bit_offset,
+                                    fi->bits, c->value);
+                    }
+                }
                 break;
             }
         }

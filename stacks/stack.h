@@ -180,6 +180,23 @@ void ps_stack_cache_destroy(struct ps_stack_cache *);
  * 'generation' or later: a load calls it after publishing them. */
 void ps_stack_cache_flush(struct ps_stack_cache *, uint64_t generation);
 
+/* Returns the data that 'build'('arg') derives from definitions of
+ * 'generation', built on the first call for that generation and kind
+ * ('destroy' tells the kinds apart) and kept, for any thread, until the
+ * cache is destroyed, which calls 'destroy' on it.  Lock-free. */
+void *ps_stack_cache_aux(struct ps_stack_cache *, uint64_t generation,
+                         void *(*build)(const void *arg), const void *arg,
+                         void (*destroy)(void *));
+
+/* Like ps_registry_stack(), for an operation that reads snapshot 'snap'
+ * only: a stack of 'snap''s generation, from the cache when it is of that
+ * generation (the stack lives as long as the registry). */
+struct ps_snapshot;
+enum ps_error ps_snapshot_stack(const struct ps_registry *,
+                                const struct ps_snapshot *,
+                                const char *spec,
+                                const struct ps_stack **, char **errorp);
+
 /* generate-c.c */
 /* generate-c.c: the JIT's code for 'encap', which defines
  *

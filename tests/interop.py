@@ -24,6 +24,20 @@ its interesting fields, and a frame size.  For each case:
      as in the crafted frame, so lengths cover it), and the bytes must be
      identical to the crafted ones.
 
+Every case in DISSECT_CASES is a frame built by Scapy (real traffic, bad
+and odd packets).  All are dissected by `protostack dissect` and by
+tshark, and the test asserts, for each, the headers protostack finds, the
+fields it flags bad, whether it reports the frame truncated, and that
+tshark's verdict agrees: the layers tshark finds, and the protocols it
+flags (a bad checksum, an expert item of warning severity or more).
+
+The sweep takes every crafted frame of CASES and makes variants of it:
+padded with 24 zero bytes (a trailer: the same verdict), with its
+outermost checksum flipped (exactly that field flagged, by both tools),
+with its outer IPv4 header marked "more fragments" (the headers up to
+IPv4, then payload), and cut inside its last header (both tools find
+something wrong).  Each variant is a case "NAME/VARIANT".
+
 Usage: interop.py [-v] [--keep] [--dump] [CASE...]
   -v      also print tshark's verdict (layers, checksums, expert items)
   --keep  keep the temporary directory with the pcap files
@@ -57,9 +71,12 @@ logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 try:
     from scapy.all import (ARP, DNS, ICMP, IP, UDP, TCP, Dot1AD, Dot1Q,
                            Ether, GRE, IPOption_Router_Alert, IPv6,
-                           ICMPv6EchoReply, Packet, Raw, hexdump)
+                           ICMPv6EchoReply, Packet, Raw, checksum, hexdump)
     from scapy.contrib.geneve import GENEVE, GeneveOptions
-    from scapy.contrib.gtp import GTP_U_Header
+    from scapy.layers.inet6 import (ICMPv6MLReport2, IPv6ExtHdrDestOpt,
+                                    IPv6ExtHdrFragment, IPv6ExtHdrHopByHop,
+                                    IPv6ExtHdrRouting, RouterAlert)
+    from scapy.contrib.gtp import GTP_U_Header, GTPPDUSessionContainer
     from scapy.contrib.lacp import LACP
     from scapy.contrib.mpls import MPLS
     from scapy.contrib.nsh import NSH
@@ -82,6 +99,9 @@ STATUS_NAMES = {"0": "Bad", "1": "Good", "2": "Unverified",
 
 # Error severity of an expert item (_ws.expert.severity; PI_ERROR).
 PI_ERROR = 0x00800000
+PI_WARN = 0x00600000
+# Expert group of sequence analysis across frames (PI_SEQUENCE).
+PI_SEQUENCE = 0x02000000
 
 # tshark preferences: validate every checksum it can.  ICMP, ICMPv6 and
 # GRE checksums are always validated; see `tshark -G defaultprefs | grep
@@ -937,6 +957,576 @@ CASES = [
 ]
 
 
+# --- Dissection cases -------------------------------------------------
+
+@dataclasses.dataclass
+class DissectCase:
+    """A frame dissected by both protostack and tshark.
+
+    name:       short unique name.
+    frame:      returns the frame's bytes (built by Scapy).
+    headers:    the protocols protostack must find, in order.
+    bad:        labels of the fields protostack must flag (no others).
+    truncated:  whether protostack must report the frame truncated.
+    layers:     tshark protocols that must appear in this order.
+    tshark_bad: the tshark protocols that must be flagged (a checksum
+                with status Bad, or an expert item of severity warning or
+                more, but for sequence analysis across frames), and no
+                others.
+    """
+    name: str
+    frame: Callable[[], bytes]
+    headers: list
+    layers: list
+    bad: set = dataclasses.field(default_factory=set)
+    truncated: bool = False
+    tshark_bad: set = dataclasses.field(default_factory=set)
+
+
+def padded(pkt, size=60):
+    """The bytes of 'pkt', padded with zeros to 'size' bytes (an Ethernet
+    frame's minimum without its FCS)."""
+    data = bytes(pkt)
+    return data + bytes(max(0, size - len(data)))
+
+
+def zero_sum_id(pkt, layer):
+    """Returns 'pkt' rebuilt with 'layer'.id chosen so that the layer's
+    checksum computes to 0x0000, and the checksum field set to 0xffff,
+    the other zero of one's complement."""
+    pkt = pkt.copy()
+    pkt[layer].id = 0
+    pkt[layer].chksum = None
+    c = pkt.__class__(bytes(pkt))[layer].chksum
+    pkt[layer].id = c
+    pkt[layer].chksum = 0xffff
+    return pkt
+
+
+def ip4_zero_sum():
+    """An IPv4 header whose checksum computes to zero, carrying 0xffff."""
+    pkt = Ether(dst=MAC_B, src=MAC_A) / IP(src=IP4_A, dst=IP4_B) / ICMP()
+    pkt = zero_sum_id(pkt, IP)
+    data = bytes(pkt)
+    assert checksum(data[14:34]) == 0
+    return padded(data)
+
+
+def icmp_zero_sum():
+    """An ICMP echo whose checksum computes to zero, carrying 0xffff."""
+    pkt = (Ether(dst=MAC_B, src=MAC_A) / IP(src=IP4_A, dst=IP4_B)
+           / ICMP(seq=1))
+    return padded(zero_sum_id(pkt, ICMP))
+
+
+def inner_frame():
+    """An Ethernet frame padded to 60 bytes, as a tunnel carries it."""
+    return padded(Ether(dst=MAC_D, src=MAC_C) / IP(src=IP4_C, dst=IP4_D)
+                  / UDP(sport=1000, dport=2000) / Raw(b"hi"))
+
+
+OUTER = (Ether(dst=MAC_B, src=MAC_A) / IP(src=IP4_A, dst=IP4_B))
+INNER_IP4 = IP(src=IP4_C, dst=IP4_D) / UDP(sport=1000, dport=2000)
+
+DISSECT_CASES = [
+    # 1. An inner Ethernet frame padded to 60 bytes: the padding is part
+    #    of the outer payload (RFC 791, 768, 7348).
+    DissectCase(
+        name="vxlan-inner-padding",
+        frame=lambda: bytes(OUTER / UDP(sport=1, dport=4789) / VXLAN(vni=5)
+                            / Raw(inner_frame())),
+        headers=["eth", "ip4", "udp", "vxlan", "eth", "ip4", "udp"],
+        layers=["eth", "ip", "udp", "vxlan", "eth", "ip", "udp"],
+    ),
+    DissectCase(
+        name="gre-inner-padding",
+        frame=lambda: bytes(OUTER / GRE(proto=0x6558)
+                            / Raw(inner_frame())),
+        headers=["eth", "ip4", "gre", "eth", "ip4", "udp"],
+        layers=["eth", "ip", "gre", "eth", "ip", "udp"],
+    ),
+    # 1. A UDP length shorter than the IPv4 payload: IPv4's total length
+    #    is authoritative, so udp.len is wrong, not ip4.len.
+    DissectCase(
+        name="udp-len-short",
+        frame=lambda: padded(OUTER / UDP(sport=1, dport=2, len=12)
+                             / Raw(b"abcdefgh")),
+        headers=["eth", "ip4", "udp"],
+        layers=["eth", "ip", "udp"],
+        bad={"udp.len", "udp.cksum"},
+        tshark_bad={"udp"},
+    ),
+    # 2. GTP-U optional fields (3GPP TS 29.281 section 5.1): with S set,
+    #    the sequence number block is not an inner IPv4 header; with E
+    #    set, a PDU Session Container precedes the T-PDU.
+    DissectCase(
+        name="gtpu-seq",
+        frame=lambda: bytes(OUTER / UDP(sport=2152, dport=2152)
+                            / GTP_U_Header(S=1, seq=0x4500, teid=9)
+                            / INNER_IP4),
+        headers=["eth", "ip4", "udp", "gtpu", "ip4", "udp"],
+        layers=["eth", "ip", "udp", "gtp", "ip", "udp"],
+    ),
+    DissectCase(
+        name="gtpu-pdu-session",
+        frame=lambda: bytes(OUTER / UDP(sport=2152, dport=2152)
+                            / GTP_U_Header(E=1, next_ex=0x85, teid=9)
+                            / GTPPDUSessionContainer(type=1, QFI=5)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / UDP(sport=1, dport=2)),
+        headers=["eth", "ip4", "udp", "gtpu", "gtpu_ext", "ip6", "udp"],
+        layers=["eth", "ip", "udp", "gtp", "ipv6", "udp"],
+    ),
+    # 3. A fragment other than the first carries no transport header.
+    DissectCase(
+        name="ip4-later-fragment",
+        frame=lambda: padded(Ether(dst=MAC_B, src=MAC_A)
+                             / IP(src=IP4_A, dst=IP4_B, proto=17, frag=100)
+                             / Raw(bytes(UDP(sport=1, dport=53)) + b"x")),
+        headers=["eth", "ip4"],
+        layers=["eth", "ip"],
+    ),
+    # 4. Each VLAN tag is a header: an 802.1ad S-tag alone, two 802.1Q
+    #    tags, and an S-tag with a C-tag.
+    DissectCase(
+        name="stag-only",
+        frame=lambda: padded(Ether(dst=MAC_B, src=MAC_A) / Dot1AD(vlan=10)
+                             / INNER_IP4),
+        headers=["eth", "vlan", "ip4", "udp"],
+        layers=["eth", "ieee8021ad", "ip", "udp"],
+    ),
+    DissectCase(
+        name="two-ctags",
+        frame=lambda: padded(Ether(dst=MAC_B, src=MAC_A) / Dot1Q(vlan=10)
+                             / Dot1Q(vlan=20) / INNER_IP4),
+        headers=["eth", "vlan", "vlan", "ip4", "udp"],
+        layers=["eth", "vlan", "vlan", "ip", "udp"],
+    ),
+    DissectCase(
+        name="stag-ctag-ip6",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A) / Dot1AD(vlan=10)
+                            / Dot1Q(vlan=20) / IPv6(src=IP6_A, dst=IP6_B)
+                            / UDP(sport=1, dport=2)),
+        headers=["eth", "vlan", "vlan", "ip6", "udp"],
+        layers=["eth", "ieee8021ad", "vlan", "ipv6", "udp"],
+    ),
+    # 5. 0xffff and 0x0000 are the same one's complement checksum.
+    DissectCase(
+        name="ip4-first-fragment",
+        frame=lambda: padded(Ether(dst=MAC_B, src=MAC_A)
+                             / IP(src=IP4_A, dst=IP4_B, flags="MF")
+                             / UDP(sport=1, dport=53) / Raw(b"x" * 16)),
+        headers=["eth", "ip4"],
+        layers=["eth", "ip"],
+    ),
+    DissectCase(
+        name="ip4-cksum-ffff",
+        frame=ip4_zero_sum,
+        headers=["eth", "ip4", "icmp"],
+        layers=["eth", "ip", "icmp"],
+    ),
+    DissectCase(
+        name="icmp-cksum-ffff",
+        frame=icmp_zero_sum,
+        headers=["eth", "ip4", "icmp"],
+        layers=["eth", "ip", "icmp"],
+    ),
+    # 6. Geneve carries any EtherType (RFC 8926).
+    DissectCase(
+        name="geneve-ip4",
+        frame=lambda: bytes(OUTER / UDP(sport=1, dport=6081)
+                            / GENEVE(proto=0x0800, vni=7) / INNER_IP4),
+        headers=["eth", "ip4", "udp", "geneve", "ip4", "udp"],
+        layers=["eth", "ip", "udp", "geneve", "ip", "udp"],
+    ),
+    DissectCase(
+        name="geneve-ip6",
+        frame=lambda: bytes(OUTER / UDP(sport=1, dport=6081)
+                            / GENEVE(proto=0x86dd, vni=7)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / UDP(sport=1000, dport=2000)),
+        headers=["eth", "ip4", "udp", "geneve", "ip6", "udp"],
+        layers=["eth", "ip", "udp", "geneve", "ipv6", "udp"],
+    ),
+    # 7. IPv6 extension headers are walked (RFC 8200 section 4): an MLD
+    #    report behind Hop-by-Hop, Destination Options and Routing (no
+    #    segments left), and fragments.
+    DissectCase(
+        name="ip6-hbh-mld",
+        frame=lambda: padded(Ether(dst="33:33:00:00:00:16", src=MAC_A)
+                             / IPv6(src="fe80::a", dst="ff02::16", hlim=1)
+                             / IPv6ExtHdrHopByHop(options=RouterAlert())
+                             / ICMPv6MLReport2()),
+        headers=["eth", "ip6", "ip6_hbh", "icmp6"],
+        layers=["eth", "ipv6", "icmpv6"],
+    ),
+    DissectCase(
+        name="ip6-dst-rt-udp",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / IPv6ExtHdrDestOpt()
+                            / IPv6ExtHdrRouting(addresses=[])
+                            / UDP(sport=1, dport=2) / Raw(b"abc")),
+        headers=["eth", "ip6", "ip6_dst", "ip6_rt", "udp"],
+        layers=["eth", "ipv6", "udp"],
+    ),
+    DissectCase(
+        name="ip6-whole-fragment-udp",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / IPv6ExtHdrFragment(id=7)
+                            / UDP(sport=1, dport=2) / Raw(b"abc")),
+        headers=["eth", "ip6", "ip6_frag", "udp"],
+        layers=["eth", "ipv6", "udp"],
+    ),
+    DissectCase(
+        name="ip6-first-fragment",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / IPv6ExtHdrFragment(id=8, m=1)
+                            / UDP(sport=1, dport=2) / Raw(b"x" * 16)),
+        headers=["eth", "ip6", "ip6_frag"],
+        layers=["eth", "ipv6"],
+    ),
+    DissectCase(
+        name="ip6-later-fragment",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A)
+                            / IPv6(src=IP6_A, dst=IP6_B)
+                            / IPv6ExtHdrFragment(id=9, offset=3, nh=17)
+                            / Raw(bytes(UDP(sport=1, dport=2)) + b"x")),
+        headers=["eth", "ip6", "ip6_frag"],
+        layers=["eth", "ipv6"],
+    ),
+    # 8. A UDP datagram to the DNS port without payload is whole.
+    DissectCase(
+        name="udp-dns-empty",
+        frame=lambda: padded(OUTER / UDP(sport=33333, dport=53)),
+        headers=["eth", "ip4", "udp"],
+        layers=["eth", "ip", "udp"],
+    ),
+    # 9. GRE carrying MPLS (RFC 4023) and NSH; NSH in NSH; EtherType
+    #    0x8848, MPLS multicast.
+    DissectCase(
+        name="gre-mpls",
+        frame=lambda: bytes(OUTER / GRE(proto=0x8847)
+                            / MPLS(label=16, s=1, ttl=9) / INNER_IP4),
+        headers=["eth", "ip4", "gre", "mpls", "ip4", "udp"],
+        layers=["eth", "ip", "gre", "mpls", "ip", "udp"],
+    ),
+    DissectCase(
+        name="gre-nsh",
+        frame=lambda: bytes(OUTER / GRE(proto=0x894f)
+                            / NSH(mdtype=1, nextproto=1, spi=3, si=254)
+                            / INNER_IP4),
+        headers=["eth", "ip4", "gre", "nsh", "ip4", "udp"],
+        layers=["eth", "ip", "gre", "nsh", "ip", "udp"],
+    ),
+    DissectCase(
+        name="nsh-nsh",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A, type=0x894f)
+                            / NSH(mdtype=1, nextproto=4, spi=3, si=254)
+                            / NSH(mdtype=1, nextproto=1, spi=4, si=200)
+                            / INNER_IP4),
+        headers=["eth", "nsh", "nsh", "ip4", "udp"],
+        layers=["eth", "nsh", "nsh", "ip", "udp"],
+    ),
+    DissectCase(
+        name="eth-mpls-multicast",
+        frame=lambda: bytes(Ether(dst=MAC_B, src=MAC_A, type=0x8848)
+                            / MPLS(label=20, s=1) / INNER_IP4),
+        headers=["eth", "mpls", "ip4", "udp"],
+        layers=["eth", "mpls", "ip", "udp"],
+    ),
+    # 10. Slow Protocols other than LACP (subtype 10, ESMC/OSSP) are not
+    #     read as LACP.
+    DissectCase(
+        name="slow-esmc",
+        frame=lambda: padded(Ether(dst="01:80:c2:00:00:02", src=MAC_A,
+                                   type=0x8809)
+                             / Raw(bytes.fromhex("0a0019a7000110000000"
+                                                 "0100040b"))),
+        headers=["eth"],
+        layers=["eth", "slow"],
+    ),
+    DissectCase(
+        name="slow-lacp",
+        frame=lambda: bytes(Ether(dst="01:80:c2:00:00:02", src=MAC_A)
+                            / SlowProtocol() / LACP()),
+        headers=["eth", "lacp"],
+        layers=["eth", "slow"],
+    ),
+    # 11. ARP with other address lengths: RFC 826 sizes the addresses
+    #     by hlen and plen; protostack models the Ethernet/IPv4 layout
+    #     only, and flags the packet (tshark decodes the addresses).
+    DissectCase(
+        name="arp-hlen-8",
+        frame=lambda: padded(Ether(dst=MAC_B, src=MAC_A)
+                             / ARP(hwtype=6, hwlen=8, hwsrc=b"\1" * 8,
+                                   hwdst=b"\2" * 8, psrc=IP4_A,
+                                   pdst=IP4_B)),
+        headers=["eth", "arp"],
+        layers=["eth", "arp"],
+        bad={"arp.hlen"},
+    ),
+]
+
+
+def parse_dissect_output(text):
+    """Splits `protostack dissect` output into one dict per packet:
+    headers (protocols), bad (labels of flagged fields), truncated."""
+    packets = []
+    for line in text.splitlines():
+        if line.startswith("packet "):
+            packets.append({"headers": [], "bad": set(),
+                            "truncated": False, "text": []})
+            continue
+        if not packets:
+            continue
+        pk = packets[-1]
+        pk["text"].append(line)
+        m = re.match(r"^(\w+)(?: \((\w+)[^)]*\))?:(.*)$", line)
+        if line.startswith("truncated:"):
+            pk["truncated"] = True
+        elif m and m[1] not in ("payload", "trailer"):
+            pk["headers"].append(m[2] or m[1])
+            for f in re.finditer(r" (\w+)=\S+ \[", m[3]):
+                pk["bad"].add(f"{m[2] or m[1]}.{f[1]}")
+    return packets
+
+
+def tshark_flagged(tshark, pcap):
+    """Returns, per frame of 'pcap', (protocols in order, the protocols
+    tshark flags): a checksum with status Bad, or an expert item of
+    severity warning or more, inside the protocol's tree."""
+    frames = []
+    for packet in tshark_pdml(tshark, pcap, ()):
+        protos, flagged = [], set()
+        for proto in packet.findall("proto"):
+            name = proto.get("name", "")
+            protos.append(name)
+            for el in proto.iter("field"):
+                fname = el.get("name", "")
+                if fname.endswith("checksum.status") and matches(
+                        BAD, el.get("show", "")):
+                    flagged.add(name)
+                if fname == "_ws.expert":
+                    sub = {c.get("name"): c.get("show") for c in el.iter()}
+                    severity = int(sub.get("_ws.expert.severity") or 0)
+                    group = int(sub.get("_ws.expert.group") or 0)
+                    # Sequence analysis compares frames with each other
+                    # (an ESP sequence number seen twice): not a verdict
+                    # on the frame.
+                    if severity >= PI_WARN and group != PI_SEQUENCE:
+                        flagged.add(name)
+            if name == "_ws.malformed":
+                flagged.add(name)
+        frames.append((protos, flagged))
+    return frames
+
+
+def write_pcap(path, frames):
+    """Writes 'frames' (bytes) to a little-endian Ethernet pcap file."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xa1b2c3d4, 2, 4, 0, 0, 65535, 1))
+        for i, data in enumerate(frames):
+            f.write(struct.pack("<IIII", i, 0, len(data), len(data)))
+            f.write(data)
+
+
+def run_dissect_cases(tool, tshark, tmpdir, cases, verbose):
+    """Runs 'cases' (DissectCase); returns {name: [problem]} and
+    {name: [detail line]}."""
+    problems = {c.name: [] for c in cases}
+    details = {c.name: [] for c in cases}
+    frames = []
+    for c in cases:
+        try:
+            frames.append(c.frame())
+        except Exception as e:          # A broken Scapy expression.
+            problems[c.name].append(f"Scapy build raised {e!r}")
+            frames.append(b"")
+    pcap = os.path.join(tmpdir, "dissect.pcap")
+    write_pcap(pcap, frames)
+    r = subprocess.run([tool, "dissect", pcap], capture_output=True,
+                       text=True)
+    ours = parse_dissect_output(r.stdout) if not r.returncode else []
+    if r.returncode:
+        for c in cases:
+            problems[c.name].append(f"protostack dissect exited "
+                                    f"{r.returncode}: {r.stderr.strip()}")
+    theirs = tshark_flagged(tshark, pcap)
+    for i, c in enumerate(cases):
+        if i < len(ours):
+            o = ours[i]
+            if o["headers"] != c.headers:
+                problems[c.name].append(
+                    f"protostack found {','.join(o['headers'])}, expected "
+                    f"{','.join(c.headers)}")
+            if o["bad"] != c.bad:
+                problems[c.name].append(
+                    f"protostack flags {sorted(o['bad']) or 'nothing'}, "
+                    f"expected {sorted(c.bad) or 'nothing'}")
+            if o["truncated"] != c.truncated:
+                problems[c.name].append(
+                    "protostack says truncated" if o["truncated"]
+                    else "protostack does not say truncated")
+            if problems[c.name] or verbose:
+                details[c.name] += ["protostack: " + t for t in o["text"]]
+        elif not r.returncode:
+            problems[c.name].append("protostack did not dissect it")
+        if i < len(theirs):
+            protos, flagged = theirs[i]
+            if not is_subsequence(c.layers, protos):
+                problems[c.name].append(
+                    f"layers {':'.join(c.layers)} not in tshark's "
+                    f"{':'.join(protos)}")
+            if flagged != c.tshark_bad:
+                problems[c.name].append(
+                    f"tshark flags {sorted(flagged) or 'nothing'}, "
+                    f"expected {sorted(c.tshark_bad) or 'nothing'}")
+            if verbose:
+                details[c.name].append(f"tshark: {':'.join(protos)}; "
+                                       f"flags {sorted(flagged)}")
+        else:
+            problems[c.name].append("tshark did not dissect it")
+    return problems, details
+
+
+# --- The sweep: every crafted case, padded, bad, fragmented, cut ------
+
+# tshark's protocol for each protostack protocol with a checksum.
+TSHARK_PROTO = {"ip4": "ip", "udp": "udp", "tcp": "tcp", "icmp": "icmp",
+                "icmp6": "icmpv6", "gre": "gre"}
+
+
+def explain_rows(tool, spec):
+    """Returns [(protocol, field, byte offset, bits, default)] of 'spec',
+    from `protostack explain`."""
+    r = subprocess.run([tool, "explain", spec], capture_output=True,
+                       text=True)
+    rows, protocol_of = [], {}
+    for line in r.stdout.splitlines():
+        m = re.match(r"^(\S+): (\w+)", line)
+        if m:
+            protocol_of[m[1]] = m[2]
+            continue
+        m = re.match(r"^\s+(\S+)\.(\w+)\s+(\d+)\.(\d)\s+(\d+)\s+(.*)$",
+                     line)
+        if m and m[1] in protocol_of:
+            rows.append((protocol_of[m[1]], m[2], int(m[3]), int(m[5]),
+                         m[6]))
+    return rows
+
+
+def ip4_header_checksum(header):
+    """The IPv4 header checksum of 'header' (its checksum field zero)."""
+    return checksum(header[:10] + b"\0\0" + header[12:])
+
+
+def sweep_variants(tool, case, data):
+    """Returns [(variant, frame bytes, expectation)] for crafted 'data':
+    expectation is "same" (as the frame itself), ("bad", protocol,
+    field), ("upto", protocol) (the headers up to the first of that
+    protocol, nothing flagged) or "cut" (flagged or truncated, by both
+    tools)."""
+    rows = explain_rows(tool, case.spec)
+    variants = [("padded", data + bytes(24), "same")]
+    sums = [r for r in rows if r[4].startswith("checksum(")]
+    if sums:
+        proto, field, off, _, _ = sums[0]
+        flip = 0x0101
+        if (int.from_bytes(data[off:off + 2], "big") ^ flip) == 0:
+            flip = 0x0202
+        bad = bytearray(data)
+        bad[off] ^= flip >> 8
+        bad[off + 1] ^= flip & 0xff
+        variants.append(("bad-cksum", bytes(bad), ("bad", proto, field)))
+    ip4 = [r for r in rows if r[0] == "ip4" and r[1] == "version"]
+    if ip4:
+        start = ip4[0][2]
+        ihl = (data[start] & 0x0f) * 4
+        frag = bytearray(data)
+        frag[start + 6] |= 0x20         # More fragments.
+        frag[start + 10:start + 12] = ip4_header_checksum(
+            bytes(frag[start:start + ihl])).to_bytes(2, "big")
+        variants.append(("fragment", bytes(frag), ("upto", "ip4")))
+    last = max(off for _, _, off, _, _ in rows) if rows else 1
+    variants.append(("cut", data[:max(1, last)], "cut"))
+    return variants
+
+
+def run_sweep(tool, tshark, tmpdir, cases, crafted, verbose):
+    """Runs the sweep over the crafted 'cases'; returns {name: [problem]}
+    and {name: [detail line]}."""
+    names, frames, expects = [], [], []
+    for c in cases:
+        if c.name not in crafted:
+            continue
+        names.append(c.name + "/as-crafted")
+        frames.append(crafted[c.name])
+        expects.append(("clean", len(frames) - 1))
+        base = len(frames) - 1
+        for variant, frame, expect in sweep_variants(tool, c,
+                                                     crafted[c.name]):
+            names.append(f"{c.name}/{variant}")
+            frames.append(frame)
+            expects.append((expect, base))
+    problems = {n: [] for n in names}
+    details = {n: [] for n in names}
+    pcap = os.path.join(tmpdir, "sweep.pcap")
+    write_pcap(pcap, frames)
+    r = subprocess.run([tool, "dissect", pcap], capture_output=True,
+                       text=True)
+    ours = parse_dissect_output(r.stdout)
+    theirs = tshark_flagged(tshark, pcap)
+    if r.returncode or len(ours) != len(frames) or len(theirs) != len(
+            frames):
+        for n in names:
+            problems[n].append(f"dissect exited {r.returncode} with "
+                               f"{len(ours)} packets, tshark "
+                               f"{len(theirs)}, of {len(frames)}")
+        return problems, details
+    for i, n in enumerate(names):
+        expect, b = expects[i]
+        o, (protos, flagged) = ours[i], theirs[i]
+        base = ours[b]
+        if expect == "clean":
+            want = (base["headers"], set(), False, set())
+        elif expect == "same":
+            want = (base["headers"], set(), False, theirs[b][1])
+        elif expect == "cut":
+            if not (o["truncated"] or o["bad"]):
+                problems[n].append("protostack finds nothing wrong")
+            if not flagged:
+                problems[n].append("tshark finds nothing wrong")
+            want = None
+        elif expect[0] == "bad":
+            want = (base["headers"], {f"{expect[1]}.{expect[2]}"}, False,
+                    {TSHARK_PROTO[expect[1]]})
+        else:
+            hs = base["headers"]
+            want = (hs[:hs.index(expect[1]) + 1], set(), False, set())
+        if want:
+            if o["headers"] != want[0]:
+                problems[n].append(f"protostack found "
+                                   f"{','.join(o['headers'])}, expected "
+                                   f"{','.join(want[0])}")
+            if o["bad"] != want[1] or o["truncated"] != want[2]:
+                problems[n].append(
+                    f"protostack flags {sorted(o['bad']) or 'nothing'}"
+                    f"{' (truncated)' if o['truncated'] else ''}, expected "
+                    f"{sorted(want[1]) or 'nothing'}")
+            if flagged != want[3]:
+                problems[n].append(
+                    f"tshark flags {sorted(flagged) or 'nothing'}, "
+                    f"expected {sorted(want[3]) or 'nothing'}")
+        if problems[n] or verbose:
+            details[n] += ["protostack: " + t for t in o["text"]]
+            details[n].append(f"tshark: {':'.join(protos)}; flags "
+                              f"{sorted(flagged)}")
+    return problems, details
+
+
 # --- Running the tool -------------------------------------------------
 
 def split_spec(spec):
@@ -1035,8 +1625,9 @@ class Dissection:
         return [f for f in self.fields if f[0] == name]
 
 
-def run_tshark(tshark, pcap, decode_as):
-    """Dissects every frame of 'pcap' to PDML; returns [Dissection]."""
+def tshark_pdml(tshark, pcap, decode_as):
+    """Dissects every frame of 'pcap' to PDML; returns its <packet>
+    elements."""
     cmd = [tshark, "-n", "-r", pcap, "-T", "pdml"]
     for pref in TSHARK_PREFS:
         cmd += ["-o", pref]
@@ -1046,8 +1637,13 @@ def run_tshark(tshark, pcap, decode_as):
     if r.returncode:
         raise RuntimeError(f"tshark exited {r.returncode}: "
                            f"{r.stderr.strip()}")
+    return ET.fromstring(r.stdout).iter("packet")
+
+
+def run_tshark(tshark, pcap, decode_as):
+    """Dissects every frame of 'pcap' to PDML; returns [Dissection]."""
     frames = []
-    for packet in ET.fromstring(r.stdout).iter("packet"):
+    for packet in tshark_pdml(tshark, pcap, decode_as):
         fields, protos, experts, malformed = [], [], [], False
         for el in packet.iter():
             if el.tag not in ("proto", "field"):
@@ -1182,18 +1778,21 @@ def main():
         print("0 passed, 1 failed")
         return 1
 
-    cases = CASES
+    cases, dcases = CASES, DISSECT_CASES
     if args.cases:
-        unknown = set(args.cases) - {c.name for c in CASES}
+        unknown = (set(args.cases) - {c.name for c in CASES}
+                   - {c.name for c in DISSECT_CASES})
         if unknown:
             parser.error(f"unknown cases: {', '.join(sorted(unknown))}")
         cases = [c for c in CASES if c.name in args.cases]
+        dcases = [c for c in DISSECT_CASES if c.name in args.cases]
 
     start = time.monotonic()
     tmpdir = tempfile.mkdtemp(prefix="ps-interop-")
     problems = {c.name: [] for c in cases}
     details = {c.name: [] for c in cases}
     crafted = {}                        # name -> packet bytes
+    swept = []                          # names of the sweep's cases
     try:
         # (a) craft each case to its own pcap; (b) compare with Scapy.
         pcap_header = None
@@ -1254,6 +1853,26 @@ def main():
             if frames and len(frames) != len(order):
                 for c in order[len(frames):]:
                     problems[c.name].append("tshark did not dissect it")
+
+        if crafted:
+            try:
+                sproblems, sdetails = run_sweep(tool, tshark, tmpdir, cases,
+                                                crafted, args.verbose)
+            except (RuntimeError, ET.ParseError) as e:
+                sproblems = {c.name + "/sweep": [str(e)] for c in cases}
+                sdetails = {}
+            problems.update(sproblems)
+            details.update(sdetails)
+            swept = list(sproblems)
+        if dcases:
+            try:
+                dproblems, ddetails = run_dissect_cases(
+                    tool, tshark, tmpdir, dcases, args.verbose)
+            except (RuntimeError, ET.ParseError) as e:
+                dproblems = {c.name: [str(e)] for c in dcases}
+                ddetails = {c.name: [] for c in dcases}
+            problems.update(dproblems)
+            details.update(ddetails)
     finally:
         if args.keep:
             print(f"pcap files kept in {tmpdir}")
@@ -1261,17 +1880,18 @@ def main():
             shutil.rmtree(tmpdir, ignore_errors=True)
 
     passed = failed = 0
-    for c in cases:
-        if problems[c.name]:
+    for name in [c.name for c in cases + dcases] + swept:
+        if problems[name]:
             failed += 1
-            print(f"FAIL {c.name}: " + "; ".join(problems[c.name]))
+            print(f"FAIL {name}: " + "; ".join(problems[name]))
         else:
             passed += 1
-            print(f"ok  {c.name}")
-        for line in details[c.name]:
+            print(f"ok  {name}")
+        for line in details.get(name, []):
             print("    " + line)
     if args.verbose:
-        print(f"# {len(cases)} cases in {time.monotonic() - start:.1f} s")
+        print(f"# {len(cases) + len(dcases) + len(swept)} cases in "
+              f"{time.monotonic() - start:.1f} s")
     print(f"{passed} passed, {failed} failed")
     return 1 if failed else 0
 

@@ -204,8 +204,8 @@ loader(void *seconds_)
             ok(ps_registry_load_string(reg, name, "# Nothing.\n", &error),
                error, name);
             size_t n = ps_registry_n_protocols(reg);
-            if (n != MAX_LOADS + 22) {
-                fail("%s: %zu protocols, not %d", name, n, MAX_LOADS + 22);
+            if (n != MAX_LOADS + 28) {
+                fail("%s: %zu protocols, not %d", name, n, MAX_LOADS + 28);
             }
         }
     }

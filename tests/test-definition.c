@@ -29,9 +29,10 @@
 
 /* The shipped protocols, in name order. */
 static const char *const shipped[] = {
-    "ah", "arp", "dns", "esp", "eth", "geneve", "gre", "gtpu", "icmp",
-    "icmp6", "ip4", "ip6", "ipfix", "lacp", "mpls", "nsh", "ptp", "sflow",
-    "tcp", "udp", "vxlan", "vxlan_gpe",
+    "ah", "arp", "dns", "esp", "eth", "geneve", "gre", "gtpu", "gtpu_ext",
+    "icmp", "icmp6", "ip4", "ip6", "ip6_dst", "ip6_frag", "ip6_hbh", "ip6_rt",
+    "ipfix", "lacp", "mpls", "nsh", "ptp", "sflow", "tcp", "udp", "vlan",
+    "vxlan", "vxlan_gpe",
 };
 
 /* The first line of most test texts. */
@@ -399,6 +400,67 @@ test_full_syntax(void **state)
     assert_null(b->field);
     assert_int_equal(b->pos.line, 26);
 
+    ps_definitions_clear(&defs);
+}
+
+/* A field present when any of several flags is set. */
+static void
+test_cond_or(void **state)
+{
+    struct ps_definitions defs = { 0 };
+    char *error = NULL;
+    enum ps_error e = ps_definitions_parse(
+        "t.proto",
+        P "    bit<1> a \"A\";\n    bit<1> b \"B\";\n    bit<6> c \"C\";\n"
+        "    bit<8> x if a || b \"X\";\n}\n", &defs, &error);
+    assert_int_equal(e, PS_OK);
+    assert_null(error);
+    const struct ps_pfield *x = defs.protocols[0]->fields[3];
+    assert_int_equal(ps_pfield_n_flags(x), 2);
+    assert_string_equal(ps_pfield_flag(x, 0), "a");
+    assert_string_equal(ps_pfield_flag(x, 1), "b");
+    assert_true(ps_pfield_has_flag(x, "b"));
+    assert_false(ps_pfield_has_flag(x, "c"));
+    ps_definitions_clear(&defs);
+
+    check_error_line(P "    bit<1> a \"A\";\n"
+                     "    bit<8> x if a || z \"X\";\n}\n",
+                     PS_ERR_SYNTAX, 3, "field x depends on z");
+}
+
+/* Bindings with further conditions, on the lower and the upper
+ * protocol. */
+static void
+test_binding_conditions(void **state)
+{
+    struct ps_definitions defs = { 0 };
+    char *error = NULL;
+    enum ps_error e = ps_definitions_parse(
+        "t.proto",
+        "bind u after l.a == 1 && l.b == 0 && u.c != 0x20;\n"
+        "bind u after l && u.c == 3;\n", &defs, &error);
+    assert_int_equal(e, PS_OK);
+    assert_null(error);
+    assert_int_equal(defs.n_bindings, 2);
+
+    const struct ps_binding *b = &defs.bindings[0];
+    assert_string_equal(b->field, "a");
+    assert_int_equal(b->value, 1);
+    assert_int_equal(b->n_conds, 2);
+    assert_false(b->conds[0].upper);
+    assert_string_equal(b->conds[0].field, "b");
+    assert_false(b->conds[0].not_equal);
+    assert_int_equal(b->conds[0].value, 0);
+    assert_true(b->conds[1].upper);
+    assert_string_equal(b->conds[1].field, "c");
+    assert_true(b->conds[1].not_equal);
+    assert_int_equal(b->conds[1].value, 0x20);
+
+    b = &defs.bindings[1];
+    assert_null(b->field);
+    assert_int_equal(b->n_conds, 1);
+    assert_true(b->conds[0].upper);
+    assert_int_equal(b->conds[0].value, 3);
     ps_definitions_clear(&defs);
 }
 
@@ -803,6 +865,15 @@ test_error_statements(void **state)
                 "expected '=='");
     check_error("bind a after b.c == x;\n", PS_ERR_SYNTAX, 1, 21,
                 "expected a value");
+    check_error_line(P "    bit<8> a \"A\";\n    variant v when a == 1 @hex "
+                     "\"V\" { bit<8> b \"B\"; }\n}\n", PS_ERR_SYNTAX, 3,
+                     "unknown subtype annotation \"hex\"");
+    check_error("bind a after b.c == 1 && c.d == 2;\n", PS_ERR_SYNTAX, 1,
+                26, "condition on c in a binding of a after b");
+    check_error("bind a after b.c == 1 && b.d = 2;\n", PS_ERR_SYNTAX, 1, 30,
+                "expected '=='");
+    check_error("bind a after b.c == 1 & b.d == 2;\n", PS_ERR_SYNTAX, 1, 23,
+                "expected ';', found '&'");
     check_error("pseudo_header p { foo(8); }\n", PS_ERR_SYNTAX, 1, 19,
                 "unknown pseudo-header item foo()");
     check_error("pseudo_header p { zero(7); }\n", PS_ERR_SYNTAX, 1, 19,
@@ -875,14 +946,14 @@ test_duplicate_protocol(void **state)
                                    "protocol udp \"U\" { bit<8> a \"A\"; }",
                                    &error);
     assert_code(code, PS_ERR_DUPLICATE, error);
-    assert_int_equal(ps_registry_n_protocols(def), 22);
+    assert_int_equal(ps_registry_n_protocols(def), 28);
     free(error);
 
     /* The shipped protocols, twice. */
     error = NULL;
     code = ps_registry_load_default(def, &error);
     assert_code(code, PS_ERR_DUPLICATE, error);
-    assert_int_equal(ps_registry_n_protocols(def), 22);
+    assert_int_equal(ps_registry_n_protocols(def), 28);
     free(error);
 
     ps_registry_destroy(def);
@@ -932,7 +1003,7 @@ test_duplicate_pseudo_header(void **state)
     assert_non_null(strstr(error, "nosuch"));
     free(error);
 
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     ps_registry_destroy(reg);
 }
@@ -976,7 +1047,7 @@ test_binding_no_field(void **state)
     free(error);
 
     /* Nothing was added. */
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     assert_null(ps_registry_find(reg, "x"));
     ps_registry_destroy(reg);
@@ -1009,7 +1080,7 @@ test_binding_range(void **state)
     assert_code(code, PS_ERR_RANGE, error);
     assert_true(!strncmp(error, "x.proto:4:1: ", 13));
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
 
     /* The largest value that fits is accepted. */
@@ -1019,7 +1090,7 @@ test_binding_range(void **state)
         "bind x after eth.vid == 4095;\n"
         "bind x after udp.dst == 65535;\n", &error);
     assert_code(code, PS_OK, error);
-    assert_int_equal(ps_registry_n_protocols(reg), 23);
+    assert_int_equal(ps_registry_n_protocols(reg), 29);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings + 2);
     ps_registry_destroy(reg);
 }
@@ -1220,7 +1291,7 @@ test_atomic_load_string(void **state)
         "bind eth2 after vxlan.nosuch == 1;\n", &error);
     assert_code(code, PS_ERR_NO_FIELD, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     assert_int_equal(ps_stack_create(reg, "eth,ip4,udp,eth2", &stack, NULL),
                      PS_ERR_NO_PROTOCOL);
@@ -1233,7 +1304,7 @@ test_atomic_load_string(void **state)
         "bind oops\n", &error);
     assert_code(code, PS_ERR_SYNTAX, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
 
     /* Previously good stacks compile to the same bytes. */
@@ -1272,7 +1343,7 @@ test_atomic_load_dir(void **state)
         fail_msg("message \"%s\" should start with \"%s\"", error, prefix);
     }
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     assert_null(ps_registry_find(reg, "newa"));
     tmpdir_destroy(&t);
@@ -1284,7 +1355,7 @@ test_atomic_load_dir(void **state)
     code = ps_registry_load_dir(reg, t.path, &error);
     assert_code(code, PS_ERR_DUPLICATE, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_null(ps_registry_find(reg, "newa"));
     tmpdir_destroy(&t);
 
@@ -1295,7 +1366,7 @@ test_atomic_load_dir(void **state)
     code = ps_registry_load_dir(reg, t.path, &error);
     assert_code(code, PS_ERR_DUPLICATE, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
     tmpdir_destroy(&t);
 
     /* A binding in one file that the other file's protocol breaks. */
@@ -1305,7 +1376,7 @@ test_atomic_load_dir(void **state)
     code = ps_registry_load_dir(reg, t.path, &error);
     assert_code(code, PS_ERR_RANGE, error);
     free(error);
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     tmpdir_destroy(&t);
 
@@ -1324,8 +1395,8 @@ test_load_default(void **state)
 {
     struct ps_registry *reg = default_registry();
 
-    assert_int_equal(ps_registry_n_protocols(reg), 22);
-    assert_int_equal(ARRAY_SIZE(shipped), 22);
+    assert_int_equal(ps_registry_n_protocols(reg), 28);
+    assert_int_equal(ARRAY_SIZE(shipped), 28);
     for (size_t i = 0; i < ARRAY_SIZE(shipped); i++) {
         assert_string_equal(ps_registry_protocol_name(reg, i), shipped[i]);
         const char *doc = ps_registry_protocol_doc(reg, i);
@@ -1333,9 +1404,9 @@ test_load_default(void **state)
         assert_true(strlen(doc) > 0);
         assert_non_null(ps_registry_find(reg, shipped[i]));
     }
-    assert_null(ps_registry_protocol_name(reg, 22));
+    assert_null(ps_registry_protocol_name(reg, 28));
     assert_null(ps_registry_find(reg, "nosuch"));
-    assert_string_equal(ps_registry_protocol_doc(reg, 20),
+    assert_string_equal(ps_registry_protocol_doc(reg, 26),
                         "Virtual eXtensible LAN (RFC 7348)");
 
     /* Built in, and said so. */
@@ -1470,6 +1541,8 @@ main(void)
         cmocka_unit_test(test_atomic_load_dir),
         cmocka_unit_test(test_load_default),
         cmocka_unit_test(test_eth_variants),
+        cmocka_unit_test(test_binding_conditions),
+        cmocka_unit_test(test_cond_or),
         cmocka_unit_test(test_error_names),
     };
 

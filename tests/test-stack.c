@@ -1688,7 +1688,7 @@ test_runtime_protocol(void **state)
     char *error = NULL;
     assert_code(ps_registry_load_default(r, &error), PS_OK, error);
     assert_code(ps_registry_load_file(r, path, &error), PS_OK, error);
-    assert_int_equal(ps_registry_n_protocols(r), 23);
+    assert_int_equal(ps_registry_n_protocols(r), 29);
 
     /* The shipped registry does not know it. */
     struct ps_stack *stack;

@@ -11,7 +11,7 @@
  *   protostack craft SPEC [LABEL=VALUE...] [--size BYTES] [--pad BYTES]
  *                    [--count N]
  *                    [--vary LABEL=+STEP[:COUNT]]... -w FILE.pcap
- *   protostack dissect [-x] [--text2pcap] [--first PROTO] [-c COUNT]
+ *   protostack dissect [-x|-q] [--text2pcap] [--first PROTO] [-c COUNT]
  *                      (FILE | -i IFACE) [FILTER...]
  *   protostack gen SPEC [LABEL=VALUE...] [--name NAME]
  *
@@ -568,7 +568,7 @@ cmd_craft(int argc, char *argv[])
 /* dissect */
 
 static const char dissect_usage[] =
-    "usage: protostack dissect [-x] [--text2pcap] [--first PROTO] "
+    "usage: protostack dissect [-x|-q] [--text2pcap] [--first PROTO] "
     "[-c COUNT]\n"
     "                          (FILE | -i IFACE) [FILTER...]\n"
     "Dissects every packet of a capture file (pcap or pcapng; '-' for\n"
@@ -581,6 +581,8 @@ static const char dissect_usage[] =
     "  -x, --hex        add a hex dump of each header\n"
     "  --text2pcap      print hex that text2pcap reads (the rest as '#'\n"
     "                   comments)\n"
+    "  -q, --summary    one line per packet: number, length, headers,\n"
+    "                   payload, fields found bad\n"
     "  --first PROTO    the first header (default: eth)\n"
     "  --protocols DIR  load more protocol files\n";
 
@@ -601,6 +603,9 @@ dissect_option(int c, const char *arg, void *aux)
         return 0;
     case 't':
         o->flags |= PS_DUMP_TEXT2PCAP;
+        return 0;
+    case 'q':
+        o->flags |= PS_DUMP_SUMMARY;
         return 0;
     case 'f':
         o->first = arg;
@@ -624,6 +629,7 @@ cmd_dissect(int argc, char *argv[])
     static const struct option longopts[] = {
         { "hex", no_argument, NULL, 'x' },
         { "text2pcap", no_argument, NULL, 't' },
+        { "summary", no_argument, NULL, 'q' },
         { "first", required_argument, NULL, 'f' },
         { "interface", required_argument, NULL, 'i' },
         { "count", required_argument, NULL, 'c' },
@@ -631,7 +637,7 @@ cmd_dissect(int argc, char *argv[])
     struct dissect_options o = { 0, "eth", NULL, 0 };
     struct option_handler handler = { dissect_option, &o };
     int first = parse_options(argc, argv, dissect_usage, longopts,
-                              PS_ARRAY_N(longopts), "xi:c:", &handler);
+                              PS_ARRAY_N(longopts), "xqi:c:", &handler);
     if (!o.iface && argc - first < 1) {
         fprintf(stderr, "%s", dissect_usage);
         return EXIT_USAGE;
@@ -673,9 +679,13 @@ cmd_dissect(int argc, char *argv[])
             fail(EXIT_BAD_INPUT, "%s", error);
         }
         char *text = ps_dissection_format(d, pkt, o.flags);
-        printf("%spacket %"PRIu64", %u bytes\n%s",
-               o.flags & PS_DUMP_TEXT2PCAP ? "# " : "", n, hdr->caplen,
-               text);
+        if (o.flags & PS_DUMP_SUMMARY) {
+            printf("%"PRIu64" %u: %s", n, hdr->caplen, text);
+        } else {
+            printf("%spacket %"PRIu64", %u bytes\n%s",
+                   o.flags & PS_DUMP_TEXT2PCAP ? "# " : "", n,
+                   hdr->caplen, text);
+        }
         free(text);
         ps_dissection_destroy(d);
         if (o.iface) {

@@ -360,6 +360,10 @@ enum {
     PS_DUMP_HEX = 1 << 0,       /* A hex dump of each header after it. */
     PS_DUMP_TEXT2PCAP = 1 << 1, /* Hex that text2pcap reads; the rest as
                                  * '#' comments. */
+    PS_DUMP_SUMMARY = 1 << 2,   /* One line: the headers' names, the
+                                 * payload, the fields found bad, why it
+                                 * was truncated.  The other flags are
+                                 * then ignored. */
 };
 
 /* Returns a malloc()'d text: one tcpdump-like line per header with its
