@@ -53,10 +53,10 @@ start () {
     ip netns add "$NS"
     echo "sandbox: run directory $R, network namespace $NS"
     ovsdb-tool create "$R/conf.db" "$ovs/vswitchd/vswitch.ovsschema"
-    in_ns ovsdb-server --detach --no-chdir --pidfile --log-file \
+    in_ns ovsdb-server --detach --no-chdir --pidfile --log-file -vconsole:off \
         --remote=punix:"$R/db.sock" "$R/conf.db"
     in_ns ovs-vsctl --no-wait init
-    in_ns ovs-vswitchd --enable-dummy --disable-system \
+    in_ns ovs-vswitchd --enable-dummy --disable-system -vconsole:off \
         --disable-system-route --detach --no-chdir --pidfile --log-file
     echo "sandbox: ovsdb-server and ovs-vswitchd are running"
 }
