@@ -431,6 +431,12 @@ ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                       e->encap ? "dropped" : "missed", n_missed);
         ds_destroy(&action);
     }
+
+    struct ps_jit_stats stats;
+    ps_jit_get_stats(&stats);
+    ds_put_format(&s, "jit: %llu compiled, %llu failed, %llu from the disk "
+                  "cache, %llu shared in memory\n", stats.compiles,
+                  stats.failures, stats.disk_hits, stats.memory_hits);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }

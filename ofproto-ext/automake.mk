@@ -26,6 +26,7 @@ ovs_linked_tests = \
 EXTRA_DIST += \
 	docs/ovs.md \
 	utilities/ovs-sandbox.sh \
+	utilities/ovs-flows-bench.sh \
 	ofproto-ext/ovs-build.mk \
 	ofproto-ext/ovs-hooks.patch \
 	$(ovs_linked_files) \

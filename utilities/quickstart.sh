@@ -100,11 +100,18 @@ check)
 
     # One closing line that counts the test cases of every program:
     # cmocka's "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)",
-    # and the interop suite's own "N passed, M failed".
-    cat tests/*.log ../build-sanitizers/tests/*.log 2> /dev/null | awk '
+    # the interop suite's own "N passed, M failed", and the summary of
+    # OvS's testsuite that ran our suites ("All N tests were successful."
+    # or "ERROR: N tests were run," then "M failed unexpectedly.").
+    cat tests/*.log ../build-sanitizers/tests/*.log \
+        ovs/tests/testsuite.log 2> /dev/null | awk '
         /^\[  PASSED  \] [0-9]+ test/ { p += $4 }
         /^\[  FAILED  \] [0-9]+ test/ { f += $4 }
         /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
+        /^All [0-9]+ tests? (was|were) successful/ { p += $2 }
+        /^ERROR: (All )?[0-9]+ tests? (was|were) run,/ {
+            run = ($2 == "All") ? $3 : $2 }
+        /^[0-9]+ failed( unexpectedly)?\.$/ { f += $1; p += run - $1 }
         END { printf "%d passed, %d failed\n", p, f }'
     exit $status
     ;;
