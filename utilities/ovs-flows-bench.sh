@@ -55,11 +55,17 @@ in_ns ovs-ofctl del-flows br0
 
 # Flow I matches nw_dst 10.X.Y.Z (I in three bytes) and sends to remote
 # 172.16.X.Y with VNI I.
-awk -v n="$n" 'BEGIN {
+awk -v n="$n" -v ps="$R/ps.flows" -v native="$R/native.flows" 'BEGIN {
     for (i = 1; i <= n; i++) {
         a = int(i / 65536); b = int(i / 256) % 256; c = i % 256
-        printf "in_port=1,ip,nw_dst=10.%d.%d.%d,actions=push_stack(eth,ip4,udp,vxlan,eth.dst=00:11:22:33:44:55,ip4.src=192.0.2.1,ip4.dst=172.16.%d.%d,vxlan.vni=%d),fix_length,output:2\n", a, b, c, b, c, i > "'"$R"'/ps.flows"
-        printf "in_port=1,ip,nw_dst=10.%d.%d.%d,actions=set_field:%d->tun_id,set_field:172.16.%d.%d->tun_dst,output:3\n", a, b, c, i, b, c > "'"$R"'/native.flows"
+        m = sprintf("in_port=1,ip,nw_dst=10.%d.%d.%d", a, b, c)
+        printf "%s,actions=push_stack(eth,ip4,udp,vxlan," \
+               "eth.dst=00:11:22:33:44:55,ip4.src=192.0.2.1," \
+               "ip4.dst=172.16.%d.%d,vxlan.vni=%d),fix_length,output:2\n", \
+               m, b, c, i > ps
+        printf "%s,actions=set_field:%d->tun_id," \
+               "set_field:172.16.%d.%d->tun_dst,output:3\n", \
+               m, i, b, c > native
     }
 }'
 
@@ -79,9 +85,10 @@ echo "native vxlan: $n flows installed in $ms ms; ovs-vswitchd RSS" \
 in_ns ovs-ofctl del-flows br0
 head -20 "$R/ps.flows" | in_ns ovs-ofctl add-flows br0 -
 for i in $(seq 1 20); do
-    in_ns ovs-appctl netdev-dummy/receive p1 \
-        "in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07),eth_type(0x0800),ipv4(src=10.255.0.1,dst=10.0.0.$i,proto=17,tos=0,ttl=64,frag=no),udp(src=1234,dst=80)" \
-        > /dev/null
+    packet="in_port(1),eth(src=50:54:00:00:00:05,dst=50:54:00:00:00:07)"
+    packet="$packet,eth_type(0x0800),ipv4(src=10.255.0.1,dst=10.0.0.$i"
+    packet="$packet,proto=17,tos=0,ttl=64,frag=no),udp(src=1234,dst=80)"
+    in_ns ovs-appctl netdev-dummy/receive p1 "$packet" > /dev/null
 done
 sleep 1
 echo "compiled stacks after 20 flows with traffic:" \

@@ -87,7 +87,10 @@ demo () {
         -- add-port br0 p1 -- set Interface p1 type=dummy ofport_request=1 \
         -- add-port br0 p2 -- set Interface p2 type=dummy ofport_request=2 \
            options:tx_pcap="$R/p2-tx.pcap"
-    flow='in_port=1,actions=push_stack(eth,ip4,udp,vxlan,eth.src=aa:bb:cc:dd:ee:ff,eth.dst=00:11:22:33:44:55,ip4.src=192.0.2.1,ip4.dst=192.0.2.254,vxlan.vni=1234),fix_length,output:2'
+    labels=eth.src=aa:bb:cc:dd:ee:ff,eth.dst=00:11:22:33:44:55
+    labels=$labels,ip4.src=192.0.2.1,ip4.dst=192.0.2.254,vxlan.vni=1234
+    flow="in_port=1,actions=push_stack(eth,ip4,udp,vxlan,$labels)"
+    flow="$flow,fix_length,output:2"
     echo "sandbox: ovs-ofctl add-flow br0 '$flow'"
     in_ns ovs-ofctl add-flow br0 "$flow"
     in_ns ovs-ofctl dump-flows br0 --no-stats
