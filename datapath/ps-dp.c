@@ -19,6 +19,7 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
+#include "ovs-rcu.h"
 #include "ovs-thread.h"
 #include "protostack/protostack.h"
 #include "ps-ofp.h"
@@ -63,6 +64,9 @@ struct ps_dp_entry {
 
 static struct cmap ps_dp_entries = CMAP_INITIALIZER;
 static struct ovs_mutex ps_dp_mutex = OVS_MUTEX_INITIALIZER;
+
+/* The tier that new entries compile for (protostack/set-tier). */
+static atomic_int ps_dp_tier = PS_TIER_AUTO;
 static struct vlog_rate_limit ps_dp_rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
 /* Text form. */
@@ -241,9 +245,10 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
     if (push) {
         long long int start = time_usec();
         char *ps_error = NULL;
+        int tier;
 
-        if (ps_encap_create(stack, labels, PS_TIER_AUTO, &e->encap,
-                            &ps_error)) {
+        atomic_read_relaxed(&ps_dp_tier, &tier);
+        if (ps_encap_create(stack, labels, tier, &e->encap, &ps_error)) {
             VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s,%s): %s", spec, labels,
                          ps_error ? ps_error : "cannot compile");
             free(ps_error);
@@ -273,6 +278,17 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
     }
     cmap_insert(&ps_dp_entries, &e->node, hash);
     return e;
+}
+
+static void
+ps_dp_entry_free(struct ps_dp_entry *e)
+{
+    if (e->encap) {
+        ps_encap_destroy(e->encap);
+    }
+    free(e->checks);
+    free(e->key);
+    free(e);
 }
 
 static struct ps_dp_entry *
@@ -441,6 +457,54 @@ ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     ds_destroy(&s);
 }
 
+/* "protostack/set-tier auto|jit|interp": the tier of every compiled
+ * action.  The entries are dropped (their counters too) and compiled
+ * again, for the new tier, by the next packets that need them. */
+static void
+ps_dp_unixctl_set_tier(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                       const char *argv[], void *aux OVS_UNUSED)
+{
+    enum ps_tier tier;
+
+    if (!strcmp(argv[1], "auto")) {
+        tier = PS_TIER_AUTO;
+    } else if (!strcmp(argv[1], "jit")) {
+        tier = PS_TIER_JIT;
+    } else if (!strcmp(argv[1], "interp")) {
+        tier = PS_TIER_INTERP;
+    } else {
+        unixctl_command_reply_error(conn, "protostack/set-tier: expected "
+                                    "auto, jit or interp");
+        return;
+    }
+
+    struct ps_dp_entry *e;
+    ovs_mutex_lock(&ps_dp_mutex);
+    atomic_store_relaxed(&ps_dp_tier, tier);
+    CMAP_FOR_EACH (e, node, &ps_dp_entries) {
+        cmap_remove(&ps_dp_entries, &e->node, e->hash);
+        ovsrcu_postpone(ps_dp_entry_free, e);
+    }
+    ovs_mutex_unlock(&ps_dp_mutex);
+    unixctl_command_reply(conn, NULL);
+}
+
+/* "protostack/load FILE": adds the protocols of FILE to the running
+ * switch; flows added afterwards may use them. */
+static void
+ps_dp_unixctl_load(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                   const char *argv[], void *aux OVS_UNUSED)
+{
+    char *error = ps_ovs_load(argv[1]);
+
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        free(error);
+    } else {
+        unixctl_command_reply(conn, NULL);
+    }
+}
+
 void
 ps_dp_init(void)
 {
@@ -449,6 +513,10 @@ ps_dp_init(void)
     if (ovsthread_once_start(&once)) {
         unixctl_command_register("protostack/show", "", 0, 0,
                                  ps_dp_unixctl_show, NULL);
+        unixctl_command_register("protostack/set-tier", "auto|jit|interp",
+                                 1, 1, ps_dp_unixctl_set_tier, NULL);
+        unixctl_command_register("protostack/load", "FILE", 1, 1,
+                                 ps_dp_unixctl_load, NULL);
         ovsthread_once_done(&once);
     }
 }

@@ -35,7 +35,29 @@ ps_registry_init__(void)
                                           "protocols from %s: %s",
                                           ps_registry_default_dir(),
                                           error ? error : "unknown error");
-            free(error);
+        } else {
+            /* $PROTOSTACK_LOAD: more protocol files or directories,
+             * separated by colons. */
+            const char *extra = getenv("PROTOSTACK_LOAD");
+            char *copy = xstrdup(extra ? extra : "");
+            char *save_ptr = NULL;
+
+            for (char *path = strtok_r(copy, ":", &save_ptr); path;
+                 path = strtok_r(NULL, ":", &save_ptr)) {
+                if (ps_registry_load_file(registry, path, &error)
+                    && ps_registry_load_dir(registry, path, NULL)) {
+                    ps_registry_error = xasprintf(
+                        "protostack: $PROTOSTACK_LOAD: %s",
+                        error ? error : path);
+                    break;
+                }
+                free(error);
+                error = NULL;
+            }
+            free(copy);
+        }
+        free(error);
+        if (ps_registry_error) {
             ps_registry_destroy(registry);
         } else {
             ps_registry = registry;
@@ -51,6 +73,24 @@ ps_ovs_registry_init(void)
 
     ovs_mutex_lock(&ps_mutex);
     error = ps_registry_init__();
+    ovs_mutex_unlock(&ps_mutex);
+    return error;
+}
+
+char *
+ps_ovs_load(const char *path)
+{
+    char *error;
+
+    ovs_mutex_lock(&ps_mutex);
+    error = ps_registry_init__();
+    if (!error) {
+        char *ps_error = NULL;
+
+        if (ps_registry_load_file(ps_registry, path, &ps_error)) {
+            error = ps_error ? ps_error : xasprintf("%s: cannot load", path);
+        }
+    }
     ovs_mutex_unlock(&ps_mutex);
     return error;
 }

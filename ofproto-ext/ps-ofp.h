@@ -31,6 +31,13 @@ struct ps_stack;
  * call fails the same way). */
 char *ps_ovs_registry_init(void) OVS_WARN_UNUSED_RESULT;
 
+/* Loads the protocol file 'path' into the registry: flows parsed or
+ * decoded afterwards may use its protocols.  Either all of the file loads
+ * or nothing does.  Protocols in $PROTOSTACK_LOAD (files or directories,
+ * separated by colons) load with the shipped ones, in every process
+ * (ovs-ofctl too). */
+char *ps_ovs_load(const char *path) OVS_WARN_UNUSED_RESULT;
+
 /* Parses 'arg', "SPEC[,LABEL=VALUE...]", the argument of push_stack
  * (with 'allow_labels') or pop_stack (without).  On success stores the
  * compiled stack (owned by the registry, it lives as long as the
