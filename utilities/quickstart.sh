@@ -27,7 +27,9 @@ cd "$top"
 # Debian packages the build and the tests need.
 packages="build-essential autoconf automake libtool pkg-config
           libcmocka-dev libpcap-dev tshark python3-scapy valgrind ccache
-          clang libclang-rt-14-dev"
+          clang libclang-rt-14-dev
+          openvswitch-source libdpdk-dev dpdk dpdk-dev libcap-ng-dev
+          libunbound-dev libssl-dev libnuma-dev tcpdump"
 
 missing=
 for p in $packages; do
@@ -89,11 +91,14 @@ check)
 
     # The unit and stress tests again, built by clang (its warnings are
     # errors too) with AddressSanitizer and UndefinedBehaviorSanitizer:
-    # every finding fails the run.
+    # every finding fails the run.  The library alone: OvS is built once
+    # per run, in build/ (whose "make check" ran its testsuite with ours
+    # above).
     mkdir -p "$top/build-sanitizers"
     cd "$top/build-sanitizers"
     configure_clang "-O1 -g -fsanitize=address,undefined \
-                     -fno-sanitize-recover=all -fno-omit-frame-pointer"
+                     -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+                    --without-ovs
     make -s -j"$jobs"
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 \
     UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
@@ -108,7 +113,8 @@ check)
     # library and those programs, a few seconds each.
     mkdir -p "$top/build-tsan"
     cd "$top/build-tsan"
-    configure_clang "-O1 -g -fsanitize=thread -fno-omit-frame-pointer"
+    configure_clang "-O1 -g -fsanitize=thread -fno-omit-frame-pointer" \
+                    --without-ovs
     make -s -j"$jobs" stacks/jit-prelude.inc stacks/builtin-protocols.inc
     TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
         make -s -j"$jobs" check-TESTS TESTS='$(stress_tests)' \
@@ -123,18 +129,25 @@ check)
     # (docs/fuzzing.md).
     mkdir -p "$top/build-fuzz"
     cd "$top/build-fuzz"
-    configure_clang "-O1 -g" --enable-fuzzing
+    configure_clang "-O1 -g" --enable-fuzzing --without-ovs
     make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" || status=$?
     cd "$top/build"
 
     # One closing line that counts the test cases of every program:
     # cmocka's "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)",
-    # and the interop suite's own "N passed, M failed".
+    # the interop suite's own "N passed, M failed", and the summary of
+    # OvS's testsuite that ran our suites ("All N tests were successful."
+    # or "ERROR: N tests were run," then "M failed unexpectedly.").
     cat tests/*.log tests/fuzz/*.log ../build-sanitizers/tests/*.log \
-        ../build-sanitizers/tests/fuzz/*.log 2> /dev/null | awk '
+        ../build-sanitizers/tests/fuzz/*.log ovs/tests/testsuite.log \
+        2> /dev/null | awk '
         /^\[  PASSED  \] [0-9]+ test/ { p += $4 }
         /^\[  FAILED  \] [0-9]+ test/ { f += $4 }
         /^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
+        /^All [0-9]+ tests? (was|were) successful/ { p += $2 }
+        /^ERROR: (All )?[0-9]+ tests? (was|were) run,/ {
+            run = ($2 == "All") ? $3 : $2 }
+        /^[0-9]+ failed( unexpectedly)?\.$/ { f += $1; p += run - $1 }
         END { printf "%d passed, %d failed\n", p, f }'
     exit $status
     ;;
