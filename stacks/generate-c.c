@@ -571,6 +571,19 @@ field_function(const struct ps_stack *stack, const char *name, size_t field)
                         stack->headers[fi->header].info.name, fi->name);
 }
 
+/* True if 'field' is a length that 'encap' computes per packet (into a
+ * local "lenFIELD" of the generated code). */
+static bool
+is_computed_length(const struct ps_encap *encap, size_t field)
+{
+    for (size_t k = 0; k < encap->n_lengths; k++) {
+        if (encap->stack->lengths[encap->lengths[k]].field == field) {
+            return true;
+        }
+    }
+    return false;
+}
+
 /* The largest sum of incremental checksum 'ec' whose template part is
  * 'base'. */
 static uint64_t
@@ -650,11 +663,7 @@ put_encap(struct ps_ds *ds, const struct ps_encap *encap, const char *name)
         free(label);
         for (size_t j = 0; j < ec->n_vars; j++) {
             size_t field = ec->vars[j].field;
-            bool is_length = false;
-            for (size_t k = 0; k < encap->n_lengths; k++) {
-                is_length |= stack->lengths[encap->lengths[k]].field == field;
-            }
-            if (is_length) {
+            if (is_computed_length(encap, field)) {
                 /* The value stored: the packet is no longer than
                  * ps_stack_max_length(), so it fits the field. */
                 ps_ds_put_format(ds, "        sum += (uint64_t) len%zu << "
@@ -756,11 +765,7 @@ ps_generate_jit_encap(const struct ps_encap *encap)
                          max <= UINT32_MAX ? "uint32_t" : "uint64_t");
         for (size_t j = 0; j < ec->n_vars; j++) {
             size_t field = ec->vars[j].field;
-            bool is_length = false;
-            for (size_t k = 0; k < encap->n_lengths; k++) {
-                is_length |= stack->lengths[encap->lengths[k]].field == field;
-            }
-            if (is_length) {
+            if (is_computed_length(encap, field)) {
                 ps_ds_put_format(&ds, "        sum += (uint64_t) len%zu << "
                                  "%u;\n", field, ec->vars[j].shift);
             } else {
