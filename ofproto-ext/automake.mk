@@ -20,8 +20,12 @@ ovs_linked_headers = \
 	ofproto-ext/ps-ofpacts.h
 
 # Our autotest suites, run by OvS's testsuite (linked into ovs/tests/).
+# The patch includes protostack.at in the testsuite; the others are
+# included from it, and OvS's make regenerates the testsuite when any of
+# them changes (ovs-build.mk).
 ovs_linked_tests = \
-	tests/ovs/protostack.at
+	tests/ovs/protostack.at \
+	tests/ovs/protostack-captures.at
 
 EXTRA_DIST += \
 	docs/ovs.md \
@@ -51,7 +55,8 @@ OVS_TESTSUITEFLAGS = -j2 -k protostack
 OVS_MAKE_ARGS = -C ovs -f Makefile \
 	-f '$(abs_top_srcdir)/ofproto-ext/ovs-build.mk' \
 	PROTOSTACK_CPPFLAGS='-I$(abs_top_srcdir)/include' \
-	PROTOSTACK_LIBS='$(abs_top_builddir)/libprotostack.la'
+	PROTOSTACK_LIBS='$(abs_top_builddir)/libprotostack.la' \
+	PS_TESTSUITE_AT='$(ovs_linked_tests:tests/ovs/%=tests/%)'
 
 ovs/.ps-source.stamp: $(OVS_TARBALL) $(srcdir)/ofproto-ext/ovs-hooks.patch
 	$(AM_V_GEN)rm -rf ovs ovs.tmp && $(MKDIR_P) ovs.tmp && \
@@ -80,11 +85,21 @@ ovs-programs: ovs/.ps-configure.stamp libprotostack.la
 	$(AM_V_at)$(MAKE) $(OVS_MAKE_ARGS) $(ovs_programs)
 .PHONY: ovs-programs
 
+# The tree is unpacked again only when the patch changes: a suite added
+# since then is linked here.
+ovs-link-tests: ovs/.ps-source.stamp
+	$(AM_V_at)for f in $(ovs_linked_tests); do \
+	    test -e ovs/tests/`basename $$f` \
+	    || ln -s '$(abs_top_srcdir)/'$$f ovs/tests/ || exit 1; \
+	done
+.PHONY: ovs-link-tests
+
 # OvS's testsuite with our suites in it, against the patched build.
-ovs-check: ovs-programs
+ovs-check: ovs-programs ovs-link-tests
 	$(AM_V_at)PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
 	PROTOSTACK_JIT_DIR='$(abs_top_builddir)/tests/ovs-jit' \
-	    $(MAKE) $(OVS_MAKE_ARGS) check TESTSUITEFLAGS='$(OVS_TESTSUITEFLAGS)'
+	    $(MAKE) $(OVS_MAKE_ARGS) ps-testsuite check \
+	    TESTSUITEFLAGS='$(OVS_TESTSUITEFLAGS)'
 .PHONY: ovs-check
 
 # After the library: OvS's programs are relinked against the installed
