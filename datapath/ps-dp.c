@@ -454,11 +454,14 @@ ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ds_destroy(&action);
     }
 
+    /* The JIT never unloads a module: the modules in memory are those
+     * compiled and those loaded from the disk cache. */
     struct ps_jit_stats stats;
     ps_jit_get_stats(&stats);
-    ds_put_format(&s, "jit: %llu compiled, %llu failed, %llu from the disk "
-                  "cache, %llu shared in memory\n", stats.compiles,
-                  stats.failures, stats.disk_hits, stats.memory_hits);
+    ds_put_format(&s, "jit: modules %llu (%llu compiled, %llu from the "
+                  "disk cache), %llu failed, %llu shared in memory\n",
+                  stats.compiles + stats.disk_hits, stats.compiles,
+                  stats.disk_hits, stats.failures, stats.memory_hits);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }

@@ -25,7 +25,8 @@ ovs_linked_headers = \
 # them changes (ovs-build.mk).
 ovs_linked_tests = \
 	tests/ovs/protostack.at \
-	tests/ovs/protostack-captures.at
+	tests/ovs/protostack-captures.at \
+	tests/ovs/protostack-flows.at
 
 EXTRA_DIST += \
 	docs/ovs.md \
