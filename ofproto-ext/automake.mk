@@ -51,6 +51,17 @@ ovs_programs = \
 # ofp-actions' runs one of OvS's own groups against the patched build.
 OVS_TESTSUITEFLAGS = -j2 -k protostack
 
+# OvS's own tests that cover what the patch touches ("make
+# ovs-check-upstream", run by utilities/quickstart.sh check after our
+# suites): the keyword groups ofp-actions (without ours, which share it),
+# tunnel_push_pop, nsh and dpif-netdev, the rest of ofp-actions.at ("action
+# parsing errors") and odp.at, whose tests have no keyword "odp" (only
+# ours have): "OVS datapath ..." and "odp-execute ...".
+OVS_UPSTREAM_TESTSUITEFLAGS = -j2 \
+	-k ofp-actions,!protostack -k action,parsing,errors \
+	-k OVS,datapath -k odp-execute \
+	-k tunnel_push_pop -k nsh -k dpif-netdev
+
 # OvS's make, with where libprotostack is.  Recipes spell $(MAKE) out so
 # that the sub-make shares the jobserver.
 OVS_MAKE_ARGS = -C ovs -f Makefile \
@@ -95,13 +106,27 @@ ovs-link-tests: ovs/.ps-source.stamp
 	done
 .PHONY: ovs-link-tests
 
-# OvS's testsuite with our suites in it, against the patched build.
-ovs-check: ovs-programs ovs-link-tests
-	$(AM_V_at)PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
+# OvS's testsuite with our suites in it, against the patched build, with
+# TESTSUITEFLAGS "$$flags"; its log is kept as "$$log" (the next run
+# overwrites OvS's), where utilities/quickstart.sh counts the tests.
+ovs_check_run = rm -f ovs/tests/testsuite.log; \
+	PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
 	PROTOSTACK_JIT_DIR='$(abs_top_builddir)/tests/ovs-jit' \
 	    $(MAKE) $(OVS_MAKE_ARGS) ps-testsuite check \
-	    TESTSUITEFLAGS='$(OVS_TESTSUITEFLAGS)'
-.PHONY: ovs-check
+	    TESTSUITEFLAGS="$$flags"; \
+	status=$$?; \
+	if test -f ovs/tests/testsuite.log; then \
+	    cp ovs/tests/testsuite.log "$$log"; \
+	fi; \
+	exit $$status
+
+ovs-check: ovs-programs ovs-link-tests
+	$(AM_V_at)flags='$(OVS_TESTSUITEFLAGS)'; \
+	log=tests/ovs-testsuite.log; $(ovs_check_run)
+ovs-check-upstream: ovs-programs ovs-link-tests
+	$(AM_V_at)flags='$(OVS_UPSTREAM_TESTSUITEFLAGS)'; \
+	log=tests/ovs-upstream-testsuite.log; $(ovs_check_run)
+.PHONY: ovs-check ovs-check-upstream
 
 # After the library: OvS's programs are relinked against the installed
 # libprotostack.
@@ -122,7 +147,8 @@ endif
 clean-local: clean-ovs
 clean-ovs:
 	if test -f ovs/Makefile; then $(MAKE) -C ovs clean; fi
-	rm -rf tests/ovs-jit
+	rm -rf tests/ovs-jit tests/ovs-testsuite.log \
+	    tests/ovs-upstream-testsuite.log
 distclean-local: distclean-ovs
 distclean-ovs:
 	rm -rf ovs ovs.tmp
