@@ -136,10 +136,60 @@ ovs-uninstall:
 	$(MAKE) $(OVS_MAKE_ARGS) uninstall DESTDIR='$(DESTDIR)'
 .PHONY: ovs-install ovs-uninstall
 
+# The fuzz target of our OpenFlow actions (docs/fuzzing.md), built in
+# the OvS tree (ofproto-ext/ovs-build.mk).  With gcc and
+# tests/fuzz/driver.c, as tests/fuzz/fuzz-ovs-actions, which "make check"
+# runs over its corpus (tests/fuzz/regress.sh).  "make ovs-fuzz" builds
+# it for libFuzzer, with the libprotostack.a of a build configured with
+# --enable-fuzzing (FUZZ_PROTOSTACK_LIB; by default that of
+# utilities/quickstart.sh check, build-fuzz/ next to this build), and
+# fuzzes it for FUZZ_SECONDS as "make fuzz" does the library's targets.
+FUZZ_PROTOSTACK_LIB = $(abs_top_builddir)/../build-fuzz/.libs/libprotostack.a
+ovs_fuzz_args = \
+	PS_FUZZ_SRCDIR='$(abs_top_srcdir)/tests/fuzz' \
+	PS_FUZZ_PROTOCOLS='$(abs_top_srcdir)/protocols' \
+	PS_FUZZ_DRIVER='$(abs_top_builddir)/tests/fuzz/fuzz-ovs-actions' \
+	PS_LIBFUZZER='$(abs_top_builddir)/tests/fuzz/libfuzzer-ovs-actions' \
+	PS_FUZZ_PROTOSTACK='$(FUZZ_PROTOSTACK_LIB)'
+
+tests/fuzz/fuzz-ovs-actions: ovs-programs
+	$(AM_V_at)$(MAKE) $(OVS_MAKE_ARGS) $(ovs_fuzz_args) \
+	    '$(abs_top_builddir)/$@'
+
+ovs-fuzz: ovs-programs
+	@test -f '$(FUZZ_PROTOSTACK_LIB)' || { \
+	    echo "$@: no $(FUZZ_PROTOSTACK_LIB): configure a build with" \
+	         "CC=clang --enable-fuzzing --without-ovs and make it, or" \
+	         "give FUZZ_PROTOSTACK_LIB" >&2; exit 1; }
+	$(AM_V_at)$(MAKE) $(OVS_MAKE_ARGS) $(ovs_fuzz_args) \
+	    '$(abs_top_builddir)/tests/fuzz/libfuzzer-ovs-actions'
+	@$(MKDIR_P) $(FUZZ_OUT)/ovs-actions; \
+	echo "fuzz-ovs-actions: $(FUZZ_SECONDS) s, log in" \
+	     "$(FUZZ_OUT)/ovs-actions.log"; \
+	$(FUZZ_ENV) tests/fuzz/libfuzzer-ovs-actions \
+	    -max_total_time=$(FUZZ_SECONDS) -timeout=25 -print_final_stats=1 \
+	    -dict=$(srcdir)/tests/fuzz/ovs-actions.dict \
+	    -artifact_prefix=$(FUZZ_OUT)/ovs-actions- $(FUZZ_FLAGS) \
+	    $(FUZZ_OUT)/ovs-actions $(srcdir)/tests/fuzz/corpus/ovs-actions \
+	    > $(FUZZ_OUT)/ovs-actions.log 2>&1; \
+	status=$$?; \
+	grep -E '^(#[0-9]+.*(DONE|INITED)|stat::number_of_executed_units)' \
+	    $(FUZZ_OUT)/ovs-actions.log | tail -n 2; \
+	if test $$status != 0; then \
+	    echo "fuzz-ovs-actions: FINDING"; \
+	    grep -E -A12 '^(==[0-9]+==ERROR|fuzz check failed)|^SUMMARY' \
+	        $(FUZZ_OUT)/ovs-actions.log; \
+	    grep -E '^(artifact_prefix|Test unit written)' \
+	        $(FUZZ_OUT)/ovs-actions.log; \
+	fi; \
+	exit $$status
+.PHONY: ovs-fuzz
+
 # With --without-ovs (or without its source), none of it runs.
 if BUILD_OVS
 all-local: ovs-programs
 check-local: ovs-check
+check_SCRIPTS = tests/fuzz/fuzz-ovs-actions
 install-exec-hook: ovs-install
 uninstall-local: ovs-uninstall
 endif
@@ -148,7 +198,8 @@ clean-local: clean-ovs
 clean-ovs:
 	if test -f ovs/Makefile; then $(MAKE) -C ovs clean; fi
 	rm -rf tests/ovs-jit tests/ovs-testsuite.log \
-	    tests/ovs-upstream-testsuite.log
+	    tests/ovs-upstream-testsuite.log tests/fuzz/fuzz-ovs-actions \
+	    tests/fuzz/libfuzzer-ovs-actions
 distclean-local: distclean-ovs
 distclean-ovs:
 	rm -rf ovs ovs.tmp

@@ -140,6 +140,13 @@ check)
     make -s fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" || status=$?
     cd "$top/build"
 
+    # The fuzz target of the OvS actions, built in build/'s OvS tree with
+    # build-fuzz/'s library (docs/fuzzing.md), fuzzed as long: about 20 s
+    # of build.
+    if [ -x ovs/vswitchd/ovs-vswitchd ]; then
+        make -s ovs-fuzz FUZZ_SECONDS="${FUZZ_SECONDS:-60}" || status=$?
+    fi
+
     # One closing line that counts the test cases of every program:
     # cmocka's "[  PASSED  ] N test(s)." and "[  FAILED  ] N test(s)",
     # the interop suite's own "N passed, M failed", and the summaries of
