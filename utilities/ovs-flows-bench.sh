@@ -126,8 +126,15 @@ run () {
     base=$(dp_packets)
     xargs -n 25 ip netns exec "$NS" ovs-appctl netdev-dummy/receive p1 \
         < "$work/packets" > /dev/null
+    waited=0
     while [ $(( $(dp_packets) - base )) -lt "$n" ]; do
+        if [ $waited -ge 600 ]; then
+            echo "$1: only $(( $(dp_packets) - base )) of $n packets" \
+                 "reached the datapath in 60 s" >&2
+            exit 1
+        fi
         sleep 0.1
+        waited=$((waited + 1))
     done
     t2=$(now_ms)
     c2=$(cpu_ms)
@@ -145,9 +152,13 @@ run "native vxlan" "$work/native.flows"
 "$sandbox" stop > /dev/null
 
 run "push_stack" "$work/ps.flows"
-# The background compile has ended when every action runs JIT code.
-while in_ns ovs-appctl protostack/show | grep -q 'tier interpreter'; do
+# The background compile has ended when every action runs JIT code (or
+# after 60 s: the counts below then tell).
+waited=0
+while in_ns ovs-appctl protostack/show | grep -q 'tier interpreter' \
+        && [ $waited -lt 600 ]; do
     sleep 0.1
+    waited=$((waited + 1))
 done
 in_ns ovs-appctl protostack/show > "$work/show"
 echo "  compiled actions: $(grep -c '^push_stack' "$work/show")," \
