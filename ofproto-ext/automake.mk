@@ -19,9 +19,13 @@ ovs_linked_files = \
 ovs_linked_headers = \
 	ofproto-ext/ps-ofpacts.h
 
-# Our autotest suites, run by OvS's testsuite (linked into ovs/tests/).
+# Our autotest suites, run by OvS's testsuite (linked into ovs/tests/,
+# again by each build, so that a suite added later is found; ovs-build.mk
+# makes the testsuite depend on them).  tests/ovs/protostack.at includes
+# the others.
 ovs_linked_tests = \
-	tests/ovs/protostack.at
+	tests/ovs/protostack.at \
+	tests/ovs/protostack-xlate.at
 
 EXTRA_DIST += \
 	docs/ovs.md \
@@ -65,9 +69,6 @@ ovs/.ps-source.stamp: $(OVS_TARBALL) $(srcdir)/ofproto-ext/ovs-hooks.patch
 	for f in $(ovs_linked_headers); do \
 	    ln -s '$(abs_top_srcdir)/'$$f ovs.tmp/include/openvswitch/ || exit 1; \
 	done && \
-	for f in $(ovs_linked_tests); do \
-	    ln -s '$(abs_top_srcdir)/'$$f ovs.tmp/tests/ || exit 1; \
-	done && \
 	(cd ovs.tmp && automake) && \
 	mv ovs.tmp ovs && touch $@
 
@@ -76,12 +77,17 @@ ovs/.ps-configure.stamp: ovs/.ps-source.stamp
 	    --prefix='$(prefix)' CC='$(CC)' && touch .ps-configure.stamp
 
 ovs-programs: ovs/.ps-configure.stamp libprotostack.la
+	$(AM_V_at)for f in $(ovs_linked_tests); do \
+	    test -e ovs/tests/`basename $$f` \
+	    || ln -s '$(abs_top_srcdir)/'$$f ovs/tests/ || exit 1; \
+	done
 	$(AM_V_at)$(MAKE) $(OVS_MAKE_ARGS) ps-built-sources
 	$(AM_V_at)$(MAKE) $(OVS_MAKE_ARGS) $(ovs_programs)
 .PHONY: ovs-programs
 
 # OvS's testsuite with our suites in it, against the patched build.
 ovs-check: ovs-programs
+	$(AM_V_at)$(MAKE) $(OVS_MAKE_ARGS) ps-testsuite
 	$(AM_V_at)PROTOSTACK_DATADIR='$(abs_top_srcdir)/protocols' \
 	PROTOSTACK_JIT_DIR='$(abs_top_builddir)/tests/ovs-jit' \
 	    $(MAKE) $(OVS_MAKE_ARGS) check TESTSUITEFLAGS='$(OVS_TESTSUITEFLAGS)'

@@ -9,3 +9,13 @@
 
 ps-built-sources: $(BUILT_SOURCES)
 .PHONY: ps-built-sources
+
+# Our suites beside tests/protostack.at (which OvS's TESTSUITE_AT lists)
+# are m4_include()d by it: "ps-testsuite" regenerates the testsuite when
+# one changes.  (protostack's ovs-check makes it before OvS's "make
+# check", whose sub-makes do not read this file.)
+$(TESTSUITE): $(wildcard $(srcdir)/tests/protostack*.at)
+ps-testsuite: $(TESTSUITE)
+.PHONY: ps-testsuite
+
+
