@@ -29,6 +29,7 @@ ovs_linked_tests = \
 
 EXTRA_DIST += \
 	docs/ovs.md \
+	tests/ovs-install.sh \
 	utilities/ovs-sandbox.sh \
 	utilities/ovs-flows-bench.sh \
 	ofproto-ext/ovs-build.mk \
@@ -93,18 +94,30 @@ ovs-check: ovs-programs
 	    $(MAKE) $(OVS_MAKE_ARGS) check TESTSUITEFLAGS='$(OVS_TESTSUITEFLAGS)'
 .PHONY: ovs-check
 
-# After the library: OvS's programs are relinked against the installed
-# libprotostack.
+# After the library: OvS's programs, with the installed libprotostack's
+# directory as their run path (ovs-build.mk).
 ovs-install:
 	$(MAKE) $(OVS_MAKE_ARGS) install DESTDIR='$(DESTDIR)'
+	$(MAKE) $(OVS_MAKE_ARGS) ps-install-runpath DESTDIR='$(DESTDIR)'
 ovs-uninstall:
 	$(MAKE) $(OVS_MAKE_ARGS) uninstall DESTDIR='$(DESTDIR)'
 .PHONY: ovs-install ovs-uninstall
 
-# With --without-ovs (or without its source), none of it runs.
+# "make install" into a scratch DESTDIR: the installed programs run
+# against the installed libprotostack (tests/ovs-install.sh).
+ovs-installcheck: ovs-programs
+	$(AM_V_at)PS_BUILDDIR='$(abs_top_builddir)' PS_LIBDIR='$(libdir)' \
+	PS_BINDIR='$(bindir)' PS_SBINDIR='$(sbindir)' \
+	    $(SHELL) '$(srcdir)/tests/ovs-install.sh'
+.PHONY: ovs-installcheck
+
+# With --without-ovs (or without its source), none of it runs.  The two
+# checks one after the other: both run make in the OvS tree.
 if BUILD_OVS
 all-local: ovs-programs
-check-local: ovs-check
+check-local:
+	$(MAKE) $(AM_MAKEFLAGS) ovs-check
+	$(MAKE) $(AM_MAKEFLAGS) ovs-installcheck
 install-exec-hook: ovs-install
 uninstall-local: ovs-uninstall
 endif
