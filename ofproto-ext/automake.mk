@@ -26,10 +26,12 @@ ovs_linked_headers = \
 ovs_linked_tests = \
 	tests/ovs/protostack.at \
 	tests/ovs/protostack-captures.at \
-	tests/ovs/protostack-flows.at
+	tests/ovs/protostack-flows.at \
+	tests/ovs/protostack-xlate.at
 
 EXTRA_DIST += \
 	docs/ovs.md \
+	tests/ovs-install.sh \
 	utilities/ovs-sandbox.sh \
 	utilities/ovs-flows-bench.sh \
 	ofproto-ext/ovs-build.mk \
@@ -82,9 +84,6 @@ ovs/.ps-source.stamp: $(OVS_TARBALL) $(srcdir)/ofproto-ext/ovs-hooks.patch
 	for f in $(ovs_linked_headers); do \
 	    ln -s '$(abs_top_srcdir)/'$$f ovs.tmp/include/openvswitch/ || exit 1; \
 	done && \
-	for f in $(ovs_linked_tests); do \
-	    ln -s '$(abs_top_srcdir)/'$$f ovs.tmp/tests/ || exit 1; \
-	done && \
 	(cd ovs.tmp && automake) && \
 	mv ovs.tmp ovs && touch $@
 
@@ -92,7 +91,7 @@ ovs/.ps-configure.stamp: ovs/.ps-source.stamp
 	$(AM_V_GEN)cd ovs && ./configure -q --with-dpdk=shared \
 	    --prefix='$(prefix)' CC='$(CC)' && touch .ps-configure.stamp
 
-ovs-programs: ovs/.ps-configure.stamp libprotostack.la
+ovs-programs: ovs/.ps-configure.stamp libprotostack.la ovs-link-tests
 	$(AM_V_at)$(MAKE) $(OVS_MAKE_ARGS) ps-built-sources
 	$(AM_V_at)$(MAKE) $(OVS_MAKE_ARGS) $(ovs_programs)
 .PHONY: ovs-programs
@@ -128,13 +127,22 @@ ovs-check-upstream: ovs-programs ovs-link-tests
 	log=tests/ovs-upstream-testsuite.log; $(ovs_check_run)
 .PHONY: ovs-check ovs-check-upstream
 
-# After the library: OvS's programs are relinked against the installed
-# libprotostack.
+# After the library: OvS's programs, with the installed libprotostack's
+# directory as their run path (ovs-build.mk).
 ovs-install:
 	$(MAKE) $(OVS_MAKE_ARGS) install DESTDIR='$(DESTDIR)'
+	$(MAKE) $(OVS_MAKE_ARGS) ps-install-runpath DESTDIR='$(DESTDIR)'
 ovs-uninstall:
 	$(MAKE) $(OVS_MAKE_ARGS) uninstall DESTDIR='$(DESTDIR)'
 .PHONY: ovs-install ovs-uninstall
+
+# "make install" into a scratch DESTDIR: the installed programs run
+# against the installed libprotostack (tests/ovs-install.sh).
+ovs-installcheck: ovs-programs
+	$(AM_V_at)PS_BUILDDIR='$(abs_top_builddir)' PS_LIBDIR='$(libdir)' \
+	PS_BINDIR='$(bindir)' PS_SBINDIR='$(sbindir)' \
+	    $(SHELL) '$(srcdir)/tests/ovs-install.sh'
+.PHONY: ovs-installcheck
 
 # The fuzz target of our OpenFlow actions (docs/fuzzing.md), built in
 # the OvS tree (ofproto-ext/ovs-build.mk).  With gcc and
@@ -188,7 +196,9 @@ ovs-fuzz: ovs-programs
 # With --without-ovs (or without its source), none of it runs.
 if BUILD_OVS
 all-local: ovs-programs
-check-local: ovs-check
+check-local:
+	$(MAKE) $(AM_MAKEFLAGS) ovs-check
+	$(MAKE) $(AM_MAKEFLAGS) ovs-installcheck
 check_SCRIPTS = tests/fuzz/fuzz-ovs-actions
 install-exec-hook: ovs-install
 uninstall-local: ovs-uninstall

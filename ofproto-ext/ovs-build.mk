@@ -82,3 +82,19 @@ $(PS_LIBFUZZER): $(ps_libfuzzer_objects) lib/libopenvswitch.la \
 	$(PS_FUZZ_CC) $(PS_FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ \
 	    $(ps_libfuzzer_objects) -Wl,--start-group \
 	    lib/.libs/libopenvswitch.a $$libs -Wl,--end-group
+
+# OvS's libtool is configured without shared libraries: it never relinks
+# the programs it installs, which keep their run path into the build tree
+# (libprotostack.la's .libs).  "ps-install-runpath" sets the run path of
+# the installed programs to the installed library's directory.
+ps-install-runpath:
+	@for p in $(bin_PROGRAMS:$(EXEEXT)=) $(sbin_PROGRAMS:$(EXEEXT)=); do \
+	    for d in '$(DESTDIR)$(bindir)' '$(DESTDIR)$(sbindir)'; do \
+	        f="$$d/`basename $$p`"; \
+	        if test -f "$$f" && readelf -d "$$f" | grep -q 'R.*PATH'; then \
+	            echo "patchelf --set-rpath '$(libdir)' $$f"; \
+	            patchelf --set-rpath '$(libdir)' "$$f" || exit 1; \
+	        fi; \
+	    done; \
+	done
+.PHONY: ps-install-runpath
