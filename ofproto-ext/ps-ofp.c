@@ -33,6 +33,8 @@ ps_registry_init__(void)
         struct ps_registry *registry = ps_registry_create();
         char *error = NULL;
 
+        ps_registry_set_stack_limit(registry, PS_OVS_MAX_STACKS);
+
         if (ps_registry_load_default(registry, &error)) {
             const char *dir = ps_registry_default_dir();
             ps_registry_error = xasprintf("protostack: cannot load the "
@@ -175,7 +177,15 @@ ps_ovs_check_stack(const char *spec, const char *labels, bool allow_labels,
     if (!error) {
         char *ps_error = NULL;
 
-        if (ps_registry_stack(ps_registry, spec, &stack, &ps_error)) {
+        const struct ps_stack *canonical;
+
+        /* The spec as given, then as written back (by the OpenFlow
+         * encoding, which the switch decodes): both in the cache now, so
+         * that the flow's decoding cannot meet the registry's limit of
+         * stacks. */
+        if (ps_registry_stack(ps_registry, spec, &stack, &ps_error)
+            || ps_registry_stack(ps_registry, ps_stack_spec(stack),
+                                 &canonical, &ps_error)) {
             error = (ps_error ? xstrdup(ps_error)
                      : xasprintf("%s: bad stack", spec));
         }
@@ -193,6 +203,20 @@ ps_ovs_check_stack(const char *spec, const char *labels, bool allow_labels,
     }
     if (labels[0] && !allow_labels) {
         return xasprintf("%s: labels are not allowed here", labels);
+    }
+
+    /* The stack with an Ethernet payload, which translation compiles for
+     * its "next header" labels: compiled now, so that a flow beyond the
+     * registry's limit of stacks is refused here rather than translated
+     * without them. */
+    if (allow_labels) {
+        char *payload_labels;
+
+        error = ps_ovs_payload_labels(stack, "eth", &payload_labels);
+        free(payload_labels);
+        if (error) {
+            return error;
+        }
     }
 
     char *canonical_labels;
@@ -339,9 +363,12 @@ ps_ovs_is_label(const char *name)
 }
 
 char *
-ps_ovs_payload_labels(const struct ps_stack *stack, const char *payload)
+ps_ovs_payload_labels(const struct ps_stack *stack, const char *payload,
+                      char **labelsp)
 {
     size_t n_headers = ps_stack_n_headers(stack);
+
+    *labelsp = NULL;
     if (!n_headers) {
         return NULL;
     }
@@ -356,14 +383,13 @@ ps_ovs_payload_labels(const struct ps_stack *stack, const char *payload)
     ovs_mutex_lock(&ps_mutex);
     char *error = ps_registry_init__();
     if (!error && ps_registry_stack(ps_registry, spec, &longer, &ps_error)) {
-        longer = NULL;
+        error = xasprintf("%s", ps_error ? ps_error : spec);
     }
     ovs_mutex_unlock(&ps_mutex);
-    free(error);
     free(ps_error);
     free(spec);
-    if (!longer) {
-        return NULL;
+    if (error) {
+        return error;
     }
 
     struct ds labels = DS_EMPTY_INITIALIZER;
@@ -386,9 +412,9 @@ ps_ovs_payload_labels(const struct ps_stack *stack, const char *payload)
             }
         }
     }
-    if (!labels.length) {
-        ds_destroy(&labels);
-        return NULL;
+    if (labels.length) {
+        *labelsp = ds_steal_cstr(&labels);
     }
-    return ds_steal_cstr(&labels);
+    ds_destroy(&labels);
+    return NULL;
 }

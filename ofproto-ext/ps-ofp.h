@@ -30,6 +30,12 @@ struct ps_stack;
  * push: the datapath action carries a template of this size at most. */
 #define PS_OVS_MAX_STACK_SIZE 256
 
+/* The most stacks the process's registry compiles (each distinct spec of
+ * the flows added, and each with the Ethernet payload after it): flows
+ * from controllers cannot grow the switch's memory without end.  A flow
+ * with a new spec beyond it is refused. */
+#define PS_OVS_MAX_STACKS 65536
+
 /* Loads the protocols of ps_registry_load_default() on first use.
  * Returns NULL on success, else a malloc()'d message (and every later
  * call fails the same way). */
@@ -66,12 +72,15 @@ char *ps_ovs_check_field(const struct ps_stack *stack, const char *label,
                          const char *value, char **canonicalp)
     OVS_WARN_UNUSED_RESULT;
 
-/* Returns the labels ("gre.proto=0x6558"), malloc()'d, that give the "next
- * header" fields of the last header of 'stack' the binding values of the
- * protocol 'payload' ("eth") that follows it in the packet, or NULL if
- * there are none. */
+/* Stores in '*labelsp' the labels ("gre.proto=0x6558"), malloc()'d, that
+ * give the "next header" fields of the last header of 'stack' the binding
+ * values of the protocol 'payload' ("eth") that follows it in the packet,
+ * or NULL if there are none.  Returns NULL, or an error message if the
+ * stack with that payload cannot be compiled (the registry's limit of
+ * stacks reached). */
 char *ps_ovs_payload_labels(const struct ps_stack *stack,
-                            const char *payload);
+                            const char *payload, char **labelsp)
+    OVS_WARN_UNUSED_RESULT;
 
 /* Parses, with OvS's flow_extract(), the headers of a packet that starts
  * with 'stack' filled with 'labels' (the packet as push_stack leaves it,
