@@ -12,6 +12,7 @@
 #include "cmap.h"
 #include "coverage.h"
 #include "dp-packet.h"
+#include "flow.h"
 #include "hash.h"
 #include "netlink.h"
 #include "odp-netlink.h"
@@ -19,6 +20,7 @@
 #include "openvswitch/ofpbuf.h"
 #include "openvswitch/vlog.h"
 #include "ovs-atomic.h"
+#include "packets.h"
 #include "ovs-rcu.h"
 #include "ovs-thread.h"
 #include "protostack/protostack.h"
@@ -33,6 +35,8 @@ COVERAGE_DEFINE(protostack_push);
 COVERAGE_DEFINE(protostack_pop);
 COVERAGE_DEFINE(protostack_pop_miss);
 COVERAGE_DEFINE(protostack_drop_headroom);
+COVERAGE_DEFINE(protostack_drop_length);
+COVERAGE_DEFINE(protostack_headroom_copy);
 COVERAGE_DEFINE(protostack_drop_error);
 
 /* A binding field that pop_stack compares with the packet. */
@@ -309,6 +313,118 @@ ps_dp_get(const struct nlattr *a)
     return e;
 }
 
+/* Headroom. */
+
+/* Returns 'packet' when it can grow by 'headroom' bytes at its front, or a
+ * copy of it that can, or NULL when no copy can be made ('packet' is then
+ * left as it was).
+ *
+ * Only a DPDK mbuf may need the copy: OvS reallocates other packets as
+ * they grow, but aborts growing an mbuf past its headroom (128 bytes by
+ * default), which a stack longer than that needs.  The copy is a fresh
+ * mbuf of the packet's own pool (the pool of the port that received it),
+ * with the data placed so that the stack and the default headroom fit in
+ * front of it.  It stays a DPDK mbuf, as netdev-dpdk wants every packet of
+ * a batch it sends to be, and carries the packet's metadata, offsets,
+ * offload flags and hash.  It cannot be made when the pool is empty or
+ * the packet and the stack do not fit in one of its mbufs. */
+static struct dp_packet *
+ps_dp_headroom(struct dp_packet *packet, size_t headroom)
+{
+    if (OVS_LIKELY(packet->source != DPBUF_DPDK
+                   || dp_packet_headroom(packet) >= headroom)) {
+        return packet;
+    }
+#ifdef DPDK_NETDEV
+    const struct rte_mbuf *orig = &packet->mbuf;
+    size_t len = dp_packet_size(packet);
+    struct rte_mbuf *m;
+
+    if (orig->nb_segs != 1 || !orig->pool) {
+        return NULL;
+    }
+    m = rte_pktmbuf_alloc(orig->pool);
+    if (!m) {
+        return NULL;
+    }
+    if (headroom + len > m->buf_len) {
+        rte_pktmbuf_free(m);
+        return NULL;
+    }
+    m->data_off = MIN(headroom + RTE_PKTMBUF_HEADROOM, m->buf_len - len);
+
+    struct dp_packet *copy = CONTAINER_OF(m, struct dp_packet, mbuf);
+    memcpy(dp_packet_data(copy), dp_packet_data(packet), len);
+    dp_packet_set_size(copy, len);
+    m->tx_offload = orig->tx_offload;
+    m->packet_type = orig->packet_type;
+    m->ol_flags |= orig->ol_flags & ~(RTE_MBUF_F_EXTERNAL
+                                      | RTE_MBUF_F_INDIRECT);
+    m->hash = orig->hash;
+    memcpy(&copy->l2_pad_size, &packet->l2_pad_size,
+           sizeof *packet - offsetof(struct dp_packet, l2_pad_size));
+    return copy;
+#else
+    return NULL;
+#endif
+}
+
+/* Flow entropy. */
+
+/* Returns the packet's 5-tuple hash: its RSS hash when the NIC or the
+ * datapath set one, otherwise the hash that the datapath computes for the
+ * packets it classifies (miniflow_hash_5tuple()), which is then stored as
+ * the packet's RSS hash.  Packets of DPDK vdevs and dummy ports carry no
+ * RSS hash, and the datapath skips computing one when it forwards by
+ * "simple match" (flows matching the input port only): without this, the
+ * UDP source port of a tunnel would depend on the path a packet took.
+ * Untagged IPv4 UDP is hashed from the bytes, the rest through
+ * flow_extract(). */
+static uint32_t
+ps_dp_hash(struct dp_packet *packet)
+{
+    if (OVS_LIKELY(dp_packet_rss_valid(packet))) {
+        return dp_packet_get_rss_hash(packet);
+    }
+
+    const uint8_t *p = dp_packet_data(packet);
+    size_t size = dp_packet_size(packet);
+    uint32_t hash;
+
+    if (size >= ETH_HEADER_LEN + IP_HEADER_LEN
+        && p[12] == 0x08 && p[13] == 0x00) {
+        const uint8_t *ip = p + ETH_HEADER_LEN;
+        size_t ihl = (ip[0] & 0x0f) * 4;
+        size_t tot_len = (ip[2] << 8) | ip[3];
+
+        if ((ip[0] >> 4) == 4 && ihl >= IP_HEADER_LEN
+            && tot_len >= ihl + UDP_HEADER_LEN
+            && tot_len <= size - ETH_HEADER_LEN
+            && !(((ip[6] << 8) | ip[7]) & 0x3fff)
+            && ip[9] == IPPROTO_UDP) {
+            uint32_t src, dst, ports;
+
+            memcpy(&src, ip + 12, 4);
+            memcpy(&dst, ip + 16, 4);
+            memcpy(&ports, ip + ihl, 4);
+            hash = hash_add(0, src);
+            hash = hash_add(hash, dst);
+            hash = hash_add(hash, IPPROTO_UDP);
+            hash = hash_add(hash, ports);
+            hash = hash_finish(hash, 42);
+            dp_packet_set_rss_hash(packet, hash);
+            return hash;
+        }
+    }
+
+    struct flow flow;
+
+    flow_extract(packet, &flow);
+    hash = flow_hash_5tuple(&flow, 0);
+    dp_packet_set_rss_hash(packet, hash);
+    return hash;
+}
+
 /* Execution. */
 
 static void
@@ -321,30 +437,35 @@ ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
     const uint8_t *data = ps_encap_jit_data(e->encap);
     size_t max_len = ps_stack_max_length(ps_encap_stack(e->encap));
     size_t n = dp_packet_batch_size(batch);
-    unsigned long long n_dropped = 0;
+    unsigned long long n_short = 0, n_long = 0, n_copied = 0;
     struct dp_packet *packet;
     size_t i;
 
     DP_PACKET_BATCH_REFILL_FOR_EACH (i, n, packet, batch) {
-        /* A DPDK mbuf cannot grow past its headroom: OvS would abort in
-         * dp_packet_resize().  Other packets are reallocated.  A packet
-         * too long for the stack's length fields would get wrapped
-         * lengths: dropped and counted too. */
-        if (OVS_UNLIKELY((packet->source == DPBUF_DPDK
-                          && dp_packet_headroom(packet) < size)
-                         || (fix
-                             && dp_packet_size(packet) > max_len - size))) {
-            n_dropped++;
+        /* A packet too long for the stack's length fields would get
+         * wrapped lengths: dropped and counted. */
+        if (OVS_UNLIKELY(fix && dp_packet_size(packet) > max_len - size)) {
+            n_long++;
             dp_packet_delete(packet);
             continue;
         }
 
+        struct dp_packet *room = ps_dp_headroom(packet, size);
+        if (OVS_UNLIKELY(room != packet)) {
+            dp_packet_delete(packet);
+            if (!room) {
+                n_short++;
+                continue;
+            }
+            packet = room;
+            n_copied++;
+        }
+
+        uint32_t hash = fix ? ps_dp_hash(packet) : 0;
         uint8_t *p = dp_packet_push_uninit(packet, size);
         if (fix) {
             size_t len = dp_packet_size(packet);
-            uint32_t hash = (dp_packet_rss_valid(packet)
-                             ? dp_packet_get_rss_hash(packet)
-                             : hash_bytes(p + size, MIN(len - size, 34), 0));
+
             if (fn) {
                 fn(data, p, len, hash);
             } else {
@@ -357,16 +478,31 @@ ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
         dp_packet_batch_refill(batch, packet, i);
     }
 
+    unsigned long long n_dropped = n_short + n_long;
     unsigned long long orig;
 
     COVERAGE_ADD(protostack_push, n - n_dropped);
     atomic_add_relaxed(&e->n_packets, n - n_dropped, &orig);
-    if (n_dropped) {
-        COVERAGE_ADD(protostack_drop_headroom, n_dropped);
+    if (OVS_UNLIKELY(n_copied)) {
+        COVERAGE_ADD(protostack_headroom_copy, n_copied);
+    }
+    if (OVS_UNLIKELY(n_dropped)) {
         atomic_add_relaxed(&e->n_missed, n_dropped, &orig);
-        VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s): dropped %llu packets "
-                     "with less than %"PRIuSIZE" bytes of headroom",
-                     ps_stack_spec(e->stack), n_dropped, size);
+    }
+    if (OVS_UNLIKELY(n_short)) {
+        COVERAGE_ADD(protostack_drop_headroom, n_short);
+        VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s): dropped %llu DPDK packets "
+                     "with less than %"PRIuSIZE" bytes of headroom that "
+                     "could not be copied into a larger mbuf (pool empty, "
+                     "or packet and stack larger than an mbuf)",
+                     ps_stack_spec(e->stack), n_short, size);
+    }
+    if (OVS_UNLIKELY(n_long)) {
+        COVERAGE_ADD(protostack_drop_length, n_long);
+        VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s): dropped %llu packets too "
+                     "long for the stack's length fields (%"PRIuSIZE" "
+                     "bytes at most)", ps_stack_spec(e->stack), n_long,
+                     max_len);
     }
 }
 

@@ -111,3 +111,23 @@ distclean-local: distclean-ovs
 distclean-ovs:
 	rm -rf ovs ovs.tmp
 .PHONY: clean-ovs distclean-ovs
+
+# push_stack on DPDK ports (net_pcap vdevs, no hugepages needed), against
+# the same flows on dummy ports: about 20 s, as root (skipped otherwise).
+# The 10-million-packet soak (utilities/ovs-dpdk-soak.sh) is not part of
+# "make check": "make check-dpdk-soak" runs it.
+EXTRA_DIST += \
+	utilities/ovs-instance.sh \
+	utilities/ovs-dpdk-check.sh \
+	utilities/ovs-dpdk-soak.sh
+if BUILD_OVS
+TESTS += utilities/ovs-dpdk-check.sh
+endif
+check-dpdk-soak: ovs-programs
+	PS_BUILDDIR='$(abs_top_builddir)' \
+	    $(SHELL) '$(abs_top_srcdir)/utilities/ovs-dpdk-soak.sh'
+.PHONY: check-dpdk-soak
+clean-local: clean-dpdk-check
+clean-dpdk-check:
+	rm -rf psdpdk-check psdpdk-soak
+.PHONY: clean-dpdk-check
