@@ -371,6 +371,57 @@ ps_dp_headroom(struct dp_packet *packet, size_t headroom)
 
 /* Flow entropy. */
 
+/* Computes in '*hash' the 5-tuple hash that the datapath computes for the
+ * IPv4 packet 'ip' of 'size' bytes (miniflow_hash_5tuple()), when it is a
+ * well-formed UDP or TCP packet and no fragment; returns false otherwise
+ * (the caller then goes through flow_extract()). */
+static bool
+ps_dp_hash_ip4(const uint8_t *ip, size_t size, uint32_t *hash)
+{
+    if (size < IP_HEADER_LEN) {
+        return false;
+    }
+
+    size_t ihl = (ip[0] & 0x0f) * 4;
+    size_t tot_len = (ip[2] << 8) | ip[3];
+    uint8_t proto = ip[9];
+
+    if ((ip[0] >> 4) != 4 || ihl < IP_HEADER_LEN || tot_len < ihl
+        || tot_len > size || (((ip[6] << 8) | ip[7]) & 0x3fff)) {
+        return false;
+    }
+
+    /* The L4 header as miniflow_extract() wants it to take the ports. */
+    const uint8_t *l4 = ip + ihl;
+    size_t l4_size = tot_len - ihl;
+    if (proto == IPPROTO_UDP) {
+        if (l4_size < UDP_HEADER_LEN) {
+            return false;
+        }
+    } else if (proto == IPPROTO_TCP) {
+        size_t tcp_len = (l4[12] >> 4) * 4;
+
+        if (l4_size < TCP_HEADER_LEN || tcp_len < TCP_HEADER_LEN
+            || l4_size < tcp_len) {
+            return false;
+        }
+    } else {
+        return false;
+    }
+
+    uint32_t src, dst, ports;
+
+    memcpy(&src, ip + 12, 4);
+    memcpy(&dst, ip + 16, 4);
+    memcpy(&ports, l4, 4);
+    *hash = hash_add(0, src);
+    *hash = hash_add(*hash, dst);
+    *hash = hash_add(*hash, proto);
+    *hash = hash_add(*hash, ports);
+    *hash = hash_finish(*hash, 42);
+    return true;
+}
+
 /* Returns the packet's 5-tuple hash: its RSS hash when the NIC or the
  * datapath set one, otherwise the hash that the datapath computes for the
  * packets it classifies (miniflow_hash_5tuple()), which is then stored as
@@ -378,8 +429,8 @@ ps_dp_headroom(struct dp_packet *packet, size_t headroom)
  * RSS hash, and the datapath skips computing one when it forwards by
  * "simple match" (flows matching the input port only): without this, the
  * UDP source port of a tunnel would depend on the path a packet took.
- * Untagged IPv4 UDP is hashed from the bytes, the rest through
- * flow_extract(). */
+ * Untagged IPv4 UDP and TCP, and frames of no IP protocol, are hashed from
+ * the bytes, the rest through flow_extract(). */
 static uint32_t
 ps_dp_hash(struct dp_packet *packet)
 {
@@ -391,27 +442,25 @@ ps_dp_hash(struct dp_packet *packet)
     size_t size = dp_packet_size(packet);
     uint32_t hash;
 
-    if (size >= ETH_HEADER_LEN + IP_HEADER_LEN
-        && p[12] == 0x08 && p[13] == 0x00) {
-        const uint8_t *ip = p + ETH_HEADER_LEN;
-        size_t ihl = (ip[0] & 0x0f) * 4;
-        size_t tot_len = (ip[2] << 8) | ip[3];
+    if (OVS_LIKELY(packet->packet_type == htonl(PT_ETH)
+                   && size >= ETH_HEADER_LEN + LLC_SNAP_HEADER_LEN)) {
+        uint16_t type = (p[12] << 8) | p[13];
 
-        if ((ip[0] >> 4) == 4 && ihl >= IP_HEADER_LEN
-            && tot_len >= ihl + UDP_HEADER_LEN
-            && tot_len <= size - ETH_HEADER_LEN
-            && !(((ip[6] << 8) | ip[7]) & 0x3fff)
-            && ip[9] == IPPROTO_UDP) {
-            uint32_t src, dst, ports;
-
-            memcpy(&src, ip + 12, 4);
-            memcpy(&dst, ip + 16, 4);
-            memcpy(&ports, ip + ihl, 4);
-            hash = hash_add(0, src);
-            hash = hash_add(hash, dst);
-            hash = hash_add(hash, IPPROTO_UDP);
-            hash = hash_add(hash, ports);
-            hash = hash_finish(hash, 42);
+        if (type == ETH_TYPE_IP) {
+            if (ps_dp_hash_ip4(p + ETH_HEADER_LEN, size - ETH_HEADER_LEN,
+                               &hash)) {
+                dp_packet_set_rss_hash(packet, hash);
+                return hash;
+            }
+        } else if ((type >= ETH_TYPE_MIN && type != ETH_TYPE_IPV6
+                    && type != ETH_TYPE_ARP && type != ETH_TYPE_VLAN_8021Q
+                    && type != ETH_TYPE_VLAN_8021AD)
+                   || (type < ETH_TYPE_MIN
+                       && (p[14] != LLC_DSAP_SNAP || p[15] != LLC_SSAP_SNAP
+                           || p[16] != LLC_CNTL_SNAP))) {
+            /* Neither IPv4, IPv6 nor ARP, even behind a VLAN tag or an
+             * LLC SNAP header: the 5-tuple hash hashes nothing. */
+            hash = hash_finish(0, 42);
             dp_packet_set_rss_hash(packet, hash);
             return hash;
         }

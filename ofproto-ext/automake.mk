@@ -121,7 +121,8 @@ EXTRA_DIST += \
 	utilities/ovs-instance.sh \
 	utilities/ovs-dpdk-check.sh \
 	utilities/ovs-dpdk-soak.sh \
-	utilities/ovs-peers-check.sh
+	utilities/ovs-peers-check.sh \
+	utilities/ovs-vxlan-rate.sh
 if BUILD_OVS
 TESTS += \
 	utilities/ovs-dpdk-check.sh \
@@ -130,5 +131,5 @@ TESTS += \
 endif
 clean-local: clean-dpdk-check
 clean-dpdk-check:
-	rm -rf psdpdk-check psdpdk-soak psdpdk-peers
+	rm -rf psdpdk-check psdpdk-soak psdpdk-peers psdpdk-rate
 .PHONY: clean-dpdk-check

@@ -29,8 +29,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/utilities/ovs-instance.sh"
 
 R=$build/psdpdk-check
-trap 'ovsi_stop_all' EXIT
-trap 'exit 1' INT TERM
 
 # The input frames: IPv4 UDP (two), IPv4 TCP, IPv6 UDP.
 frames="50540000000750540000000508004500002000004000401126cb0a0000010a00000204d20050000c000061626364

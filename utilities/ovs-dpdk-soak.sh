@@ -30,8 +30,6 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 
 N=${1:-10000000}
 R=$build/psdpdk-soak
-trap 'ovsi_stop_all' EXIT
-trap 'exit 1' INT TERM
 
 # The mbufs in use in the pool of DPDK port $1, as OvS counts them (the
 # mbufs neither in the pool's ring nor in the caches of its lcores).

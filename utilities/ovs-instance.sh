@@ -19,7 +19,8 @@
 #       against instance NAME, inside its namespace.
 #   ovsi_stop NAME  stops the daemons of NAME (never fails).
 #   ovsi_stop_all   stops every instance started, removes their
-#       namespaces: install it as the EXIT trap.
+#       namespaces: it is the EXIT trap (also on INT and TERM) unless the
+#       caller installs another one.
 
 build=${BUILD:-${PS_BUILDDIR:-$top/build}}
 case $build in
@@ -39,6 +40,8 @@ export PATH
 
 ovsi_names=
 ovsi_namespaces=
+trap 'ovsi_stop_all' EXIT
+trap 'exit 1' INT TERM
 
 # Prints the run directory and namespace of instance $1.
 ovsi_dir () {
