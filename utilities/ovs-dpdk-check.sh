@@ -7,7 +7,7 @@
 # "DPDK ports").  Needs root and the OvS of the build tree.
 #
 # One ovs-vswitchd of the build tree with DPDK (no hugepages unless
-# PS_HUGEPAGES names a mounted hugetlbfs; run directory
+# PS_HUGEPAGES=1, see docs/ovs.md; run directory
 # build/psdpdk-check, network namespace psdpdk-check-PID).  For each case, a
 # bridge holds two DPDK ports backed by net_pcap vdevs (the input reads
 # four frames, over and over; the output writes a pcap) and two dummy

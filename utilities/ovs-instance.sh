@@ -13,8 +13,8 @@
 #   ovsi_start NAME DIR NS [DPDK]  starts ovsdb-server and ovs-vswitchd of
 #       instance NAME in run directory DIR inside namespace NS (created if
 #       missing); with DPDK "dpdk", initialises DPDK (dpdk-init=true, on
-#       hugepages when PS_HUGEPAGES names a mounted hugetlbfs, otherwise
-#       --no-huge --legacy-mem) before ovs-vswitchd starts.
+#       hugepages when PS_HUGEPAGES=1, otherwise --no-huge --legacy-mem)
+#       before ovs-vswitchd starts.
 #   ovsi NAME CMD...  runs CMD (ovs-vsctl, ovs-ofctl, ovs-appctl, ...)
 #       against instance NAME, inside its namespace.
 #   ovsi_stop NAME  stops the daemons of NAME (never fails).
@@ -60,14 +60,14 @@ ovsi () {
         ip netns exec "$(ovsi_ns "$_name")" "$@"
 }
 
-# The EAL arguments of DPDK instance $1: hugepages when $PS_HUGEPAGES is
-# a mounted hugetlbfs, otherwise ordinary memory.  EAL refuses
-# --in-memory with --no-huge: the instance's runtime files go to
+# The EAL arguments of DPDK instance $1: hugepages (reserved beforehand,
+# no mount needed) when PS_HUGEPAGES=1, otherwise ordinary memory.  EAL
+# refuses --in-memory with --no-huge: the instance's runtime files go to
 # /var/run/dpdk/psdpdk-NAME-PID, apart from other DPDK processes, and
 # ovsi_stop removes them.
 ovsi_dpdk_extra () {
-    if [ -n "${PS_HUGEPAGES:-}" ]; then
-        echo "--no-pci --in-memory --huge-dir=$PS_HUGEPAGES"
+    if [ "${PS_HUGEPAGES:-0}" = 1 ]; then
+        echo "--no-pci --in-memory"
     else
         echo "--no-huge --legacy-mem --no-pci -m ${PS_DPDK_MEM:-1024}" \
              "--file-prefix=psdpdk-$1-$$"
