@@ -73,7 +73,20 @@ else
     echo "quickstart: building the library and the patched OvS in build/" \
          "(2 cores: about 25 min with a cold ccache, 5 min warm)"
 fi
-make -s -j"$jobs"
+# A line a minute while make works: the OvS build is long and quiet.
+(
+    m=0
+    while sleep 60 > /dev/null 2>&1; do
+        m=$((m + 1))
+        n=$(find ovs -name '*.o' 2> /dev/null | wc -l)
+        echo "quickstart: still building ($m min, $n OvS objects so far)"
+    done
+) &
+ticker=$!
+status=0
+make -s -j"$jobs" || status=$?
+kill $ticker 2> /dev/null || true
+[ $status = 0 ] || exit $status
 
 # Configures the build in the current directory, the first time, with
 # clang (through ccache when present) and CFLAGS "$1".
