@@ -38,6 +38,8 @@ COVERAGE_DEFINE(protostack_drop_headroom);
 COVERAGE_DEFINE(protostack_drop_length);
 COVERAGE_DEFINE(protostack_headroom_copy);
 COVERAGE_DEFINE(protostack_drop_error);
+COVERAGE_DEFINE(protostack_set);
+COVERAGE_DEFINE(protostack_set_miss);
 
 /* A binding field that pop_stack compares with the packet. */
 struct ps_dp_check {
@@ -50,7 +52,8 @@ struct ps_dp_check {
 struct ps_dp_entry {
     struct cmap_node node;      /* In 'ps_dp_entries'. */
     uint32_t hash;              /* Hash of the action's payload. */
-    int type;                   /* OVS_ACTION_ATTR_PUSH_STACK or _POP_. */
+    int type;                   /* OVS_ACTION_ATTR_PUSH_STACK, _POP_,
+                                 * _SET_. */
     size_t key_len;
     uint8_t *key;               /* The action's payload. */
 
@@ -61,6 +64,21 @@ struct ps_dp_entry {
     struct ps_dp_check *checks; /* pop_stack only. */
     size_t n_checks;
     long long int compile_ns;   /* Time ps_encap_create() took. */
+
+    /* push_stack: where OvS's parser finds the headers of the packet once
+     * pushed, so that OvS's set actions after it find them too. */
+    bool has_offsets;
+    uint16_t l2_5_ofs, l3_ofs, l4_ofs;
+
+    /* set_stack: the bits that its labels write ('mask') and their values,
+     * over bytes [lo, hi) of the stack; with fix_length, the headers whose
+     * checksums to compute, in order, and whether to write the entropy. */
+    uint8_t *mask;
+    uint8_t *value;
+    size_t lo, hi;
+    size_t *csum_headers;
+    size_t n_csum_headers;
+    bool entropy;
 
     atomic_ullong n_packets;    /* Packets pushed or popped. */
     atomic_ullong n_missed;     /* Drops (push), misses (pop). */
@@ -74,6 +92,14 @@ static atomic_int ps_dp_tier = PS_TIER_AUTO;
 static struct vlog_rate_limit ps_dp_rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
 /* Text form. */
+
+static const char *
+ps_dp_action_name(int type)
+{
+    return (type == OVS_ACTION_ATTR_PUSH_STACK ? "push_stack"
+            : type == OVS_ACTION_ATTR_SET_STACK ? "set_stack"
+            : "pop_stack");
+}
 
 static bool
 ps_dp_split(const struct nlattr *a, unsigned int *flags, const char **spec,
@@ -115,16 +141,15 @@ ps_dp_put_action(struct ofpbuf *odp, int type, unsigned int flags,
 void
 ps_dp_format_action(struct ds *s, const struct nlattr *a)
 {
-    bool push = nl_attr_type(a) == OVS_ACTION_ATTR_PUSH_STACK;
+    const char *name = ps_dp_action_name(nl_attr_type(a));
     const char *spec, *labels;
     unsigned int flags;
 
     if (!ps_dp_split(a, &flags, &spec, &labels)) {
-        ds_put_format(s, "%s(<malformed>)", push ? "push_stack"
-                                                 : "pop_stack");
+        ds_put_format(s, "%s(<malformed>)", name);
         return;
     }
-    ds_put_format(s, "%s(%s", push ? "push_stack" : "pop_stack", spec);
+    ds_put_format(s, "%s(%s", name, spec);
     if (labels[0]) {
         ds_put_format(s, ",%s", labels);
     }
@@ -137,18 +162,22 @@ ps_dp_format_action(struct ds *s, const struct nlattr *a)
 int
 ps_dp_parse_action(const char *s, struct ofpbuf *odp)
 {
-    bool push;
+    int type;
     size_t n;
 
     if (!strncmp(s, "push_stack(", 11)) {
-        push = true;
+        type = OVS_ACTION_ATTR_PUSH_STACK;
         n = 11;
+    } else if (!strncmp(s, "set_stack(", 10)) {
+        type = OVS_ACTION_ATTR_SET_STACK;
+        n = 10;
     } else if (!strncmp(s, "pop_stack(", 10)) {
-        push = false;
+        type = OVS_ACTION_ATTR_POP_STACK;
         n = 10;
     } else {
         return 0;
     }
+    bool push = type != OVS_ACTION_ATTR_POP_STACK;  /* Labels, fix_length. */
 
     /* The argument ends at the ')' outside braces. */
     int depth = 0;
@@ -183,9 +212,7 @@ ps_dp_parse_action(const char *s, struct ofpbuf *odp)
         free(error);
         return -EINVAL;
     }
-    ps_dp_put_action(odp, push ? OVS_ACTION_ATTR_PUSH_STACK
-                               : OVS_ACTION_ATTR_POP_STACK,
-                     flags, spec, labels);
+    ps_dp_put_action(odp, type, flags, spec, labels);
     free(spec);
     free(labels);
     return end + 1;
@@ -209,28 +236,137 @@ ps_dp_lookup(const struct nlattr *a, uint32_t hash)
     return NULL;
 }
 
+/* For a push_stack entry 'e' whose stack starts with Ethernet: finds where
+ * OvS's parser sees the headers of the packet once pushed (the template
+ * filled with 'labels'), for the packets the entry pushes. */
+static void
+ps_dp_compile_offsets(struct ps_dp_entry *e, const char *labels)
+{
+    struct flow flow;
+    uint16_t offsets[3];
+
+    if (ps_ovs_parse_pushed(e->stack, labels, &flow, offsets)) {
+        e->has_offsets = true;
+        e->l2_5_ofs = offsets[0];
+        e->l3_ofs = offsets[1];
+        e->l4_ofs = offsets[2];
+    }
+}
+
+/* Gives 'packet', whose headers 'e' has just pushed, the offsets of its
+ * headers. */
+static inline void
+ps_dp_set_offsets(const struct ps_dp_entry *e, struct dp_packet *packet)
+{
+    dp_packet_reset_offsets(packet);
+    if (e->has_offsets) {
+        packet->packet_type = htonl(PT_ETH);
+        packet->l2_5_ofs = e->l2_5_ofs;
+        packet->l3_ofs = e->l3_ofs;
+        packet->l4_ofs = e->l4_ofs;
+    }
+}
+
+/* Compiles the set_stack entry 'e' with 'labels': the bits they write,
+ * found by writing them with the library's setters into a buffer of zeros
+ * and one of ones (the bits that then agree are written), and, for
+ * fix_length, the checksums and the entropy that no label gives.  Returns
+ * false (logging why) if a label cannot be written. */
+static bool
+ps_dp_compile_set(struct ps_dp_entry *e, const char *labels)
+{
+    size_t size = e->size;
+    size_t n_fields = ps_stack_n_fields(e->stack);
+    uint8_t *zeros = xzalloc(size);
+    uint8_t *ones = xmalloc(size);
+    bool *labelled = xcalloc(n_fields ? n_fields : 1, sizeof *labelled);
+    char *copy = xstrdup(labels);
+    char *save_ptr = NULL;
+    bool ok = true;
+
+    memset(ones, 0xff, size);
+    for (char *item = strtok_r(copy, ",", &save_ptr); ok && item;
+         item = strtok_r(NULL, ",", &save_ptr)) {
+        char *eq = strchr(item, '=');
+        char *ps_error = NULL;
+        size_t field;
+
+        ok = (eq != NULL);
+        if (ok) {
+            *eq = '\0';
+            ok = (!ps_stack_find_field(e->stack, item, &field, &ps_error)
+                  && !ps_stack_set_text(e->stack, zeros, item, eq + 1,
+                                        &ps_error)
+                  && !ps_stack_set_text(e->stack, ones, item, eq + 1,
+                                        &ps_error));
+        }
+        if (ok) {
+            labelled[field] = true;
+        } else {
+            VLOG_WARN_RL(&ps_dp_rl, "set_stack(%s,%s): %s",
+                         ps_stack_spec(e->stack), labels,
+                         ps_error ? ps_error : "malformed labels");
+        }
+        free(ps_error);
+    }
+
+    if (ok) {
+        e->mask = xmalloc(size);
+        e->value = xmalloc(size);
+        e->lo = size;
+        e->hi = 0;
+        for (size_t i = 0; i < size; i++) {
+            e->mask[i] = ~(zeros[i] ^ ones[i]);
+            e->value[i] = zeros[i] & e->mask[i];
+            if (e->mask[i]) {
+                e->lo = MIN(e->lo, i);
+                e->hi = i + 1;
+            }
+        }
+
+        size_t n = ps_stack_n_checksum_fixups(e->stack);
+        e->csum_headers = xcalloc(n ? n : 1, sizeof *e->csum_headers);
+        for (size_t i = 0; i < n; i++) {
+            const struct ps_checksum_fixup *c
+                = ps_stack_checksum_fixup(e->stack, i);
+            if (!labelled[c->field]
+                && (!e->n_csum_headers
+                    || e->csum_headers[e->n_csum_headers - 1] != c->header)) {
+                e->csum_headers[e->n_csum_headers++] = c->header;
+            }
+        }
+        int entropy = ps_stack_entropy_field(e->stack);
+        e->entropy = entropy >= 0 && !labelled[entropy];
+    }
+    free(copy);
+    free(labelled);
+    free(ones);
+    free(zeros);
+    return ok;
+}
+
 /* Compiles 'a' into a new entry, or returns NULL (logging why). */
 static struct ps_dp_entry *
 ps_dp_compile(const struct nlattr *a, uint32_t hash)
     OVS_REQUIRES(ps_dp_mutex)
 {
+    const char *name = ps_dp_action_name(nl_attr_type(a));
     bool push = nl_attr_type(a) == OVS_ACTION_ATTR_PUSH_STACK;
+    bool set = nl_attr_type(a) == OVS_ACTION_ATTR_SET_STACK;
     const char *spec, *labels;
     unsigned int flags;
 
     if (!ps_dp_split(a, &flags, &spec, &labels)) {
-        VLOG_WARN_RL(&ps_dp_rl, "malformed %s datapath action",
-                     push ? "push_stack" : "pop_stack");
+        VLOG_WARN_RL(&ps_dp_rl, "malformed %s datapath action", name);
         return NULL;
     }
 
     const struct ps_stack *stack;
     char *canonical_spec, *canonical_labels;
-    char *error = ps_ovs_check_stack(spec, labels, push, &stack,
+    char *error = ps_ovs_check_stack(spec, labels, push || set, &stack,
                                      &canonical_spec, &canonical_labels);
     if (error) {
-        VLOG_WARN_RL(&ps_dp_rl, "%s: %s", push ? "push_stack" : "pop_stack",
-                     error);
+        VLOG_WARN_RL(&ps_dp_rl, "%s: %s", name, error);
         free(error);
         return NULL;
     }
@@ -261,6 +397,13 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
             return NULL;
         }
         e->compile_ns = (time_usec() - start) * 1000;
+        ps_dp_compile_offsets(e, labels);
+    } else if (set) {
+        if (!ps_dp_compile_set(e, labels)) {
+            free(e->key);
+            free(e);
+            return NULL;
+        }
     } else {
         /* The binding fields of every header but the last (whose
          * successor is the payload) must hold their template values. */
@@ -291,6 +434,9 @@ ps_dp_entry_free(struct ps_dp_entry *e)
         ps_encap_destroy(e->encap);
     }
     free(e->checks);
+    free(e->mask);
+    free(e->value);
+    free(e->csum_headers);
     free(e->key);
     free(e);
 }
@@ -422,27 +568,29 @@ ps_dp_hash_ip4(const uint8_t *ip, size_t size, uint32_t *hash)
     return true;
 }
 
-/* Returns the packet's 5-tuple hash: its RSS hash when the NIC or the
- * datapath set one, otherwise the hash that the datapath computes for the
- * packets it classifies (miniflow_hash_5tuple()), which is then stored as
- * the packet's RSS hash.  Packets of DPDK vdevs and dummy ports carry no
- * RSS hash, and the datapath skips computing one when it forwards by
- * "simple match" (flows matching the input port only): without this, the
- * UDP source port of a tunnel would depend on the path a packet took.
- * Untagged IPv4 UDP and TCP, and frames of no IP protocol, are hashed from
- * the bytes, the rest through flow_extract(). */
+/* Returns the 5-tuple hash of the frame that starts 'ofs' bytes into
+ * 'packet' (after a stack pushed before): the packet's RSS hash when the
+ * NIC or the datapath set one, otherwise the hash that the datapath
+ * computes for the packets it classifies (miniflow_hash_5tuple()), which is
+ * then stored as the packet's RSS hash.  Packets of DPDK vdevs and dummy
+ * ports carry no RSS hash, and the datapath skips computing one when it
+ * forwards by "simple match" (flows matching the input port only): without
+ * this, the UDP source port of a tunnel would depend on the path a packet
+ * took.  Untagged IPv4 UDP and TCP, and frames of no IP protocol, are
+ * hashed from the bytes, the rest through flow_extract() (the packet's
+ * offsets are kept). */
 static uint32_t
-ps_dp_hash(struct dp_packet *packet)
+ps_dp_hash(struct dp_packet *packet, size_t ofs)
 {
     if (OVS_LIKELY(dp_packet_rss_valid(packet))) {
         return dp_packet_get_rss_hash(packet);
     }
 
-    const uint8_t *p = dp_packet_data(packet);
-    size_t size = dp_packet_size(packet);
+    const uint8_t *p = (const uint8_t *) dp_packet_data(packet) + ofs;
+    size_t size = dp_packet_size(packet) - ofs;
     uint32_t hash;
 
-    if (OVS_LIKELY(packet->packet_type == htonl(PT_ETH)
+    if (OVS_LIKELY((ofs || packet->packet_type == htonl(PT_ETH))
                    && size >= ETH_HEADER_LEN + LLC_SNAP_HEADER_LEN)) {
         uint16_t type = (p[12] << 8) | p[13];
 
@@ -466,15 +614,44 @@ ps_dp_hash(struct dp_packet *packet)
         }
     }
 
+    uint16_t l2_pad_size = packet->l2_pad_size;
+    uint16_t l2_5_ofs = packet->l2_5_ofs;
+    uint16_t l3_ofs = packet->l3_ofs;
+    uint16_t l4_ofs = packet->l4_ofs;
+    ovs_be32 packet_type = packet->packet_type;
     struct flow flow;
 
+    if (ofs) {
+        /* The payload of a stack is taken for an Ethernet frame. */
+        dp_packet_pull(packet, ofs);
+        packet->packet_type = htonl(PT_ETH);
+    }
     flow_extract(packet, &flow);
+    if (ofs) {
+        dp_packet_push_uninit(packet, ofs);
+        packet->packet_type = packet_type;
+    }
+    packet->l2_pad_size = l2_pad_size;
+    packet->l2_5_ofs = l2_5_ofs;
+    packet->l3_ofs = l3_ofs;
+    packet->l4_ofs = l4_ofs;
     hash = flow_hash_5tuple(&flow, 0);
     dp_packet_set_rss_hash(packet, hash);
     return hash;
 }
 
 /* Execution. */
+
+/* Adds to the packet and miss counters of 'e'. */
+static void
+ps_dp_count(struct ps_dp_entry *e, unsigned long long n_packets,
+            unsigned long long n_missed)
+{
+    unsigned long long orig;
+
+    atomic_add_relaxed(&e->n_packets, n_packets, &orig);
+    atomic_add_relaxed(&e->n_missed, n_missed, &orig);
+}
 
 static void
 ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
@@ -510,7 +687,7 @@ ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
             n_copied++;
         }
 
-        uint32_t hash = fix ? ps_dp_hash(packet) : 0;
+        uint32_t hash = fix ? ps_dp_hash(packet, 0) : 0;
         uint8_t *p = dp_packet_push_uninit(packet, size);
         if (fix) {
             size_t len = dp_packet_size(packet);
@@ -523,7 +700,7 @@ ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
         } else {
             memcpy(p, template, size);
         }
-        dp_packet_reset_offsets(packet);
+        ps_dp_set_offsets(e, packet);
         dp_packet_batch_refill(batch, packet, i);
     }
 
@@ -576,12 +753,51 @@ ps_dp_pop(struct ps_dp_entry *e, struct dp_packet_batch *batch)
             n_missed++;
         }
     }
-    unsigned long long orig;
-
     COVERAGE_ADD(protostack_pop, n_popped);
     COVERAGE_ADD(protostack_pop_miss, n_missed);
-    atomic_add_relaxed(&e->n_packets, n_popped, &orig);
-    atomic_add_relaxed(&e->n_missed, n_missed, &orig);
+    ps_dp_count(e, n_popped, n_missed);
+}
+
+/* set_stack: writes the labels of 'e' into the stack at the front of each
+ * packet of 'batch'; with fix_length, then its lengths, entropy and
+ * checksums, but those the labels give.  A packet shorter than the stack,
+ * or too long for its length fields with fix_length, is left alone and
+ * counted. */
+static void
+ps_dp_set(struct ps_dp_entry *e, struct dp_packet_batch *batch)
+{
+    bool fix = e->flags & PS_DP_FIX_LENGTH;
+    size_t max_len = ps_stack_max_length(e->stack);
+    unsigned long long n_set = 0, n_missed = 0;
+    struct dp_packet *packet;
+
+    DP_PACKET_BATCH_FOR_EACH (i, packet, batch) {
+        uint8_t *p = dp_packet_data(packet);
+        size_t len = dp_packet_size(packet);
+
+        if (OVS_UNLIKELY(len < e->size || (fix && len > max_len))) {
+            n_missed++;
+            continue;
+        }
+        if (fix) {
+            ps_stack_set_length(e->stack, p, len);
+            if (e->entropy) {
+                ps_stack_set_entropy(e->stack, p,
+                                     ps_dp_hash(packet, e->size));
+            }
+        }
+        for (size_t j = e->lo; j < e->hi; j++) {
+            p[j] = (p[j] & ~e->mask[j]) | e->value[j];
+        }
+        for (size_t j = 0; fix && j < e->n_csum_headers; j++) {
+            ps_stack_fix_checksum(e->stack, p, len, e->csum_headers[j]);
+        }
+        n_set++;
+    }
+
+    COVERAGE_ADD(protostack_set, n_set);
+    COVERAGE_ADD(protostack_set_miss, n_missed);
+    ps_dp_count(e, n_set, n_missed);
 }
 
 void
@@ -596,6 +812,8 @@ ps_dp_execute(struct dp_packet_batch *batch, const struct nlattr *a)
     }
     if (e->type == OVS_ACTION_ATTR_PUSH_STACK) {
         ps_dp_push(e, batch);
+    } else if (e->type == OVS_ACTION_ATTR_SET_STACK) {
+        ps_dp_set(e, batch);
     } else {
         ps_dp_pop(e, batch);
     }
@@ -639,11 +857,14 @@ ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
         ds_destroy(&action);
     }
 
+    /* The JIT never unloads a module: the modules in memory are those
+     * compiled and those loaded from the disk cache. */
     struct ps_jit_stats stats;
     ps_jit_get_stats(&stats);
-    ds_put_format(&s, "jit: %llu compiled, %llu failed, %llu from the disk "
-                  "cache, %llu shared in memory\n", stats.compiles,
-                  stats.failures, stats.disk_hits, stats.memory_hits);
+    ds_put_format(&s, "jit: modules %llu (%llu compiled, %llu from the "
+                  "disk cache), %llu failed, %llu shared in memory\n",
+                  stats.compiles + stats.disk_hits, stats.compiles,
+                  stats.disk_hits, stats.failures, stats.memory_hits);
     unixctl_command_reply(conn, ds_cstr(&s));
     ds_destroy(&s);
 }

@@ -10,7 +10,10 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include "dp-packet.h"
+#include "flow.h"
 #include "openvswitch/dynamic-string.h"
+#include "openvswitch/ofp-actions.h"
 #include "ovs-thread.h"
 #include "protostack/protostack.h"
 #include "sset.h"
@@ -282,6 +285,51 @@ ps_ovs_check_field(const struct ps_stack *stack, const char *label,
     }
     free(pkt);
     return error;
+}
+
+bool
+ps_ovs_parse_pushed(const struct ps_stack *stack, const char *labels,
+                    struct flow *flow, uint16_t offsets[3])
+{
+    const struct ps_header_info *first = ps_stack_header(stack, 0);
+    size_t size = ps_stack_size(stack);
+    uint8_t *buf = xmalloc(size);
+    char *ps_error = NULL;
+    bool ok = false;
+
+    if (first && !strcmp(first->protocol, "eth")
+        && !ps_stack_fill(stack, buf, size, labels, &ps_error)) {
+        struct dp_packet packet;
+
+        dp_packet_use_const(&packet, buf, size);
+        packet.packet_type = htonl(PT_ETH);
+        flow_extract(&packet, flow);
+        if (offsets) {
+            offsets[0] = packet.l2_5_ofs;
+            offsets[1] = packet.l3_ofs;
+            offsets[2] = packet.l4_ofs;
+        }
+        ok = true;
+    }
+    free(ps_error);
+    free(buf);
+    return ok;
+}
+
+const struct ofpact_ps_stack *
+ps_ovs_pushed_stack(const struct ofpact *ofpacts, size_t len)
+{
+    const struct ofpact_ps_stack *pushed = NULL;
+    const struct ofpact *a;
+
+    OFPACT_FOR_EACH (a, ofpacts, len) {
+        if (a->type == OFPACT_PUSH_STACK) {
+            pushed = ofpact_get_PUSH_STACK(a);
+        } else if (a->type == OFPACT_POP_STACK) {
+            pushed = NULL;
+        }
+    }
+    return pushed;
 }
 
 bool

@@ -17,8 +17,12 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include "compiler.h"
 
+struct flow;
+struct ofpact;
+struct ofpact_ps_stack;
 struct ps_registry;
 struct ps_stack;
 
@@ -68,6 +72,20 @@ char *ps_ovs_check_field(const struct ps_stack *stack, const char *label,
  * there are none. */
 char *ps_ovs_payload_labels(const struct ps_stack *stack,
                             const char *payload);
+
+/* Parses, with OvS's flow_extract(), the headers of a packet that starts
+ * with 'stack' filled with 'labels' (the packet as push_stack leaves it,
+ * without payload) into 'flow' (metadata zero) and, if 'offsets' is
+ * nonnull, stores the packet's l2_5, l3 and l4 offsets there.  Returns
+ * false if OvS cannot parse it: the stack does not start with Ethernet. */
+bool ps_ovs_parse_pushed(const struct ps_stack *stack, const char *labels,
+                         struct flow *flow, uint16_t offsets[3]);
+
+/* The latest push_stack in the 'len' bytes of 'ofpacts' that no pop_stack
+ * follows, or NULL: the stack that a set_field on a stack field or a
+ * fix_length there belongs to. */
+const struct ofpact_ps_stack *ps_ovs_pushed_stack(const struct ofpact *,
+                                                  size_t len);
 
 /* True if 'name' looks like the label of a stack field, HEADER.FIELD: no
  * field of OvS has a dot in its name. */

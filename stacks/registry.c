@@ -81,6 +81,12 @@ ps_registry_create(void)
 }
 
 void
+ps_registry_set_stack_limit(struct ps_registry *reg, size_t max_stacks)
+{
+    ps_stack_cache_set_limit(reg->cache, max_stacks);
+}
+
+void
 ps_registry_destroy(struct ps_registry *reg)
 {
     if (reg) {

@@ -83,6 +83,7 @@ struct ps_stack_cache {
     pthread_mutex_t mutex;
     struct ps_stack **stacks;   /* Every stack the cache compiled. */
     size_t n_stacks, allocated_stacks;
+    size_t max_stacks;          /* Bound on 'n_stacks', 0 for none. */
 };
 
 static uint64_t
@@ -250,6 +251,14 @@ make_room(struct ps_stack_cache *cache, struct cache_table *t)
     return replace_table(cache, t, new);
 }
 
+void
+ps_stack_cache_set_limit(struct ps_stack_cache *cache, size_t max_stacks)
+{
+    pthread_mutex_lock(&cache->mutex);
+    cache->max_stacks = max_stacks;
+    pthread_mutex_unlock(&cache->mutex);
+}
+
 struct ps_stack_cache *
 ps_stack_cache_create(void)
 {
@@ -396,6 +405,16 @@ cache_stack(const struct ps_registry *reg, const struct ps_snapshot *snap,
     }
 
     pthread_mutex_lock(&cache->mutex);
+    if (stack && cache->max_stacks && cache->n_stacks >= cache->max_stacks) {
+        size_t max_stacks = cache->max_stacks;
+
+        pthread_mutex_unlock(&cache->mutex);
+        ps_stack_destroy(stack);
+        *stackp = NULL;
+        return ps_set_error(errorp, PS_ERR_RANGE, "%s: the registry has "
+                            "compiled %zu stacks, its limit: no new one "
+                            "can be compiled", spec, max_stacks);
+    }
     t = atomic_load_explicit(&cache->table, memory_order_relaxed);
     if (t->generation < snap->generation) {
         /* The first miss since a load: start a table for it. */

@@ -175,6 +175,7 @@ enum ps_error ps_stack_create_from(const struct ps_snapshot *,
 struct ps_stack_cache;
 struct ps_stack_cache *ps_stack_cache_create(void);
 void ps_stack_cache_destroy(struct ps_stack_cache *);
+void ps_stack_cache_set_limit(struct ps_stack_cache *, size_t max_stacks);
 
 /* Makes the cache compile stacks again, against definitions of
  * 'generation' or later: a load calls it after publishing them. */

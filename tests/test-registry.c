@@ -206,6 +206,42 @@ test_cache_growth(void **state)
     ps_registry_destroy(reg);
 }
 
+/* With a bound, the cache compiles no more than that many stacks: a new
+ * spec fails with a message that names the limit, while the stacks it
+ * holds, and their recasts already made, are still found. */
+static void
+test_stack_limit(void **state)
+{
+    struct ps_registry *reg = load_shipped_protocols();
+    const struct ps_stack *a, *b, *s;
+    char *error = NULL;
+
+    (void) state;
+    ps_registry_set_stack_limit(reg, 2);
+    assert_int_equal(ps_registry_stack(reg, "eth,ip4,udp", &a, NULL), PS_OK);
+    assert_int_equal(ps_registry_stack(reg, "eth,ip6,tcp", &b, NULL), PS_OK);
+    assert_int_equal(ps_registry_stack(reg, "eth,ip4,tcp", &s, &error),
+                     PS_ERR_RANGE);
+    assert_null(s);
+    assert_non_null(strstr(error, "eth,ip4,tcp"));
+    assert_non_null(strstr(error, "2 stacks, its limit"));
+    free(error);
+    error = NULL;
+    assert_int_equal(ps_registry_stack_variant(reg, a, 1, 4, &s, &error),
+                     PS_ERR_RANGE);
+    free(error);
+
+    assert_int_equal(ps_registry_stack(reg, "eth,ip4,udp", &s, NULL), PS_OK);
+    assert_ptr_equal(s, a);
+    assert_int_equal(ps_registry_stack(reg, "eth,ip6,tcp", &s, NULL), PS_OK);
+    assert_ptr_equal(s, b);
+
+    ps_registry_set_stack_limit(reg, 0);
+    assert_int_equal(ps_registry_stack(reg, "eth,ip4,tcp", &s, NULL), PS_OK);
+    assert_int_equal(ps_stack_size(s), 54);
+    ps_registry_destroy(reg);
+}
+
 int
 main(void)
 {
@@ -214,6 +250,7 @@ main(void)
         cmocka_unit_test(test_snapshot_generations),
         cmocka_unit_test(test_later_binding),
         cmocka_unit_test(test_cache_growth),
+        cmocka_unit_test(test_stack_limit),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

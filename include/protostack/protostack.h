@@ -115,6 +115,16 @@ enum ps_error ps_registry_stack(struct ps_registry *, const char *spec,
                                 const struct ps_stack **stackp,
                                 char **errorp);
 
+/* Bounds the number of stacks the registry's cache compiles (those of
+ * ps_registry_stack() and ps_registry_stack_variant(), which live as long
+ * as the registry) to 'max_stacks'; 0, the default, sets no bound.  Once
+ * the cache holds that many, a spec it has not seen fails with
+ * PS_ERR_RANGE and a message that says so, while the stacks it holds are
+ * still found.  A process that compiles specs from untrusted sources (a
+ * switch, from its controllers) sets one, so that they cannot grow its
+ * memory without end. */
+void ps_registry_set_stack_limit(struct ps_registry *, size_t max_stacks);
+
 /* Recasting: the variant of 'stack' whose header 'header' has a
  * variable-length member of 'length' bytes ({ip4,length=8} for IPv4 with
  * two option words), from the registry's cache as ps_registry_stack().

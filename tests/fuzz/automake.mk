@@ -4,6 +4,8 @@
 # link with libFuzzer; otherwise with driver.c, a main() that runs them
 # over their corpus.  Either way "make check" runs every target over its
 # corpus (tests/fuzz/regress.sh); "make fuzz" fuzzes in a fuzzing build.
+# The target of the OvS actions, fuzz-ovs-actions.c, is built in the OvS
+# tree (ofproto-ext/automake.mk).
 
 fuzz_names = definition dissect encap stack
 fuzz_programs = \
@@ -60,6 +62,8 @@ EXTRA_DIST += \
 	tests/fuzz/dissect.dict \
 	tests/fuzz/encap.dict \
 	tests/fuzz/stack.dict \
+	tests/fuzz/fuzz-ovs-actions.c \
+	tests/fuzz/ovs-actions.dict \
 	tests/fuzz/corpus
 
 # "make fuzz": fuzzes each target (or those in FUZZ_TARGETS) for

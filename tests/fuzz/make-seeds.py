@@ -14,7 +14,9 @@ tests/fuzz/fuzz-encap.c:
               first and from their second header;
   stack       spec and labels, with and without a payload;
   encap       spec, labels, a flow hash and a payload;
-  definition  every shipped protocol file and tests/extra/demo.proto.
+  definition  every shipped protocol file and tests/extra/demo.proto;
+  ovs-actions the action lists of OVS_ACTIONS below as text, for OpenFlow
+              1.0 and 1.5, and the OpenFlow encodings of OVS_OPENFLOW.
 The committed corpus is these seeds minimised with libFuzzer's -merge=1,
 plus what fuzzing found (make fuzz-merge)."""
 
@@ -33,6 +35,47 @@ TOP = os.path.dirname(os.path.dirname(SRCDIR))
 STRING = r'"(?:[^"\\]|\\.)*"'
 ENTRY = re.compile(r'\{\s*((?:%s\s*)+),\s*((?:%s\s*)+|NULL)' %
                    (STRING, STRING))
+
+
+# Action lists of fuzz-ovs-actions (as in tests/ovs/protostack.at).
+OVS_ACTIONS = [
+    'push_stack(eth,ip4,udp,vxlan),output:2',
+    'push_stack(eth,ip4,udp,vxlan,eth.src=aa:bb:cc:dd:ee:ff,'
+    'eth.dst=00:11:22:33:44:55,ip4.src=192.0.2.1,ip4.dst=192.0.2.254,'
+    'vxlan.vni=1234),fix_length,output:2',
+    'push_stack(eth,ip4,udp,vxlan),set_field:5678->vxlan.vni,'
+    'set_field:198.51.100.7->ip4.dst,fix_length,output:2',
+    'push_stack(eth,ip4,udp,vxlan),stack_set_field:0x162e->vxlan.vni',
+    'push_stack(eth,ip4,gre,gre.proto=0x6558),fix_length,output:2',
+    'push_stack(eth,ip6,udp,{geneve,length=8},ip6.dst=2001:db8::1,'
+    'geneve.options=0x010280010a0b0c0d),fix_length',
+    'push_stack(eth,ip4,udp,{eth,name=inner_eth},'
+    'inner_eth.src=00:00:00:00:00:01),output:2',
+    'push_stack({eth,subtype=vlan},ip4,udp,gtpu,gtpu.teid=7),fix_length',
+    'pop_stack(eth,ip4,udp,vxlan),output:1',
+    'push_stack(eth,ip4,udp,vxlan),pop_stack(eth,ip4,udp,vxlan),output:1',
+    'clone(push_stack(eth,ip4,udp,vxlan),set_field:1->vxlan.vni),'
+    'set_field:1->tun_id',
+    'set_field:5678->vxlan.vni,output:1',
+    'fix_length,output:1',
+    'push_stack(eth,ip4,udp,vxlan,vxlan.vni=16777216)',
+]
+
+# OpenFlow encodings of fuzz-ovs-actions (hex, from
+# tests/ovs/protostack.at): push_stack with a label; push_stack,
+# set_field and fix_length; pop_stack; an unknown protocol.
+OVS_OPENFLOW = [
+    'ffff0038 00002320 00330000 00000000 6574682c 6970342c 7564702c '
+    '76786c61 6e007678 6c616e2e 766e693d 31323334 00000000 00000000',
+    'ffff0028 00002320 00330000 00000000 6574682c 6970342c 7564702c '
+    '76786c61 6e000000 00000000 ffff0020 00002320 00340000 00000000 '
+    '76786c61 6e2e766e 69003536 37380000 ffff0010 00002320 00350000 '
+    '00000000',
+    'ffff0028 00002320 00360000 00000000 6574682c 6970342c 7564702c '
+    '76786c61 6e000000 00000000',
+    'ffff0020 00002320 00330000 00000000 6574682c 666f6f00 00000000 '
+    '00000000',
+]
 
 
 def c_strings(text):
@@ -116,6 +159,16 @@ def main():
                        + [os.path.join(TOP, 'tests', 'extra', 'demo.proto')]):
         with open(path, 'rb') as f:
             write(outdir, 'definition', f.read())
+
+    # The first byte: bit 0 text (0) or OpenFlow (1), bits 1-2 the
+    # version (OpenFlow 1.0, 1.3, 1.4, 1.5).
+    for actions in OVS_ACTIONS:
+        for version in (0, 3):
+            write(outdir, 'ovs-actions',
+                  bytes([version << 1]) + actions.encode())
+    for k, openflow in enumerate(OVS_OPENFLOW):
+        write(outdir, 'ovs-actions',
+              bytes([(k % 4) << 1 | 1]) + bytes.fromhex(openflow))
 
 
 if __name__ == '__main__':
