@@ -22,6 +22,7 @@
 #include "ovs-atomic.h"
 #include "ovs-rcu.h"
 #include "ovs-thread.h"
+#include "packets.h"
 #include "protostack/protostack.h"
 #include "ps-ofp.h"
 #include "timeval.h"
@@ -34,6 +35,8 @@ COVERAGE_DEFINE(protostack_push);
 COVERAGE_DEFINE(protostack_pop);
 COVERAGE_DEFINE(protostack_pop_miss);
 COVERAGE_DEFINE(protostack_drop_headroom);
+COVERAGE_DEFINE(protostack_drop_length);
+COVERAGE_DEFINE(protostack_headroom_copy);
 COVERAGE_DEFINE(protostack_drop_error);
 COVERAGE_DEFINE(protostack_set);
 COVERAGE_DEFINE(protostack_set_miss);
@@ -456,6 +459,187 @@ ps_dp_get(const struct nlattr *a)
     return e;
 }
 
+/* Headroom. */
+
+/* Returns 'packet' when it can grow by 'headroom' bytes at its front, or a
+ * copy of it that can, or NULL when no copy can be made ('packet' is then
+ * left as it was).
+ *
+ * Only a DPDK mbuf may need the copy: OvS reallocates other packets as
+ * they grow, but aborts growing an mbuf past its headroom (128 bytes by
+ * default), which a stack longer than that needs.  The copy is a fresh
+ * mbuf of the packet's own pool (the pool of the port that received it),
+ * with the data placed so that the stack and the default headroom fit in
+ * front of it.  It stays a DPDK mbuf, as netdev-dpdk wants every packet of
+ * a batch it sends to be, and carries the packet's metadata, offsets,
+ * offload flags and hash.  It cannot be made when the pool is empty or
+ * the packet and the stack do not fit in one of its mbufs. */
+static struct dp_packet *
+ps_dp_headroom(struct dp_packet *packet, size_t headroom)
+{
+    if (OVS_LIKELY(packet->source != DPBUF_DPDK
+                   || dp_packet_headroom(packet) >= headroom)) {
+        return packet;
+    }
+#ifdef DPDK_NETDEV
+    const struct rte_mbuf *orig = &packet->mbuf;
+    size_t len = dp_packet_size(packet);
+    struct rte_mbuf *m;
+
+    if (orig->nb_segs != 1 || !orig->pool) {
+        return NULL;
+    }
+    m = rte_pktmbuf_alloc(orig->pool);
+    if (!m) {
+        return NULL;
+    }
+    if (headroom + len > m->buf_len) {
+        rte_pktmbuf_free(m);
+        return NULL;
+    }
+    m->data_off = MIN(headroom + RTE_PKTMBUF_HEADROOM, m->buf_len - len);
+
+    struct dp_packet *copy = CONTAINER_OF(m, struct dp_packet, mbuf);
+    memcpy(dp_packet_data(copy), dp_packet_data(packet), len);
+    dp_packet_set_size(copy, len);
+    m->tx_offload = orig->tx_offload;
+    m->packet_type = orig->packet_type;
+    m->ol_flags |= orig->ol_flags & ~(RTE_MBUF_F_EXTERNAL
+                                      | RTE_MBUF_F_INDIRECT);
+    m->hash = orig->hash;
+    memcpy(&copy->l2_pad_size, &packet->l2_pad_size,
+           sizeof *packet - offsetof(struct dp_packet, l2_pad_size));
+    return copy;
+#else
+    return NULL;
+#endif
+}
+
+/* Flow entropy. */
+
+/* Computes in '*hash' the 5-tuple hash that the datapath computes for the
+ * IPv4 packet 'ip' of 'size' bytes (miniflow_hash_5tuple()), when it is a
+ * well-formed UDP or TCP packet and no fragment; returns false otherwise
+ * (the caller then goes through flow_extract()). */
+static bool
+ps_dp_hash_ip4(const uint8_t *ip, size_t size, uint32_t *hash)
+{
+    if (size < IP_HEADER_LEN) {
+        return false;
+    }
+
+    size_t ihl = (ip[0] & 0x0f) * 4;
+    size_t tot_len = (ip[2] << 8) | ip[3];
+    uint8_t proto = ip[9];
+
+    if ((ip[0] >> 4) != 4 || ihl < IP_HEADER_LEN || tot_len < ihl
+        || tot_len > size || (((ip[6] << 8) | ip[7]) & 0x3fff)) {
+        return false;
+    }
+
+    /* The L4 header as miniflow_extract() wants it to take the ports. */
+    const uint8_t *l4 = ip + ihl;
+    size_t l4_size = tot_len - ihl;
+    if (proto == IPPROTO_UDP) {
+        if (l4_size < UDP_HEADER_LEN) {
+            return false;
+        }
+    } else if (proto == IPPROTO_TCP) {
+        size_t tcp_len = (l4[12] >> 4) * 4;
+
+        if (l4_size < TCP_HEADER_LEN || tcp_len < TCP_HEADER_LEN
+            || l4_size < tcp_len) {
+            return false;
+        }
+    } else {
+        return false;
+    }
+
+    uint32_t src, dst, ports;
+
+    memcpy(&src, ip + 12, 4);
+    memcpy(&dst, ip + 16, 4);
+    memcpy(&ports, l4, 4);
+    *hash = hash_add(0, src);
+    *hash = hash_add(*hash, dst);
+    *hash = hash_add(*hash, proto);
+    *hash = hash_add(*hash, ports);
+    *hash = hash_finish(*hash, 42);
+    return true;
+}
+
+/* Returns the 5-tuple hash of the frame that starts 'ofs' bytes into
+ * 'packet' (after a stack pushed before): the packet's RSS hash when the
+ * NIC or the datapath set one, otherwise the hash that the datapath
+ * computes for the packets it classifies (miniflow_hash_5tuple()), which is
+ * then stored as the packet's RSS hash.  Packets of DPDK vdevs and dummy
+ * ports carry no RSS hash, and the datapath skips computing one when it
+ * forwards by "simple match" (flows matching the input port only): without
+ * this, the UDP source port of a tunnel would depend on the path a packet
+ * took.  Untagged IPv4 UDP and TCP, and frames of no IP protocol, are
+ * hashed from the bytes, the rest through flow_extract() (the packet's
+ * offsets are kept). */
+static uint32_t
+ps_dp_hash(struct dp_packet *packet, size_t ofs)
+{
+    if (OVS_LIKELY(dp_packet_rss_valid(packet))) {
+        return dp_packet_get_rss_hash(packet);
+    }
+
+    const uint8_t *p = (const uint8_t *) dp_packet_data(packet) + ofs;
+    size_t size = dp_packet_size(packet) - ofs;
+    uint32_t hash;
+
+    if (OVS_LIKELY((ofs || packet->packet_type == htonl(PT_ETH))
+                   && size >= ETH_HEADER_LEN + LLC_SNAP_HEADER_LEN)) {
+        uint16_t type = (p[12] << 8) | p[13];
+
+        if (type == ETH_TYPE_IP) {
+            if (ps_dp_hash_ip4(p + ETH_HEADER_LEN, size - ETH_HEADER_LEN,
+                               &hash)) {
+                dp_packet_set_rss_hash(packet, hash);
+                return hash;
+            }
+        } else if ((type >= ETH_TYPE_MIN && type != ETH_TYPE_IPV6
+                    && type != ETH_TYPE_ARP && type != ETH_TYPE_VLAN_8021Q
+                    && type != ETH_TYPE_VLAN_8021AD)
+                   || (type < ETH_TYPE_MIN
+                       && (p[14] != LLC_DSAP_SNAP || p[15] != LLC_SSAP_SNAP
+                           || p[16] != LLC_CNTL_SNAP))) {
+            /* Neither IPv4, IPv6 nor ARP, even behind a VLAN tag or an
+             * LLC SNAP header: the 5-tuple hash hashes nothing. */
+            hash = hash_finish(0, 42);
+            dp_packet_set_rss_hash(packet, hash);
+            return hash;
+        }
+    }
+
+    uint16_t l2_pad_size = packet->l2_pad_size;
+    uint16_t l2_5_ofs = packet->l2_5_ofs;
+    uint16_t l3_ofs = packet->l3_ofs;
+    uint16_t l4_ofs = packet->l4_ofs;
+    ovs_be32 packet_type = packet->packet_type;
+    struct flow flow;
+
+    if (ofs) {
+        /* The payload of a stack is taken for an Ethernet frame. */
+        dp_packet_pull(packet, ofs);
+        packet->packet_type = htonl(PT_ETH);
+    }
+    flow_extract(packet, &flow);
+    if (ofs) {
+        dp_packet_push_uninit(packet, ofs);
+        packet->packet_type = packet_type;
+    }
+    packet->l2_pad_size = l2_pad_size;
+    packet->l2_5_ofs = l2_5_ofs;
+    packet->l3_ofs = l3_ofs;
+    packet->l4_ofs = l4_ofs;
+    hash = flow_hash_5tuple(&flow, 0);
+    dp_packet_set_rss_hash(packet, hash);
+    return hash;
+}
+
 /* Execution. */
 
 /* Adds to the packet and miss counters of 'e'. */
@@ -469,16 +653,6 @@ ps_dp_count(struct ps_dp_entry *e, unsigned long long n_packets,
     atomic_add_relaxed(&e->n_missed, n_missed, &orig);
 }
 
-/* The flow hash of 'packet' for the entropy field: its RSS hash, else a
- * hash of the first bytes of 'payload' ('len' bytes). */
-static inline uint32_t
-ps_dp_hash(const struct dp_packet *packet, const uint8_t *payload,
-           size_t len)
-{
-    return (dp_packet_rss_valid(packet) ? dp_packet_get_rss_hash(packet)
-            : hash_bytes(payload, MIN(len, 34), 0));
-}
-
 static void
 ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
 {
@@ -489,28 +663,35 @@ ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
     const uint8_t *data = ps_encap_jit_data(e->encap);
     size_t max_len = ps_stack_max_length(ps_encap_stack(e->encap));
     size_t n = dp_packet_batch_size(batch);
-    unsigned long long n_dropped = 0;
+    unsigned long long n_short = 0, n_long = 0, n_copied = 0;
     struct dp_packet *packet;
     size_t i;
 
     DP_PACKET_BATCH_REFILL_FOR_EACH (i, n, packet, batch) {
-        /* A DPDK mbuf cannot grow past its headroom: OvS would abort in
-         * dp_packet_resize().  Other packets are reallocated.  A packet
-         * too long for the stack's length fields would get wrapped
-         * lengths: dropped and counted too. */
-        if (OVS_UNLIKELY((packet->source == DPBUF_DPDK
-                          && dp_packet_headroom(packet) < size)
-                         || (fix
-                             && dp_packet_size(packet) > max_len - size))) {
-            n_dropped++;
+        /* A packet too long for the stack's length fields would get
+         * wrapped lengths: dropped and counted. */
+        if (OVS_UNLIKELY(fix && dp_packet_size(packet) > max_len - size)) {
+            n_long++;
             dp_packet_delete(packet);
             continue;
         }
 
+        struct dp_packet *room = ps_dp_headroom(packet, size);
+        if (OVS_UNLIKELY(room != packet)) {
+            dp_packet_delete(packet);
+            if (!room) {
+                n_short++;
+                continue;
+            }
+            packet = room;
+            n_copied++;
+        }
+
+        uint32_t hash = fix ? ps_dp_hash(packet, 0) : 0;
         uint8_t *p = dp_packet_push_uninit(packet, size);
         if (fix) {
             size_t len = dp_packet_size(packet);
-            uint32_t hash = ps_dp_hash(packet, p + size, len - size);
+
             if (fn) {
                 fn(data, p, len, hash);
             } else {
@@ -523,16 +704,31 @@ ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
         dp_packet_batch_refill(batch, packet, i);
     }
 
+    unsigned long long n_dropped = n_short + n_long;
     unsigned long long orig;
 
     COVERAGE_ADD(protostack_push, n - n_dropped);
     atomic_add_relaxed(&e->n_packets, n - n_dropped, &orig);
-    if (n_dropped) {
-        COVERAGE_ADD(protostack_drop_headroom, n_dropped);
+    if (OVS_UNLIKELY(n_copied)) {
+        COVERAGE_ADD(protostack_headroom_copy, n_copied);
+    }
+    if (OVS_UNLIKELY(n_dropped)) {
         atomic_add_relaxed(&e->n_missed, n_dropped, &orig);
-        VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s): dropped %llu packets "
-                     "with less than %"PRIuSIZE" bytes of headroom",
-                     ps_stack_spec(e->stack), n_dropped, size);
+    }
+    if (OVS_UNLIKELY(n_short)) {
+        COVERAGE_ADD(protostack_drop_headroom, n_short);
+        VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s): dropped %llu DPDK packets "
+                     "with less than %"PRIuSIZE" bytes of headroom that "
+                     "could not be copied into a larger mbuf (pool empty, "
+                     "or packet and stack larger than an mbuf)",
+                     ps_stack_spec(e->stack), n_short, size);
+    }
+    if (OVS_UNLIKELY(n_long)) {
+        COVERAGE_ADD(protostack_drop_length, n_long);
+        VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s): dropped %llu packets too "
+                     "long for the stack's length fields (%"PRIuSIZE" "
+                     "bytes at most)", ps_stack_spec(e->stack), n_long,
+                     max_len);
     }
 }
 
@@ -587,8 +783,7 @@ ps_dp_set(struct ps_dp_entry *e, struct dp_packet_batch *batch)
             ps_stack_set_length(e->stack, p, len);
             if (e->entropy) {
                 ps_stack_set_entropy(e->stack, p,
-                                     ps_dp_hash(packet, p + e->size,
-                                                len - e->size));
+                                     ps_dp_hash(packet, e->size));
             }
         }
         for (size_t j = e->lo; j < e->hi; j++) {

@@ -214,3 +214,25 @@ distclean-local: distclean-ovs
 distclean-ovs:
 	rm -rf ovs ovs.tmp
 .PHONY: clean-ovs distclean-ovs
+
+# push_stack on DPDK ports (net_pcap vdevs, no hugepages needed), against
+# the same flows on dummy ports: about 20 s; push_stack and pop_stack
+# against native OvS tunnel ports and the kernel's VXLAN: about 15 s; 10
+# million packets through push_stack on net_null ports: about 20 s.  As
+# root (skipped otherwise).
+EXTRA_DIST += \
+	utilities/ovs-instance.sh \
+	utilities/ovs-dpdk-check.sh \
+	utilities/ovs-dpdk-soak.sh \
+	utilities/ovs-peers-check.sh \
+	utilities/ovs-vxlan-rate.sh
+if BUILD_OVS
+TESTS += \
+	utilities/ovs-dpdk-check.sh \
+	utilities/ovs-dpdk-soak.sh \
+	utilities/ovs-peers-check.sh
+endif
+clean-local: clean-dpdk-check
+clean-dpdk-check:
+	rm -rf psdpdk-check psdpdk-soak psdpdk-peers psdpdk-rate
+.PHONY: clean-dpdk-check

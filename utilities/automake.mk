@@ -31,6 +31,15 @@ utilities_protostack_demo_SOURCES = \
 utilities_protostack_demo_CFLAGS = $(AM_CFLAGS) $(PCAP_CFLAGS)
 utilities_protostack_demo_LDADD = libprotostack.la $(PCAP_LIBS)
 
+# ps-vxlan-nl: creates and deletes a kernel VXLAN device through
+# libnl-route (utilities/ovs-peers-check.sh).
+if HAVE_LIBNL_ROUTE
+noinst_PROGRAMS += utilities/ps-vxlan-nl
+utilities_ps_vxlan_nl_SOURCES = utilities/ps-vxlan-nl.c
+utilities_ps_vxlan_nl_CFLAGS = $(AM_CFLAGS) $(LIBNL_ROUTE_CFLAGS)
+utilities_ps_vxlan_nl_LDADD = $(LIBNL_ROUTE_LIBS)
+endif
+
 # Static stack headers, generated from the protocol files at build time,
 # never committed.  Each entry: 'NAME=SPEC'.
 STATIC_STACKS = \

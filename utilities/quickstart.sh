@@ -3,11 +3,17 @@
 #
 # Licensed under the Apache License, Version 2.0.
 #
-# utilities/quickstart.sh demo|check
+# utilities/quickstart.sh demo|demo-lib|check
 #
 # Sets up a fresh Debian 12 machine for protostack and runs one job:
-#   demo   install what is missing, build, and run the main job (build the
-#          libmoon paper's VXLAN packet, print it, decode it with tshark);
+#   demo   install what is missing, build (the library and the patched
+#          OvS), and run the main job: the libmoon paper's VXLAN packet
+#          built, printed and decoded by tshark; then, as root, the same
+#          VXLAN through OvS: a sandboxed switch with a push_stack flow and
+#          a native type=vxlan port side by side, tshark decoding both
+#          outputs (utilities/ovs-sandbox.sh demo), and a first throughput
+#          figure of each on DPDK net_null ports (utilities/ovs-vxlan-rate.sh);
+#   demo-lib  the library part of demo alone;
 #   check  install what is missing, build, and run the whole test suite,
 #          then the unit and stress tests again with ASan and UBSan
 #          (build-sanitizers) and the stress programs with TSan (build-tsan).
@@ -17,8 +23,8 @@ set -e
 
 job=${1:-}
 case $job in
-    demo|check) ;;
-    *) echo "usage: $0 demo|check" >&2; exit 2 ;;
+    demo|demo-lib|check) ;;
+    *) echo "usage: $0 demo|demo-lib|check" >&2; exit 2 ;;
 esac
 
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,7 +35,8 @@ packages="build-essential autoconf automake libtool pkg-config
           libcmocka-dev libpcap-dev tshark python3-scapy valgrind ccache
           clang libclang-rt-14-dev
           openvswitch-source libdpdk-dev dpdk dpdk-dev libcap-ng-dev
-          libunbound-dev libssl-dev libnuma-dev tcpdump patchelf"
+          libunbound-dev libssl-dev libnuma-dev tcpdump patchelf
+          libnl-route-3-dev iproute2"
 
 missing=
 for p in $packages; do
@@ -39,7 +46,7 @@ for p in $packages; do
     fi
 done
 if [ -n "$missing" ]; then
-    echo "Installing:$missing"
+    echo "quickstart: installing:$missing"
     SUDO=
     if [ "$(id -u)" != 0 ]; then
         SUDO=sudo
@@ -57,9 +64,29 @@ cd build
 jobs=$(nproc 2> /dev/null || echo 2)
 CC=${CC:-$(command -v ccache > /dev/null && echo "ccache gcc" || echo gcc)}
 if [ ! -f Makefile ]; then
+    echo "quickstart: configuring build/"
     ../configure -q CC="$CC"
 fi
-make -s -j"$jobs"
+if [ -x ovs/vswitchd/ovs-vswitchd ]; then
+    echo "quickstart: building (up to date: seconds)"
+else
+    echo "quickstart: building the library and the patched OvS in build/" \
+         "(2 cores: about 25 min with a cold ccache, 5 min warm)"
+fi
+# A line a minute while make works: the OvS build is long and quiet.
+(
+    m=0
+    while sleep 60 > /dev/null 2>&1; do
+        m=$((m + 1))
+        n=$(find ovs -name '*.o' 2> /dev/null | wc -l)
+        echo "quickstart: still building ($m min, $n OvS objects so far)"
+    done
+) &
+ticker=$!
+status=0
+make -s -j"$jobs" || status=$?
+kill $ticker 2> /dev/null || true
+[ $status = 0 ] || exit $status
 
 # Configures the build in the current directory, the first time, with
 # clang (through ccache when present) and CFLAGS "$1".
@@ -74,13 +101,36 @@ configure_clang() {
 }
 
 case $job in
-demo)
+demo|demo-lib)
+    echo "quickstart: the library builds the VXLAN packet of the paper's" \
+         "Listing 8"
     ./utilities/protostack-demo -w vxlan-demo.pcap
     echo
     echo "tshark's reading of build/vxlan-demo.pcap:"
     tshark -r vxlan-demo.pcap -o ip.check_checksum:TRUE \
         -o udp.check_checksum:TRUE -V 2> /dev/null \
         | grep -E '^[A-Z]|Checksum|Network Identifier|Length|Port'
+    if [ $job = demo-lib ]; then
+        exit 0
+    fi
+    if [ ! -x ovs/vswitchd/ovs-vswitchd ]; then
+        echo "quickstart: no OvS in build/ovs (see configure's warnings):" \
+             "the OvS part of the demo is skipped"
+        exit 0
+    fi
+    if [ "$(id -u)" != 0 ]; then
+        echo "quickstart: the OvS part of the demo needs root" \
+             "(a network namespace): run $0 demo as root"
+        exit 0
+    fi
+    echo
+    echo "quickstart: the same VXLAN through Open vSwitch: push_stack and" \
+         "a native type=vxlan port side by side"
+    BUILD=$top/build "$top/utilities/ovs-sandbox.sh" demo
+    echo
+    echo "quickstart: a first throughput figure of each (DPDK net_null" \
+         "ports, one PMD thread, 3 s each)"
+    BUILD=$top/build "$top/utilities/ovs-vxlan-rate.sh" 3
     ;;
 check)
     status=0
