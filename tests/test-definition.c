@@ -1046,6 +1046,51 @@ test_binding_no_field(void **state)
     assert_true(!strncmp(error, "x.proto:4:1: ", 13));
     free(error);
 
+    /* A condition on an unknown field of the lower protocol, of the
+     * upper one, and on an upper field that is not read ahead. */
+    static const struct {
+        const char *bind;
+        const char *words[2];
+    } conds[] = {
+        { "bind x after udp.dst == 5 && udp.nosuch == 0;",
+          { "udp", "nosuch" } },
+        { "bind x after udp.dst == 5 && x.nosuch == 1;", { "x", "nosuch" } },
+        { "bind x after udp && x.b == 1;", { "x", "b" } },
+        { "bind tcp after x.a == 1 && tcp.options != 0;",
+          { "tcp", "options" } },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(conds); i++) {
+        char text[256];
+        snprintf(text, sizeof text, "protocol x \"X\" {\n    bit<8> a "
+                 "\"A\";\n    bytes b[a] \"B\";\n}\n%s\n", conds[i].bind);
+        code = ps_registry_load_string(reg, "x.proto", text, &error);
+        assert_code(code, PS_ERR_NO_FIELD, error);
+        if (strncmp(error, "x.proto:5:1: ", 13)) {
+            fail_msg("message \"%s\" should start with \"x.proto:5:1: \"",
+                     error);
+        }
+        for (size_t j = 0; j < 2; j++) {
+            if (!strstr(error, conds[i].words[j])) {
+                fail_msg("message \"%s\" should name %s", error,
+                         conds[i].words[j]);
+            }
+        }
+        free(error);
+    }
+
+    /* A condition on the upper protocol, loaded after the binding. */
+    code = ps_registry_load_string(
+        reg, "y.proto", "bind y after udp.dst == 7 && y.nosuch == 1;\n",
+        &error);
+    assert_code(code, PS_OK, error);
+    code = ps_registry_load_string(
+        reg, "z.proto", "protocol y \"Y\" {\n    bit<8> a \"A\";\n}\n",
+        &error);
+    assert_code(code, PS_ERR_NO_FIELD, error);
+    assert_true(!strncmp(error, "y.proto:1:1: ", 13));
+    free(error);
+    n_bindings++;
+
     /* Nothing was added. */
     assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
