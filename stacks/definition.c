@@ -439,6 +439,38 @@ parse_expr(struct parser *pr)
 }
 
 bool
+ps_expr_apply(enum ps_expr_op op, int64_t l, int64_t r, int64_t *valuep)
+{
+    /* Operands come from fields of at most 64 bits and constants of at
+     * most 31 bits; saturate rather than overflow. */
+    if (l > INT32_MAX || l < -INT32_MAX || r > INT32_MAX || r < -INT32_MAX) {
+        *valuep = INT32_MAX;
+        return true;
+    }
+    switch (op) {
+    case PS_EXPR_ADD:
+        *valuep = l + r;
+        return true;
+    case PS_EXPR_SUB:
+        *valuep = l - r;
+        return true;
+    case PS_EXPR_MUL:
+        *valuep = l * r;
+        return true;
+    case PS_EXPR_DIV:
+        if (!r) {
+            return false;
+        }
+        *valuep = l / r;
+        return true;
+    case PS_EXPR_NUM:
+    case PS_EXPR_FIELD:
+    default:
+        return false;
+    }
+}
+
+bool
 ps_expr_eval(const struct ps_expr *e,
              bool (*lookup)(const char *field, void *aux, int64_t *valuep),
              void *aux, int64_t *valuep)
@@ -455,34 +487,9 @@ ps_expr_eval(const struct ps_expr *e,
     case PS_EXPR_SUB:
     case PS_EXPR_MUL:
     case PS_EXPR_DIV:
-        if (!ps_expr_eval(e->left, lookup, aux, &l)
-            || !ps_expr_eval(e->right, lookup, aux, &r)) {
-            return false;
-        }
-        /* Operands come from fields of at most 64 bits and constants of
-         * at most 31 bits; saturate rather than overflow. */
-        if (l > INT32_MAX || l < -INT32_MAX
-            || r > INT32_MAX || r < -INT32_MAX) {
-            *valuep = INT32_MAX;
-            return true;
-        }
-        switch (e->op) {
-        case PS_EXPR_ADD:
-            *valuep = l + r;
-            return true;
-        case PS_EXPR_SUB:
-            *valuep = l - r;
-            return true;
-        case PS_EXPR_MUL:
-            *valuep = l * r;
-            return true;
-        default:
-            if (!r) {
-                return false;
-            }
-            *valuep = l / r;
-            return true;
-        }
+        return (ps_expr_eval(e->left, lookup, aux, &l)
+                && ps_expr_eval(e->right, lookup, aux, &r)
+                && ps_expr_apply(e->op, l, r, valuep));
     }
     return false;
 }

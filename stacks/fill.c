@@ -492,50 +492,46 @@ ps_stack_set_length(const struct ps_stack *stack, uint8_t *pkt,
     return PS_OK;
 }
 
-/* Adds the pseudo-header of 'c' for a span of 'span_len' bytes. */
-static uint64_t
-add_pseudo(uint64_t sum, const uint8_t *pkt,
-           const struct ps_checksum_fixup *c, size_t span_len)
+uint64_t
+ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
+                       const struct ps_checksum_fixup *c, size_t span_len)
 {
-    uint8_t buf[64];
-    size_t n = 0;
+    /* Items are summed where they lie in the pseudo-header: 'n' bytes
+     * of it so far.  A whole number of 16-bit words at an even place is
+     * summed as words; anything else byte by byte, each byte in the high
+     * or low half of its word.  At most 64 bytes of items other than
+     * such words are summed. */
+    size_t n = 0, bytewise = 0;
 
     for (size_t i = 0; i < c->n_pseudo; i++) {
         const struct ps_pseudo_item *pi = &c->pseudo[i];
         size_t bytes = pi->bits / 8;
-        uint64_t v;
 
-        if (pi->kind == PS_PSEUDO_BYTES) {
-            /* Addresses: sum them in place, keeping 'buf' for the short
-             * items; every item is a whole number of 16-bit words in the
-             * pseudo-headers of IPv4 and IPv6, and an odd one is summed
-             * with the bytes buffered before it. */
-            if (n % 2 == 0 && bytes % 2 == 0) {
-                sum = ps_csum_add(sum, pkt + pi->offset, bytes);
-                continue;
-            }
-            if (n + bytes > sizeof buf) {
-                break;
-            }
-            memcpy(buf + n, pkt + pi->offset, bytes);
-            n += bytes;
+        if (pi->kind == PS_PSEUDO_BYTES && n % 2 == 0 && bytes % 2 == 0) {
+            sum = ps_csum_add(sum, pkt + pi->offset, bytes);
             continue;
         }
-        v = (pi->kind == PS_PSEUDO_ZERO ? 0
-             : pi->kind == PS_PSEUDO_CONST ? pi->value
-             : pi->kind == PS_PSEUDO_PROTO
-             ? ps_bits_get(pkt, pi->offset, pi->proto_bits)
-             : span_len);
-        if (n + bytes > sizeof buf) {
+        if (bytewise + bytes > 64) {
             break;
         }
-        for (size_t j = bytes; j-- > 0;) {
-            buf[n + j] = v;
-            v >>= 8;
+        bytewise += bytes;
+        if (pi->kind == PS_PSEUDO_BYTES) {
+            for (size_t j = 0; j < bytes; j++, n++) {
+                sum += (uint64_t) pkt[pi->offset + j] << (n % 2 ? 0 : 8);
+            }
+            continue;
+        }
+        uint64_t v = (pi->kind == PS_PSEUDO_ZERO ? 0
+                      : pi->kind == PS_PSEUDO_CONST ? pi->value
+                      : pi->kind == PS_PSEUDO_PROTO
+                      ? ps_bits_get(pkt, pi->offset, pi->proto_bits)
+                      : span_len);
+        for (size_t j = bytes; j-- > 0; v >>= 8) {
+            sum += (v & 0xff) << ((n + j) % 2 ? 0 : 8);
         }
         n += bytes;
     }
-    return ps_csum_add(sum, buf, n);
+    return sum;
 }
 
 void
@@ -550,7 +546,7 @@ ps_stack_apply_checksum(const struct ps_stack *stack, uint8_t *pkt,
     field[0] = field[1] = 0;
     uint64_t sum = ps_csum_add(0, pkt + c->start, span_len);
     if (c->n_pseudo) {
-        sum = add_pseudo(sum, pkt, c, span_len);
+        sum = ps_checksum_add_pseudo(sum, pkt, c, span_len);
     }
     uint16_t csum = ps_csum_finish(sum);
     if (!csum && c->nonzero) {

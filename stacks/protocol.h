@@ -172,6 +172,12 @@ bool ps_expr_eval(const struct ps_expr *,
                                  int64_t *valuep),
                   void *aux, int64_t *valuep);
 
+/* Applies binary operator 'op' to 'l' and 'r' as ps_expr_eval() does
+ * (saturating operands beyond 31 bits).  Returns false on a division by
+ * zero. */
+bool ps_expr_apply(enum ps_expr_op op, int64_t l, int64_t r,
+                   int64_t *valuep);
+
 /* The flags that conditional field 'f' depends on: 0 if it is
  * unconditional; it is present when any of them is set. */
 size_t ps_pfield_n_flags(const struct ps_pfield *f);

@@ -293,4 +293,10 @@ void ps_stack_apply_checksum(const struct ps_stack *, uint8_t *pkt,
                              size_t pkt_len,
                              const struct ps_checksum_fixup *);
 
+/* Adds to 'sum' the pseudo-header of checksum 'c', read from 'pkt', for a
+ * span of 'span_len' bytes. */
+uint64_t ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
+                                const struct ps_checksum_fixup *c,
+                                size_t span_len);
+
 #endif /* stacks/stack.h */

@@ -208,7 +208,16 @@ ps_bits_set(uint8_t *base, size_t bit, unsigned int width, uint64_t v)
 static inline uint64_t
 ps_csum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
-    while (len >= 4) {
+    while (len >= 8) {
+        uint64_t w;
+
+        memcpy(&w, p, 8);
+        w = PS_BSWAP64(w);
+        sum += (w >> 32) + (w & 0xffffffff);
+        p += 8;
+        len -= 8;
+    }
+    if (len >= 4) {
         uint32_t w;
 
         memcpy(&w, p, 4);

@@ -355,6 +355,31 @@ enum ps_error ps_dissect(const struct ps_registry *, const char *first,
                          struct ps_dissection **dissectionp, char **errorp);
 void ps_dissection_destroy(struct ps_dissection *);
 
+/* Flags for ps_dissect_flags() and ps_dissect_into(). */
+enum {
+    PS_DISSECT_NO_VERIFY = 1 << 0,  /* Find the headers only: lengths and
+                                     * checksums are not verified (a
+                                     * @magic field's value still is). */
+};
+
+/* ps_dissect() with 'flags' (0 is ps_dissect()). */
+enum ps_error ps_dissect_flags(const struct ps_registry *, const char *first,
+                               const uint8_t *pkt, size_t len,
+                               unsigned int flags,
+                               struct ps_dissection **dissectionp,
+                               char **errorp);
+
+/* The same into a dissection that the caller owns, so that a loop over
+ * packets allocates nothing per packet (but for what it reports wrong):
+ * free what it holds with ps_dissection_clear() before reusing it.  On
+ * error '*dissection' holds nothing to free. */
+enum ps_error ps_dissect_into(const struct ps_registry *, const char *first,
+                              const uint8_t *pkt, size_t len,
+                              unsigned int flags,
+                              struct ps_dissection *dissection,
+                              char **errorp);
+void ps_dissection_clear(struct ps_dissection *);
+
 /* Dump formats for ps_dissection_format(). */
 enum {
     PS_DUMP_HEX = 1 << 0,       /* A hex dump of each header after it. */
