@@ -17,8 +17,12 @@
  *                  4789, each header's bounds checked.
  *     hand-verify  the same, also verifying every length field and every
  *                  checksum (IPv4 header, UDP with its pseudo-header).
- *     dissect      ps_dissect(), which always verifies lengths and
- *                  checksums, then ps_dissection_destroy().
+ *     dissect      ps_dissect(), which verifies lengths and checksums,
+ *                  then ps_dissection_destroy().
+ *     dissect-into ps_dissect_into() into a dissection reused for every
+ *                  packet (nothing allocated per packet), verifying.
+ *     dissect-noverify  the same with PS_DISSECT_NO_VERIFY: headers
+ *                  only, as the hand-written parser without verifying.
  *
  * Usage:
  *     bench-dissect --timed N          times every (packet, way) pair, N
@@ -169,34 +173,85 @@ craft(struct packet *pk)
     }
 }
 
-/* Runs 'way' once on 'pk'; returns the number of headers found, -1 for a
- * problem. */
+/* Each way runs once on 'pk' and returns the number of headers found, -1
+ * for a problem. */
 static int
-run_once(const struct packet *pk, const char *way)
+way_hand(const struct packet *pk)
 {
-    if (!strcmp(way, "hand")) {
-        return hand_parse(pk->data, pk->len, false);
-    } else if (!strcmp(way, "hand-verify")) {
-        return hand_parse(pk->data, pk->len, true);
-    } else {
-        struct ps_dissection *d;
-        if (ps_dissect(registry, "eth", pk->data, pk->len, &d, NULL)) {
-            return -1;
-        }
-        int n = d->n_problems || d->truncated || !d->stack
-                ? -1 : (int) ps_stack_n_headers(d->stack);
-        ps_dissection_destroy(d);
-        return n;
-    }
+    return hand_parse(pk->data, pk->len, false);
 }
+
+static int
+way_hand_verify(const struct packet *pk)
+{
+    return hand_parse(pk->data, pk->len, true);
+}
+
+static int
+dissection_result(const struct ps_dissection *d)
+{
+    return (d->n_problems || d->truncated || !d->stack
+            ? -1 : (int) ps_stack_n_headers(d->stack));
+}
+
+static int
+way_dissect(const struct packet *pk)
+{
+    struct ps_dissection *d;
+    if (ps_dissect(registry, "eth", pk->data, pk->len, &d, NULL)) {
+        return -1;
+    }
+    int n = dissection_result(d);
+    ps_dissection_destroy(d);
+    return n;
+}
+
+static int
+dissect_into(const struct packet *pk, unsigned int flags)
+{
+    static struct ps_dissection d;
+    if (ps_dissect_into(registry, "eth", pk->data, pk->len, flags, &d,
+                        NULL)) {
+        return -1;
+    }
+    int n = dissection_result(&d);
+    ps_dissection_clear(&d);
+    return n;
+}
+
+static int
+way_dissect_into(const struct packet *pk)
+{
+    return dissect_into(pk, 0);
+}
+
+static int
+way_dissect_noverify(const struct packet *pk)
+{
+    return dissect_into(pk, PS_DISSECT_NO_VERIFY);
+}
+
+struct way {
+    const char *name;
+    int (*run)(const struct packet *);
+};
+
+static const struct way ways[] = {
+    { "hand", way_hand },
+    { "hand-verify", way_hand_verify },
+    { "dissect", way_dissect },
+    { "dissect-into", way_dissect_into },
+    { "dissect-noverify", way_dissect_noverify },
+};
 
 static volatile int sink;
 
 static void
-run(const struct packet *pk, const char *way, long n)
+run(const struct packet *pk, const struct way *way, long n)
 {
+    int (*fn)(const struct packet *) = way->run;
     for (long i = 0; i < n; i++) {
-        sink = run_once(pk, way);
+        sink = fn(pk);
     }
 }
 
@@ -207,8 +262,6 @@ now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
-
-static const char *const ways[] = { "hand", "hand-verify", "dissect" };
 
 int
 main(int argc, char *argv[])
@@ -223,11 +276,11 @@ main(int argc, char *argv[])
     for (size_t i = 0; i < sizeof packets / sizeof *packets; i++) {
         craft(&packets[i]);
         for (size_t w = 0; w < sizeof ways / sizeof *ways; w++) {
-            int got = run_once(&packets[i], ways[w]);
+            int got = ways[w].run(&packets[i]);
             /* The hand-written parser stops after the inner UDP. */
             if (got != packets[i].n_headers) {
                 fprintf(stderr, "bench-dissect: %s %s found %d headers, "
-                        "not %d\n", packets[i].name, ways[w], got,
+                        "not %d\n", packets[i].name, ways[w].name, got,
                         packets[i].n_headers);
                 return 1;
             }
@@ -242,27 +295,31 @@ main(int argc, char *argv[])
                 double best = 0;
                 for (int r = 0; r < 10; r++) {
                     double t0 = now_ns();
-                    run(&packets[i], ways[w], n / 10);
+                    run(&packets[i], &ways[w], n / 10);
                     double t = (now_ns() - t0) / (n / 10);
                     best = r && best < t ? best : t;
                 }
-                printf("| %s | %s | %.1f |\n", packets[i].name, ways[w],
-                       best);
+                printf("| %s | %s | %.1f |\n", packets[i].name,
+                       ways[w].name, best);
             }
         }
     } else if (argc == 5 && !strcmp(argv[1], "--one")) {
         for (size_t i = 0; i < sizeof packets / sizeof *packets; i++) {
-            if (!strcmp(packets[i].name, argv[2])) {
-                run(&packets[i], argv[3], atol(argv[4]));
-                ps_registry_destroy(registry);
-                return 0;
+            for (size_t w = 0; w < sizeof ways / sizeof *ways; w++) {
+                if (!strcmp(packets[i].name, argv[2])
+                    && !strcmp(ways[w].name, argv[3])) {
+                    run(&packets[i], &ways[w], atol(argv[4]));
+                    ps_registry_destroy(registry);
+                    return 0;
+                }
             }
         }
-        fprintf(stderr, "bench-dissect: unknown packet %s\n", argv[2]);
+        fprintf(stderr, "bench-dissect: unknown packet %s or way %s\n",
+                argv[2], argv[3]);
         return 1;
     } else {
         fprintf(stderr, "usage: bench-dissect --timed N | "
-                "--one udp|vxlan hand|hand-verify|dissect N\n");
+                "--one udp|vxlan WAY N\n");
         return 1;
     }
     for (size_t i = 0; i < sizeof packets / sizeof *packets; i++) {

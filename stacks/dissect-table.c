@@ -205,8 +205,13 @@ dvariant_build(struct ps_dvariant *dv, const struct ps_protocol *p,
                               &allocated_checks, sizeof *c);
             c->field = i;
             c->magic = pf->magic;
+            c->value = pf->value;
             c->length = pf->rule == PS_RULE_LENGTH
                         && pf->span != PS_SPAN_HEADER;
+            c->span = pf->span;
+            c->unit = pf->unit;
+            c->sub = pf->sub;
+            c->max = c->length ? SIZE_MAX / 2 / pf->unit : 0;
         }
     }
     for (size_t i = 0; i < v->n_fields; i++) {
@@ -302,15 +307,18 @@ dvariant_bind(struct ps_dvariant *dv, const struct ps_dproto *lower,
         }
         g->mask = n_slots - 1;
         g->slots = ps_xzalloc(n_slots * sizeof *g->slots);
-        for (size_t i = 0; i < g->n; i++) {
-            if (i && g->entries[i - 1].value == g->entries[i].value) {
-                continue;
+        for (size_t i = 0, hi; i < g->n; i = hi) {
+            for (hi = i + 1; hi < g->n; hi++) {
+                if (g->entries[hi].value != g->entries[i].value) {
+                    break;
+                }
             }
             size_t slot = ps_dgroup_slot(g->entries[i].value, g->mask);
-            while (g->slots[slot]) {
+            while (g->slots[slot].hi) {
                 slot = (slot + 1) & g->mask;
             }
-            g->slots[slot] = i + 1;
+            g->slots[slot].lo = i;
+            g->slots[slot].hi = hi;
         }
     }
 }

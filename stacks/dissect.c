@@ -52,13 +52,27 @@ struct view {
     size_t len;
 };
 
+/* Returns the 'bits'-bit integer (at most 64 bits) 'bit' bits into
+ * 'view', which holds it. */
+static inline uint64_t
+get_bits(const struct view *view, size_t bit, size_t bits)
+{
+    size_t byte = bit / 8;
+    unsigned int shift = bit % 8;
+    if (bits && shift + bits <= 64 && byte + 8 <= view->len) {
+        /* One load of the 8 bytes that hold the field. */
+        return (ps_load_be64(view->base + byte) << shift) >> (64 - bits);
+    }
+    return bits ? ps_bits_get(view->base, bit, bits) : 0;
+}
+
 static inline bool
 read_bits(const struct view *view, size_t bit, size_t bits, uint64_t *value)
 {
     if (bits > 64 || bit + bits > view->len * 8) {
         return false;
     }
-    *value = bits ? ps_bits_get(view->base, bit, bits) : 0;
+    *value = get_bits(view, bit, bits);
     return true;
 }
 
@@ -325,10 +339,10 @@ binding_conds_hold(const struct ps_dbind *b, const struct found_header *h,
                          ? MAGIC_MATCH : MAGIC_UNREADABLE);
             }
         } else if (c->field != PS_DNONE && h->v->fields[c->field].uint) {
+            /* A kept header lies within the packet. */
             const struct ps_dplace *f = place(h, c->field);
-            if (f->present
-                && read_bits(packet, h->offset * 8 + f->bit, f->bits,
-                             &value)) {
+            if (f->present) {
+                value = get_bits(packet, h->offset * 8 + f->bit, f->bits);
                 known = MAGIC_MATCH;
             }
         }
@@ -382,20 +396,16 @@ group_range(const struct ps_dgroup *g, const struct found_header *h,
     uint64_t value;
 
     *lo = *hi = 0;
-    if (!f->present
-        || !read_bits(packet, h->offset * 8 + f->bit, f->bits, &value)) {
+    if (!f->present) {
         return;
     }
+    value = get_bits(packet, h->offset * 8 + f->bit, f->bits);
     size_t slot = ps_dgroup_slot(value, g->mask);
-    for (size_t first; (first = g->slots[slot]) != 0;
+    for (const struct ps_dgroup_slot *s; (s = &g->slots[slot])->hi;
          slot = (slot + 1) & g->mask) {
-        size_t a = first - 1;
-        if (g->entries[a].value == value) {
-            *lo = a;
-            while (a < g->n && g->entries[a].value == value) {
-                a++;
-            }
-            *hi = a;
+        if (g->entries[s->lo].value == value) {
+            *lo = s->lo;
+            *hi = s->hi;
             return;
         }
     }
@@ -437,9 +447,8 @@ next_by_field(const struct found_header *h, const struct view *packet,
             }
             f = place(h, b->field);
             if (f->present
-                && read_bits(packet, h->offset * 8 + f->bit, f->bits,
-                             &value)
-                && value == b->b->value) {
+                && (value = get_bits(packet, h->offset * 8 + f->bit,
+                                     f->bits)) == b->b->value) {
                 const struct ps_dproto *upper;
                 upper = try_binding(b, h, packet, rest, why);
                 if (upper) {
@@ -705,8 +714,9 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
         const struct ps_stack_header *h = &stack->headers[fi->header];
         size_t bound = spans[fi->header].bound;
         uint64_t have = ps_bits_get(pkt, fi->bit_offset, fi->bits);
-        uint64_t end = (have > SIZE_MAX / l->unit / 2 ? UINT64_MAX
-                        : l->start + l->sub + have * l->unit);
+        uint64_t end = (have > (l->unit == 1 ? SIZE_MAX / 2
+                                : SIZE_MAX / l->unit / 2)
+                        ? UINT64_MAX : l->start + l->sub + have * l->unit);
 
         if (end > bound) {
             add_problem(d, &allocated, l->field,
@@ -721,7 +731,8 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
                    || end < h->info.offset + h->info.size) {
             /* What ps_stack_apply_length() would write. */
             size_t span = bound - l->start;
-            uint64_t want = span >= l->sub ? (span - l->sub) / l->unit : 0;
+            uint64_t want = (span < l->sub ? 0 : l->unit == 1
+                             ? span - l->sub : (span - l->sub) / l->unit);
             if (fi->bits < 64) {
                 want &= (UINT64_C(1) << fi->bits) - 1;
             }
@@ -832,22 +843,19 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
         for (size_t i = 0; i < v->n_checks; i++) {
             const struct ps_dcheck *c = &v->checks[i];
             const struct ps_dplace *f = place(h, c->field);
-            const struct ps_pfield *pf = v->fields[c->field].pf;
-            uint64_t value;
-            if (!f->present
-                || !read_bits(&packet, offset * 8 + f->bit, f->bits,
-                              &value)) {
+            if (!f->present) {
                 continue;
             }
-            if (c->magic && value != pf->value && n_magic < MAX_HEADERS) {
+            uint64_t value = get_bits(&packet, offset * 8 + f->bit, f->bits);
+            if (c->magic && value != c->value && n_magic < MAX_HEADERS) {
                 magic[n_magic++] = (struct magic_problem) {
-                    n, c->field, value, pf->value
+                    n, c->field, value, c->value
                 };
             }
-            if (c->length && value <= SIZE_MAX / 2 / pf->unit) {
-                size_t end = (pf->span == PS_SPAN_REST ? offset
-                              : offset + h->size) + value * pf->unit
-                             + pf->sub;
+            if (c->length && value <= c->max) {
+                size_t end = (c->span == PS_SPAN_REST ? offset
+                              : offset + h->size) + value * c->unit
+                             + c->sub;
                 if (end >= offset + h->size && end <= limit) {
                     if (limit_by == SIZE_MAX) {
                         /* The outermost length ends the packet; the

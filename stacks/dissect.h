@@ -98,9 +98,11 @@ struct ps_dgroup {
     int field;
     struct ps_dgroup_entry *entries;
     size_t n;
-    /* By value, open addressing: 1 + the index of the first entry of
-     * each value, 0 for an empty slot. */
-    size_t *slots;
+    /* By value, open addressing: the range of entries of each value
+     * ('hi' is 0 in an empty slot). */
+    struct ps_dgroup_slot {
+        size_t lo, hi;
+    } *slots;
     size_t mask;
 };
 
@@ -117,7 +119,11 @@ ps_dgroup_slot(uint64_t value, size_t mask)
 struct ps_dcheck {
     int field;
     bool magic;
+    uint64_t value;             /* The @magic constant. */
     bool length;
+    enum ps_span span;          /* The length's... */
+    size_t unit, sub;
+    uint64_t max;               /* ...and its largest usable value. */
 };
 
 /* One layout ("plain" or a variant) of a protocol. */

@@ -177,18 +177,6 @@ ps_stack_parse_labels(const struct ps_stack *stack, const char *labels,
     return PS_OK;
 }
 
-size_t
-ps_length_fixup_max(const struct ps_stack *stack,
-                    const struct ps_length_fixup *l)
-{
-    size_t bits = stack->fields[l->field].info.bits;
-    if (bits >= 48) {
-        return SIZE_MAX;
-    }
-    /* The value is (pkt_len - start - sub) / unit, at most 2**bits - 1. */
-    return l->start + l->sub + (((size_t) 1 << bits) * l->unit - 1);
-}
-
 /* Checks that a packet of 'pkt_len' bytes fits 'stack': no shorter than
  * its headers, and no longer than each length field that is computed
  * (not given in 'values') can express. */
@@ -496,12 +484,12 @@ uint64_t
 ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
                        const struct ps_checksum_fixup *c, size_t span_len)
 {
-    /* Items are summed where they lie in the pseudo-header: 'n' bytes
-     * of it so far.  A whole number of 16-bit words at an even place is
-     * summed as words; anything else byte by byte, each byte in the high
-     * or low half of its word.  At most 64 bytes of items other than
-     * such words are summed. */
-    size_t n = 0, bytewise = 0;
+    /* A whole number of 16-bit words at an even place of the
+     * pseudo-header (its addresses) is summed in place.  The other items
+     * follow one another from an even place, as one big-endian string of
+     * at most 64 bytes: shifted into 'acc', summed 8 bytes at a time. */
+    uint64_t acc = 0;
+    size_t n = 0, in_acc = 0;
 
     for (size_t i = 0; i < c->n_pseudo; i++) {
         const struct ps_pseudo_item *pi = &c->pseudo[i];
@@ -511,25 +499,30 @@ ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
             sum = ps_csum_add(sum, pkt + pi->offset, bytes);
             continue;
         }
-        if (bytewise + bytes > 64) {
+        if (n + bytes > 64) {
             break;
         }
-        bytewise += bytes;
-        if (pi->kind == PS_PSEUDO_BYTES) {
-            for (size_t j = 0; j < bytes; j++, n++) {
-                sum += (uint64_t) pkt[pi->offset + j] << (n % 2 ? 0 : 8);
-            }
-            continue;
-        }
+        n += bytes;
         uint64_t v = (pi->kind == PS_PSEUDO_ZERO ? 0
                       : pi->kind == PS_PSEUDO_CONST ? pi->value
                       : pi->kind == PS_PSEUDO_PROTO
                       ? ps_bits_get(pkt, pi->offset, pi->proto_bits)
-                      : span_len);
-        for (size_t j = bytes; j-- > 0; v >>= 8) {
-            sum += (v & 0xff) << ((n + j) % 2 ? 0 : 8);
+                      : pi->kind == PS_PSEUDO_LENGTH ? span_len : 0);
+        for (size_t j = 0; j < bytes; j++) {
+            size_t down = bytes - 1 - j;
+            unsigned int byte = (pi->kind == PS_PSEUDO_BYTES
+                                 ? pkt[pi->offset + j]
+                                 : down < 8 ? v >> 8 * down : 0);
+            acc = acc << 8 | (byte & 0xff);
+            if (++in_acc == 8) {
+                sum += (acc >> 32) + (acc & 0xffffffff);
+                acc = in_acc = 0;
+            }
         }
-        n += bytes;
+    }
+    if (in_acc) {
+        acc <<= 8 * (8 - in_acc);
+        sum += (acc >> 32) + (acc & 0xffffffff);
     }
     return sum;
 }

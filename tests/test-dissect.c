@@ -288,6 +288,56 @@ test_bad_lengths_and_checksums(void **state)
     free(pkt);
 }
 
+/* PS_DISSECT_NO_VERIFY finds the same headers and reports no length or
+ * checksum; ps_dissect_into() reuses one dissection. */
+static void
+test_no_verify(void **state)
+{
+    struct ps_stack *stack;
+    struct ps_dissection d, *v;
+    size_t len, field;
+    uint8_t *pkt = craft(0, &stack, &len);
+
+    assert_int_equal(ps_stack_set_text(stack, pkt, "ip4.cksum", "0x1234",
+                                       NULL), PS_OK);
+    assert_int_equal(ps_stack_find_field(stack, "ip4.len", &field, NULL),
+                     PS_OK);
+    assert_int_equal(ps_stack_set_uint(stack, pkt, field, 1000), PS_OK);
+    assert_int_equal(ps_dissect(registry, "eth", pkt, len, &v, NULL), PS_OK);
+    assert_true(has_problem(v, "ip4.cksum", "bad cksum 0x1234"));
+    assert_true(has_problem(v, "ip4.len", "bad length 1000"));
+
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ps_dissect_into(registry, "eth", pkt, len,
+                                         PS_DISSECT_NO_VERIFY, &d, NULL),
+                         PS_OK);
+        assert_ptr_equal(d.stack, v->stack);
+        assert_int_equal(d.n_problems, 0);
+        assert_null(d.truncated);
+        assert_int_equal(d.header_len, v->header_len);
+        ps_dissection_clear(&d);
+    }
+    assert_int_equal(ps_dissect_into(registry, "eth", pkt, len, 0, &d, NULL),
+                     PS_OK);
+    assert_int_equal(d.n_problems, v->n_problems);
+    ps_dissection_clear(&d);
+    assert_int_equal(ps_dissect_into(registry, "nosuch", pkt, len, 0, &d,
+                                     NULL), PS_ERR_NO_PROTOCOL);
+    assert_null(d.stack);
+    ps_dissection_destroy(v);
+
+    /* A @magic field is still checked. */
+    pkt[14] = 0x55;
+    assert_int_equal(ps_dissect_flags(registry, "eth", pkt, len,
+                                      PS_DISSECT_NO_VERIFY, &v, NULL),
+                     PS_OK);
+    assert_true(has_problem(v, "ip4.version", "bad value 5"));
+    assert_int_equal(v->n_problems, 1);
+    ps_dissection_destroy(v);
+    ps_stack_destroy(stack);
+    free(pkt);
+}
+
 /* Ethernet padding: a short IPv4/UDP packet in a 60-byte frame. */
 static void
 test_padding(void **state)
@@ -431,6 +481,7 @@ main(void)
         cmocka_unit_test(test_stack_cached),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_bad_lengths_and_checksums),
+        cmocka_unit_test(test_no_verify),
         cmocka_unit_test(test_padding),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_hostile_frames),
