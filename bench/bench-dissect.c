@@ -23,6 +23,12 @@
  *                  packet (nothing allocated per packet), verifying.
  *     dissect-noverify  the same with PS_DISSECT_NO_VERIFY: headers
  *                  only, as the hand-written parser without verifying.
+ *     miniflow     Open vSwitch's miniflow_extract() on a dp_packet of
+ *                  the same bytes: the flow key of the outer eth, ip4 and
+ *                  udp (OvS parses an inner frame only after popping the
+ *                  tunnel), without verifying.  Only in bench-dissect-ovs,
+ *                  this file built against the OvS build (bench/automake.mk)
+ *                  when there is one.
  *
  * Usage:
  *     bench-dissect --timed N          times every (packet, way) pair, N
@@ -33,7 +39,24 @@
  * Each way checks, before it is timed, that it finds the headers and no
  * problem; the program exits with status 1 if not. */
 
+#ifdef BENCH_MINIFLOW
+/* OvS's configuration, which its headers need.  One of them includes
+ * <config.h>, which is ours in this build directory: its package name
+ * and version then replace OvS's, which nothing here uses. */
+#include "ovs/config.h"
+#undef PACKAGE
+#undef PACKAGE_BUGREPORT
+#undef PACKAGE_NAME
+#undef PACKAGE_STRING
+#undef PACKAGE_TARNAME
+#undef PACKAGE_VERSION
+#undef VERSION
+#include "dp-packet.h"
+#include "flow.h"
+#include "packets.h"
+#else
 #include <config.h>
+#endif
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -146,11 +169,12 @@ struct packet {
     int n_headers;
     uint8_t *data;
     size_t len;
+    void *dp_packet;            /* The same bytes for OvS (miniflow). */
 };
 
 static struct packet packets[] = {
-    { "udp", "eth,ip4,udp", 3, NULL, 0 },
-    { "vxlan", "eth,ip4,udp,vxlan,eth,ip4,udp", 7, NULL, 0 },
+    { "udp", "eth,ip4,udp", 3, NULL, 0, NULL },
+    { "vxlan", "eth,ip4,udp,vxlan,eth,ip4,udp", 7, NULL, 0, NULL },
 };
 
 static void
@@ -231,17 +255,40 @@ way_dissect_noverify(const struct packet *pk)
     return dissect_into(pk, PS_DISSECT_NO_VERIFY);
 }
 
+#ifdef BENCH_MINIFLOW
+static int
+way_miniflow(const struct packet *pk)
+{
+    static struct {
+        struct miniflow mf;
+        uint64_t buf[FLOW_U64S];
+    } m;
+    struct dp_packet *p = pk->dp_packet;
+
+    if (!p) {
+        return -1;
+    }
+    miniflow_extract(p, &m.mf);
+    /* The outer UDP header found: three headers. */
+    return MINIFLOW_GET_U8(&m.mf, nw_proto) == IPPROTO_UDP ? 3 : -1;
+}
+#endif
+
 struct way {
     const char *name;
     int (*run)(const struct packet *);
+    int headers;                /* It finds only so many; 0: all. */
 };
 
 static const struct way ways[] = {
-    { "hand", way_hand },
-    { "hand-verify", way_hand_verify },
-    { "dissect", way_dissect },
-    { "dissect-into", way_dissect_into },
-    { "dissect-noverify", way_dissect_noverify },
+    { "hand", way_hand, 0 },
+    { "hand-verify", way_hand_verify, 0 },
+    { "dissect", way_dissect, 0 },
+    { "dissect-into", way_dissect_into, 0 },
+    { "dissect-noverify", way_dissect_noverify, 0 },
+#ifdef BENCH_MINIFLOW
+    { "miniflow", way_miniflow, 3 },
+#endif
 };
 
 static volatile int sink;
@@ -275,13 +322,21 @@ main(int argc, char *argv[])
     }
     for (size_t i = 0; i < sizeof packets / sizeof *packets; i++) {
         craft(&packets[i]);
+#ifdef BENCH_MINIFLOW
+        struct dp_packet *p = dp_packet_new(packets[i].len);
+        dp_packet_put(p, packets[i].data, packets[i].len);
+        pkt_metadata_init(&p->md, 0);
+        packets[i].dp_packet = p;
+#endif
         for (size_t w = 0; w < sizeof ways / sizeof *ways; w++) {
             int got = ways[w].run(&packets[i]);
+            int want = ways[w].headers ? ways[w].headers
+                       : packets[i].n_headers;
             /* The hand-written parser stops after the inner UDP. */
-            if (got != packets[i].n_headers) {
+            if (got != want) {
                 fprintf(stderr, "bench-dissect: %s %s found %d headers, "
                         "not %d\n", packets[i].name, ways[w].name, got,
-                        packets[i].n_headers);
+                        want);
                 return 1;
             }
         }
@@ -324,6 +379,9 @@ main(int argc, char *argv[])
     }
     for (size_t i = 0; i < sizeof packets / sizeof *packets; i++) {
         free(packets[i].data);
+#ifdef BENCH_MINIFLOW
+        dp_packet_delete(packets[i].dp_packet);
+#endif
     }
     ps_registry_destroy(registry);
     return 0;
