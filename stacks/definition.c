@@ -1329,6 +1329,7 @@ ps_pseudo_decl_clear(struct ps_pseudo_decl *d)
 {
     for (size_t i = 0; i < d->n_items; i++) {
         free(d->items[i].field);
+        free(d->items[i].route);
     }
     free(d->items);
     free(d->protocol);
@@ -1410,6 +1411,47 @@ parse_bind(struct parser *pr, struct ps_definitions *defs)
     return expect_punct(pr, ';');
 }
 
+/* Parses "or route(FIELD, TYPE[, TYPE...])" after a pseudo-header field:
+ * the last address of a source route option in FIELD takes the field's
+ * place. */
+static bool
+parse_pseudo_route(struct parser *pr, struct ps_pseudo_decl_item *item)
+{
+    next_token(pr);                     /* "or" */
+    int line = pr->tok.line, column = pr->tok.column;
+    if (!is_keyword(pr, "route")) {
+        parse_error(pr, "expected route(FIELD, TYPE...) after \"or\"");
+        return false;
+    }
+    next_token(pr);
+    if (!expect_punct(pr, '(')) {
+        return false;
+    }
+    item->route = take_ident(pr, "the options field of the route");
+    if (!item->route) {
+        return false;
+    }
+    size_t n = 0;
+    while (is_punct(pr, ',')) {
+        uint64_t type;
+        next_token(pr);
+        if (!take_int(pr, "an option type", &type)) {
+            return false;
+        }
+        if (type < 2 || type > 255 || n == 4) {
+            parse_error_at(pr, line, column, "route(): up to 4 option "
+                           "types from 2 to 255");
+            return false;
+        }
+        item->route_types |= (uint32_t) type << (8 * n++);
+    }
+    if (!n) {
+        parse_error_at(pr, line, column, "route(): no option type");
+        return false;
+    }
+    return expect_punct(pr, ')');
+}
+
 static bool
 parse_pseudo(struct parser *pr, struct ps_definitions *defs)
 {
@@ -1470,6 +1512,9 @@ parse_pseudo(struct parser *pr, struct ps_definitions *defs)
             item->kind = PS_PDECL_FIELD;
             item->field = name;
             item->bits = 0;
+            if (is_keyword(pr, "or") && !parse_pseudo_route(pr, item)) {
+                return false;
+            }
         }
         if (!expect_punct(pr, ';')) {
             return false;

@@ -495,8 +495,13 @@ ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
         const struct ps_pseudo_item *pi = &c->pseudo[i];
         size_t bytes = pi->bits / 8;
 
+        const uint8_t *at = pkt + pi->offset;
+        if (pi->kind == PS_PSEUDO_BYTES && pi->route_types) {
+            at = ps_route_last(pkt + pi->route_offset, pi->route_len,
+                               pi->route_types, bytes, at);
+        }
         if (pi->kind == PS_PSEUDO_BYTES && n % 2 == 0 && bytes % 2 == 0) {
-            sum = ps_csum_add(sum, pkt + pi->offset, bytes);
+            sum = ps_csum_add(sum, at, bytes);
             continue;
         }
         if (n + bytes > 64) {
@@ -510,8 +515,7 @@ ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
                       : pi->kind == PS_PSEUDO_LENGTH ? span_len : 0);
         for (size_t j = 0; j < bytes; j++) {
             size_t down = bytes - 1 - j;
-            unsigned int byte = (pi->kind == PS_PSEUDO_BYTES
-                                 ? pkt[pi->offset + j]
+            unsigned int byte = (pi->kind == PS_PSEUDO_BYTES ? at[j]
                                  : down < 8 ? v >> 8 * down : 0);
             acc = acc << 8 | (byte & 0xff);
             if (++in_acc == 8) {

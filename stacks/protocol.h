@@ -133,6 +133,10 @@ enum ps_pseudo_decl_kind {
 struct ps_pseudo_decl_item {
     enum ps_pseudo_decl_kind kind;
     char *field;                /* PS_PDECL_FIELD. */
+    char *route;                /* "FIELD or route(ROUTE, TYPE...)": the
+                                 * options field that may hold a source
+                                 * route, or NULL... */
+    uint32_t route_types;       /* ...and its types, one per byte. */
     unsigned int bits;          /* The others. */
 };
 

@@ -280,6 +280,21 @@ check_pseudo(const struct ps_pseudo_decl *d, const struct ps_protocol *p,
                                 d->pos.file, d->pos.line, d->pos.column,
                                 d->protocol, item->field, d->protocol);
         }
+        const struct ps_pfield *route = NULL;
+        for (size_t j = 0; item->route && j < p->n_fields; j++) {
+            if (!strcmp(p->fields[j]->name, item->route)) {
+                route = p->fields[j];
+            }
+        }
+        if (item->route
+            && (!route || route->type != PS_FIELD_BYTES || route->cond)) {
+            return ps_set_error(errorp, PS_ERR_NO_FIELD,
+                                "%s:%d:%d: pseudo-header of %s: route(%s): "
+                                "%s is not an unconditional bytes field of "
+                                "%s", d->pos.file, d->pos.line,
+                                d->pos.column, d->protocol, item->route,
+                                item->route, d->protocol);
+        }
     }
     return PS_OK;
 }

@@ -878,6 +878,15 @@ test_error_statements(void **state)
                 "unknown pseudo-header item foo()");
     check_error("pseudo_header p { zero(7); }\n", PS_ERR_SYNTAX, 1, 19,
                 "bad width 7");
+    check_error("pseudo_header p { a or route(o); }\n", PS_ERR_SYNTAX, 1,
+                24, "route(): no option type");
+    check_error("pseudo_header p { a or x(o, 131); }\n", PS_ERR_SYNTAX, 1,
+                24, "expected route(FIELD, TYPE...) after \"or\"");
+    check_error("pseudo_header p { a or route(o, 1); }\n", PS_ERR_SYNTAX, 1,
+                24, "route(): up to 4 option types from 2 to 255");
+    check_error("pseudo_header p { a or route(o, 2, 3, 4, 5, 6); }\n",
+                PS_ERR_SYNTAX, 1, 24,
+                "route(): up to 4 option types from 2 to 255");
     check_error("pseudo_header p { src; proto(64); }\n", PS_ERR_SYNTAX, 1,
                 24, "bad width 64");
 }
@@ -1002,6 +1011,30 @@ test_duplicate_pseudo_header(void **state)
     assert_true(!strncmp(error, "ps.proto:1:1: ", 14));
     assert_non_null(strstr(error, "nosuch"));
     free(error);
+
+    /* A source route in a field that is not a bytes field, or none. */
+    static const char *const routes[] = {
+        "pseudo_header udp { src or route(dst, 131); }\n",
+        "pseudo_header udp { src or route(nosuch, 131); }\n",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+        code = ps_registry_load_string(reg, "ps.proto", routes[i], &error);
+        assert_code(code, PS_ERR_NO_FIELD, error);
+        assert_true(!strncmp(error, "ps.proto:1:1: ", 14));
+        assert_non_null(strstr(error, "route("));
+        free(error);
+    }
+
+    /* One that parses: the items as declared. */
+    struct ps_definitions defs = { 0 };
+    code = ps_definitions_parse("r.proto", "pseudo_header r { a or route("
+                                "o, 131, 0x89); b; }\n", &defs, &error);
+    assert_code(code, PS_OK, error);
+    assert_int_equal(defs.pseudos[0].n_items, 2);
+    assert_string_equal(defs.pseudos[0].items[0].route, "o");
+    assert_int_equal(defs.pseudos[0].items[0].route_types, 0x8983);
+    assert_null(defs.pseudos[0].items[1].route);
+    ps_definitions_clear(&defs);
 
     assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);

@@ -281,7 +281,8 @@ ps_stack_payload(const struct ps_stack *stack, uint8_t *pkt)
  * of the packet), plus a pseudo-header when 'pseudo' is set. */
 
 enum ps_pseudo_kind {
-    PS_PSEUDO_BYTES,            /* Bytes of the packet at 'offset'. */
+    PS_PSEUDO_BYTES,            /* Bytes of the packet at 'offset', or of a
+                                 * source route ('route_types'). */
     PS_PSEUDO_ZERO,             /* 'bits' zero bits. */
     PS_PSEUDO_PROTO,            /* Field at 'offset' (bit offset). */
     PS_PSEUDO_LENGTH,           /* Checksummed span's length. */
@@ -289,6 +290,14 @@ enum ps_pseudo_kind {
 };
 
 struct ps_pseudo_item {
+    /* PS_PSEUDO_BYTES: when 'route_types' is nonzero, the options at
+     * 'route_offset' ('route_len' bytes) may hold a source route whose
+     * last address takes the place of the bytes at 'offset' (see
+     * ps_route_last()). */
+    size_t route_offset;
+    size_t route_len;
+    uint32_t route_types;
+
     enum ps_pseudo_kind kind;
     size_t offset;              /* Bytes; bits for PS_PSEUDO_PROTO. */
     size_t bits;                /* Width, in bits. */
