@@ -958,12 +958,14 @@ ps_dissect(const struct ps_registry *reg, const char *first,
 void
 ps_dissection_clear(struct ps_dissection *d)
 {
-    if (d) {
+    if (d && (d->problems || d->truncated)) {
         for (size_t i = 0; i < d->n_problems; i++) {
             free(d->problems[i].message);
         }
         free(d->problems);
         free(d->truncated);
+    }
+    if (d) {
         memset(d, 0, sizeof *d);
     }
 }

@@ -513,6 +513,18 @@ ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
                       : pi->kind == PS_PSEUDO_PROTO
                       ? ps_bits_get(pkt, pi->offset, pi->proto_bits)
                       : pi->kind == PS_PSEUDO_LENGTH ? span_len : 0);
+        if (pi->kind != PS_PSEUDO_BYTES && in_acc + bytes <= 8) {
+            /* A value that fits what 'acc' has room for, at once. */
+            uint64_t mask = bytes < 8 ? (UINT64_C(1) << 8 * bytes) - 1
+                                      : UINT64_MAX;
+            acc = (bytes < 8 ? acc << 8 * bytes : 0) | (v & mask);
+            in_acc += bytes;
+            if (in_acc == 8) {
+                sum += (acc >> 32) + (acc & 0xffffffff);
+                acc = in_acc = 0;
+            }
+            continue;
+        }
         for (size_t j = 0; j < bytes; j++) {
             size_t down = bytes - 1 - j;
             unsigned int byte = (pi->kind == PS_PSEUDO_BYTES ? at[j]
