@@ -375,6 +375,7 @@ dtable_build(const void *snap_)
         dp->variants = ps_xzalloc(p->n_variants * sizeof *dp->variants);
         for (size_t k = 0; k < p->n_variants; k++) {
             dvariant_build(&dp->variants[k], p, k);
+            dp->has_subtypes |= k && !p->variants[k].unparsed;
         }
         for (size_t k = 0; k < p->n_fields; k++) {
             dp->has_magic |= p->fields[k]->magic;
@@ -413,6 +414,7 @@ dtable_build(const void *snap_)
         atomic_init(&ix->buckets[i], NULL);
     }
     atomic_init(&t->index, ix);
+    atomic_init(&t->last_found, NULL);
     pthread_mutex_init(&t->mutex, NULL);
     return t;
 }
@@ -452,28 +454,52 @@ dtable_destroy(void *t_)
 }
 
 const struct ps_dtable *
-ps_dtable_get(const struct ps_registry *reg, const struct ps_snapshot *snap)
+ps_dtable_get(const struct ps_registry *reg, const struct ps_snapshot *snap_)
 {
-    return ps_stack_cache_aux(ps_registry_cache(reg), snap->generation,
-                              dtable_build, snap, dtable_destroy);
+    /* A snapshot never changes but for this memo. */
+    struct ps_snapshot *snap = CONST_CAST(struct ps_snapshot *, snap_);
+    const struct ps_dtable *t;
+
+    t = atomic_load_explicit(&snap->dissect_table, memory_order_acquire);
+    if (!t) {
+        /* The cache keeps one table per generation: threads that race
+         * here store the same. */
+        t = ps_stack_cache_aux(ps_registry_cache(reg), snap->generation,
+                               dtable_build, snap, dtable_destroy);
+        atomic_store_explicit(&snap->dissect_table, t, memory_order_release);
+    }
+    return t;
+}
+
+/* Whether names 'a' and 'b' are the same: short, compared here rather
+ * than by a call. */
+static bool
+same_name(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
 }
 
 const struct ps_dproto *
-ps_dtable_find(const struct ps_dtable *t, const char *name)
+ps_dtable_find(const struct ps_dtable *t_, const char *name)
 {
+    struct ps_dtable *t = CONST_CAST(struct ps_dtable *, t_);
     if (!name) {
         return NULL;
     }
-    size_t slot = hash_name(name) & t->by_name_mask;
     const struct ps_dproto *dp;
+    dp = atomic_load_explicit(&t->last_found, memory_order_relaxed);
+    if (dp && same_name(dp->p->name, name)) {
+        return dp;
+    }
+    size_t slot = hash_name(name) & t->by_name_mask;
     while ((dp = t->by_name[slot]) != NULL) {
-        /* Names are short: compared here rather than by a call. */
-        const char *a = dp->p->name, *b = name;
-        while (*a && *a == *b) {
-            a++;
-            b++;
-        }
-        if (*a == *b) {
+        if (same_name(dp->p->name, name)) {
+            /* Written only when it changes: the line stays shared. */
+            atomic_store_explicit(&t->last_found, dp, memory_order_relaxed);
             return dp;
         }
         slot = (slot + 1) & t->by_name_mask;

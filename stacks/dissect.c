@@ -266,7 +266,7 @@ static bool
 parse_header(const struct ps_dproto *p, const struct view *view,
              struct found_header *h, struct scratch *scratch, char **why)
 {
-    for (size_t i = 1; i < p->n_variants; i++) {
+    for (size_t i = 1; p->has_subtypes && i < p->n_variants; i++) {
         const struct ps_dvariant *v = &p->variants[i];
         char *ignore = NULL;
         if (v->v->unparsed) {

@@ -172,6 +172,7 @@ struct ps_dproto {
     struct ps_dvariant *variants;       /* [0] is "plain". */
     size_t n_variants;
     bool has_magic;             /* Any field of any layout. */
+    bool has_subtypes;          /* A variant that dissection may pick. */
     struct ps_dmagic *magic;    /* Plain layout, leading fields. */
     size_t n_magic;
 };
@@ -197,6 +198,10 @@ struct ps_dtable {
     size_t n_protos;
     const struct ps_dproto **by_name;   /* Open addressing, by name. */
     size_t by_name_mask;
+
+    /* The protocol last found by name, for the next look-up of the same
+     * name (dissections from "eth", one after another). */
+    const struct ps_dproto *_Atomic last_found;
 
     struct ps_dstack_index *_Atomic index;
     pthread_mutex_t mutex;      /* For changes of the index. */

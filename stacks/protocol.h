@@ -209,6 +209,10 @@ struct ps_snapshot {
     struct ps_definitions defs; /* Read-only; 'allocated_*' unused. */
     uint64_t generation;        /* Counts the loads that changed it. */
     struct ps_snapshot *older;  /* The one it replaced (for destroy). */
+
+    /* The dissector's table of this generation, once built: a memo of
+     * what the stack cache keeps (dissect-table.c), set by any reader. */
+    const void *_Atomic dissect_table;
 };
 
 /* Returns the current snapshot of 'reg' (never NULL).  Lock-free: one
