@@ -770,9 +770,13 @@ parse_annotation(struct parser *pr, struct ps_pfield *f)
     if (!strcmp(name, "hex")) {
         f->hex = true;
     } else if (!strcmp(name, "entropy")) {
-        if (f->type != PS_FIELD_UINT) {
+        /* Entropy replaces the field's value per packet: a value that is
+         * computed (a length, a checksum, the next header's number)
+         * would be written twice, each tier in its own order. */
+        if (f->type != PS_FIELD_UINT || f->rule != PS_RULE_CONST) {
             parse_error_at(pr, line, column,
-                           "@entropy needs an integer field");
+                           "@entropy needs an integer field with a "
+                           "constant default");
             ok = false;
         }
         f->entropy = true;

@@ -699,6 +699,12 @@ test_error_annotations(void **state)
                 19, "unknown annotation @bar");
     check_error(P "    mac m @entropy \"M\";\n}\n", PS_ERR_SYNTAX, 2, 11,
                 "@entropy needs an integer field");
+    check_error(P "    bit<16> c = checksum(header) @entropy \"C\";\n}\n",
+                PS_ERR_SYNTAX, 2, 34,
+                "@entropy needs an integer field with a constant default");
+    check_error(P "    bit<8> n = next(0) @entropy \"N\";\n}\n",
+                PS_ERR_SYNTAX, 2, 24,
+                "@entropy needs an integer field with a constant default");
     check_error(P "    bit<8> a @size(4) \"A\";\n}\n", PS_ERR_SYNTAX, 2,
                 14, "@size applies only to a variable-length member");
     check_error(P "    bit<8> n \"N\";\n    bytes o[n] @size(70000) \"O\";\n"
