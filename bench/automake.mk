@@ -35,3 +35,23 @@ bench: bench/bench-fig4$(EXEEXT)
 noinst_PROGRAMS += bench/bench-dissect
 bench_bench_dissect_SOURCES = bench/bench-dissect.c
 bench_bench_dissect_LDADD = libprotostack.la
+
+# bench-dissect-ovs: the same program with one more way, Open vSwitch's
+# miniflow_extract() (docs/benchmarks.md), linked against the OvS build
+# when there is one.  It is built after OvS's library, by "make
+# bench-dissect-ovs" or, with OvS, "make all".
+if BUILD_OVS
+EXTRA_PROGRAMS += bench/bench-dissect-ovs
+bench_bench_dissect_ovs_SOURCES = bench/bench-dissect.c
+bench_bench_dissect_ovs_CPPFLAGS = $(AM_CPPFLAGS) -DBENCH_MINIFLOW \
+	-I$(top_builddir)/ovs/include -I$(top_builddir)/ovs/lib \
+	-I$(top_builddir)/ovs $(DPDK_CFLAGS)
+bench_bench_dissect_ovs_CFLAGS = $(AM_CFLAGS) -Wno-sign-compare
+bench_bench_dissect_ovs_LDADD = libprotostack.la ovs/lib/libopenvswitch.la
+CLEANFILES += bench/bench-dissect-ovs$(EXEEXT)
+
+bench-dissect-ovs: ovs-programs
+	$(AM_V_at)$(MAKE) $(AM_MAKEFLAGS) bench/bench-dissect-ovs$(EXEEXT)
+all-local: bench-dissect-ovs
+endif
+.PHONY: bench-dissect-ovs

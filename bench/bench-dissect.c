@@ -17,8 +17,18 @@
  *                  4789, each header's bounds checked.
  *     hand-verify  the same, also verifying every length field and every
  *                  checksum (IPv4 header, UDP with its pseudo-header).
- *     dissect      ps_dissect(), which always verifies lengths and
- *                  checksums, then ps_dissection_destroy().
+ *     dissect      ps_dissect(), which verifies lengths and checksums,
+ *                  then ps_dissection_destroy().
+ *     dissect-into ps_dissect_into() into a dissection reused for every
+ *                  packet (nothing allocated per packet), verifying.
+ *     dissect-noverify  the same with PS_DISSECT_NO_VERIFY: headers
+ *                  only, as the hand-written parser without verifying.
+ *     miniflow     Open vSwitch's miniflow_extract() on a dp_packet of
+ *                  the same bytes: the flow key of the outer eth, ip4 and
+ *                  udp (OvS parses an inner frame only after popping the
+ *                  tunnel), without verifying.  Only in bench-dissect-ovs,
+ *                  this file built against the OvS build (bench/automake.mk)
+ *                  when there is one.
  *
  * Usage:
  *     bench-dissect --timed N          times every (packet, way) pair, N
@@ -29,7 +39,24 @@
  * Each way checks, before it is timed, that it finds the headers and no
  * problem; the program exits with status 1 if not. */
 
+#ifdef BENCH_MINIFLOW
+/* OvS's configuration, which its headers need.  One of them includes
+ * <config.h>, which is ours in this build directory: its package name
+ * and version then replace OvS's, which nothing here uses. */
+#include "ovs/config.h"
+#undef PACKAGE
+#undef PACKAGE_BUGREPORT
+#undef PACKAGE_NAME
+#undef PACKAGE_STRING
+#undef PACKAGE_TARNAME
+#undef PACKAGE_VERSION
+#undef VERSION
+#include "dp-packet.h"
+#include "flow.h"
+#include "packets.h"
+#else
 #include <config.h>
+#endif
 
 #include <inttypes.h>
 #include <stdbool.h>
@@ -142,11 +169,12 @@ struct packet {
     int n_headers;
     uint8_t *data;
     size_t len;
+    void *dp_packet;            /* The same bytes for OvS (miniflow). */
 };
 
 static struct packet packets[] = {
-    { "udp", "eth,ip4,udp", 3, NULL, 0 },
-    { "vxlan", "eth,ip4,udp,vxlan,eth,ip4,udp", 7, NULL, 0 },
+    { "udp", "eth,ip4,udp", 3, NULL, 0, NULL },
+    { "vxlan", "eth,ip4,udp,vxlan,eth,ip4,udp", 7, NULL, 0, NULL },
 };
 
 static void
@@ -169,34 +197,108 @@ craft(struct packet *pk)
     }
 }
 
-/* Runs 'way' once on 'pk'; returns the number of headers found, -1 for a
- * problem. */
+/* Each way runs once on 'pk' and returns the number of headers found, -1
+ * for a problem. */
 static int
-run_once(const struct packet *pk, const char *way)
+way_hand(const struct packet *pk)
 {
-    if (!strcmp(way, "hand")) {
-        return hand_parse(pk->data, pk->len, false);
-    } else if (!strcmp(way, "hand-verify")) {
-        return hand_parse(pk->data, pk->len, true);
-    } else {
-        struct ps_dissection *d;
-        if (ps_dissect(registry, "eth", pk->data, pk->len, &d, NULL)) {
-            return -1;
-        }
-        int n = d->n_problems || d->truncated || !d->stack
-                ? -1 : (int) ps_stack_n_headers(d->stack);
-        ps_dissection_destroy(d);
-        return n;
-    }
+    return hand_parse(pk->data, pk->len, false);
 }
+
+static int
+way_hand_verify(const struct packet *pk)
+{
+    return hand_parse(pk->data, pk->len, true);
+}
+
+static int
+dissection_result(const struct ps_dissection *d)
+{
+    return (d->n_problems || d->truncated || !d->stack
+            ? -1 : (int) ps_stack_n_headers(d->stack));
+}
+
+static int
+way_dissect(const struct packet *pk)
+{
+    struct ps_dissection *d;
+    if (ps_dissect(registry, "eth", pk->data, pk->len, &d, NULL)) {
+        return -1;
+    }
+    int n = dissection_result(d);
+    ps_dissection_destroy(d);
+    return n;
+}
+
+static int
+dissect_into(const struct packet *pk, unsigned int flags)
+{
+    static struct ps_dissection d;
+    if (ps_dissect_into(registry, "eth", pk->data, pk->len, flags, &d,
+                        NULL)) {
+        return -1;
+    }
+    int n = dissection_result(&d);
+    ps_dissection_clear(&d);
+    return n;
+}
+
+static int
+way_dissect_into(const struct packet *pk)
+{
+    return dissect_into(pk, 0);
+}
+
+static int
+way_dissect_noverify(const struct packet *pk)
+{
+    return dissect_into(pk, PS_DISSECT_NO_VERIFY);
+}
+
+#ifdef BENCH_MINIFLOW
+static int
+way_miniflow(const struct packet *pk)
+{
+    static struct {
+        struct miniflow mf;
+        uint64_t buf[FLOW_U64S];
+    } m;
+    struct dp_packet *p = pk->dp_packet;
+
+    if (!p) {
+        return -1;
+    }
+    miniflow_extract(p, &m.mf);
+    /* The outer UDP header found: three headers. */
+    return MINIFLOW_GET_U8(&m.mf, nw_proto) == IPPROTO_UDP ? 3 : -1;
+}
+#endif
+
+struct way {
+    const char *name;
+    int (*run)(const struct packet *);
+    int headers;                /* It finds only so many; 0: all. */
+};
+
+static const struct way ways[] = {
+    { "hand", way_hand, 0 },
+    { "hand-verify", way_hand_verify, 0 },
+    { "dissect", way_dissect, 0 },
+    { "dissect-into", way_dissect_into, 0 },
+    { "dissect-noverify", way_dissect_noverify, 0 },
+#ifdef BENCH_MINIFLOW
+    { "miniflow", way_miniflow, 3 },
+#endif
+};
 
 static volatile int sink;
 
 static void
-run(const struct packet *pk, const char *way, long n)
+run(const struct packet *pk, const struct way *way, long n)
 {
+    int (*fn)(const struct packet *) = way->run;
     for (long i = 0; i < n; i++) {
-        sink = run_once(pk, way);
+        sink = fn(pk);
     }
 }
 
@@ -207,8 +309,6 @@ now_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return ts.tv_sec * 1e9 + ts.tv_nsec;
 }
-
-static const char *const ways[] = { "hand", "hand-verify", "dissect" };
 
 int
 main(int argc, char *argv[])
@@ -222,13 +322,21 @@ main(int argc, char *argv[])
     }
     for (size_t i = 0; i < sizeof packets / sizeof *packets; i++) {
         craft(&packets[i]);
+#ifdef BENCH_MINIFLOW
+        struct dp_packet *p = dp_packet_new(packets[i].len);
+        dp_packet_put(p, packets[i].data, packets[i].len);
+        pkt_metadata_init(&p->md, 0);
+        packets[i].dp_packet = p;
+#endif
         for (size_t w = 0; w < sizeof ways / sizeof *ways; w++) {
-            int got = run_once(&packets[i], ways[w]);
+            int got = ways[w].run(&packets[i]);
+            int want = ways[w].headers ? ways[w].headers
+                       : packets[i].n_headers;
             /* The hand-written parser stops after the inner UDP. */
-            if (got != packets[i].n_headers) {
+            if (got != want) {
                 fprintf(stderr, "bench-dissect: %s %s found %d headers, "
-                        "not %d\n", packets[i].name, ways[w], got,
-                        packets[i].n_headers);
+                        "not %d\n", packets[i].name, ways[w].name, got,
+                        want);
                 return 1;
             }
         }
@@ -242,31 +350,38 @@ main(int argc, char *argv[])
                 double best = 0;
                 for (int r = 0; r < 10; r++) {
                     double t0 = now_ns();
-                    run(&packets[i], ways[w], n / 10);
+                    run(&packets[i], &ways[w], n / 10);
                     double t = (now_ns() - t0) / (n / 10);
                     best = r && best < t ? best : t;
                 }
-                printf("| %s | %s | %.1f |\n", packets[i].name, ways[w],
-                       best);
+                printf("| %s | %s | %.1f |\n", packets[i].name,
+                       ways[w].name, best);
             }
         }
     } else if (argc == 5 && !strcmp(argv[1], "--one")) {
         for (size_t i = 0; i < sizeof packets / sizeof *packets; i++) {
-            if (!strcmp(packets[i].name, argv[2])) {
-                run(&packets[i], argv[3], atol(argv[4]));
-                ps_registry_destroy(registry);
-                return 0;
+            for (size_t w = 0; w < sizeof ways / sizeof *ways; w++) {
+                if (!strcmp(packets[i].name, argv[2])
+                    && !strcmp(ways[w].name, argv[3])) {
+                    run(&packets[i], &ways[w], atol(argv[4]));
+                    ps_registry_destroy(registry);
+                    return 0;
+                }
             }
         }
-        fprintf(stderr, "bench-dissect: unknown packet %s\n", argv[2]);
+        fprintf(stderr, "bench-dissect: unknown packet %s or way %s\n",
+                argv[2], argv[3]);
         return 1;
     } else {
         fprintf(stderr, "usage: bench-dissect --timed N | "
-                "--one udp|vxlan hand|hand-verify|dissect N\n");
+                "--one udp|vxlan WAY N\n");
         return 1;
     }
     for (size_t i = 0; i < sizeof packets / sizeof *packets; i++) {
         free(packets[i].data);
+#ifdef BENCH_MINIFLOW
+        dp_packet_delete(packets[i].dp_packet);
+#endif
     }
     ps_registry_destroy(registry);
     return 0;

@@ -439,6 +439,38 @@ parse_expr(struct parser *pr)
 }
 
 bool
+ps_expr_apply(enum ps_expr_op op, int64_t l, int64_t r, int64_t *valuep)
+{
+    /* Operands come from fields of at most 64 bits and constants of at
+     * most 31 bits; saturate rather than overflow. */
+    if (l > INT32_MAX || l < -INT32_MAX || r > INT32_MAX || r < -INT32_MAX) {
+        *valuep = INT32_MAX;
+        return true;
+    }
+    switch (op) {
+    case PS_EXPR_ADD:
+        *valuep = l + r;
+        return true;
+    case PS_EXPR_SUB:
+        *valuep = l - r;
+        return true;
+    case PS_EXPR_MUL:
+        *valuep = l * r;
+        return true;
+    case PS_EXPR_DIV:
+        if (!r) {
+            return false;
+        }
+        *valuep = l / r;
+        return true;
+    case PS_EXPR_NUM:
+    case PS_EXPR_FIELD:
+    default:
+        return false;
+    }
+}
+
+bool
 ps_expr_eval(const struct ps_expr *e,
              bool (*lookup)(const char *field, void *aux, int64_t *valuep),
              void *aux, int64_t *valuep)
@@ -455,34 +487,9 @@ ps_expr_eval(const struct ps_expr *e,
     case PS_EXPR_SUB:
     case PS_EXPR_MUL:
     case PS_EXPR_DIV:
-        if (!ps_expr_eval(e->left, lookup, aux, &l)
-            || !ps_expr_eval(e->right, lookup, aux, &r)) {
-            return false;
-        }
-        /* Operands come from fields of at most 64 bits and constants of
-         * at most 31 bits; saturate rather than overflow. */
-        if (l > INT32_MAX || l < -INT32_MAX
-            || r > INT32_MAX || r < -INT32_MAX) {
-            *valuep = INT32_MAX;
-            return true;
-        }
-        switch (e->op) {
-        case PS_EXPR_ADD:
-            *valuep = l + r;
-            return true;
-        case PS_EXPR_SUB:
-            *valuep = l - r;
-            return true;
-        case PS_EXPR_MUL:
-            *valuep = l * r;
-            return true;
-        default:
-            if (!r) {
-                return false;
-            }
-            *valuep = l / r;
-            return true;
-        }
+        return (ps_expr_eval(e->left, lookup, aux, &l)
+                && ps_expr_eval(e->right, lookup, aux, &r)
+                && ps_expr_apply(e->op, l, r, valuep));
     }
     return false;
 }
@@ -763,9 +770,13 @@ parse_annotation(struct parser *pr, struct ps_pfield *f)
     if (!strcmp(name, "hex")) {
         f->hex = true;
     } else if (!strcmp(name, "entropy")) {
-        if (f->type != PS_FIELD_UINT) {
+        /* Entropy replaces the field's value per packet: a value that is
+         * computed (a length, a checksum, the next header's number)
+         * would be written twice, each tier in its own order. */
+        if (f->type != PS_FIELD_UINT || f->rule != PS_RULE_CONST) {
             parse_error_at(pr, line, column,
-                           "@entropy needs an integer field");
+                           "@entropy needs an integer field with a "
+                           "constant default");
             ok = false;
         }
         f->entropy = true;
@@ -1322,6 +1333,7 @@ ps_pseudo_decl_clear(struct ps_pseudo_decl *d)
 {
     for (size_t i = 0; i < d->n_items; i++) {
         free(d->items[i].field);
+        free(d->items[i].route);
     }
     free(d->items);
     free(d->protocol);
@@ -1403,6 +1415,47 @@ parse_bind(struct parser *pr, struct ps_definitions *defs)
     return expect_punct(pr, ';');
 }
 
+/* Parses "or route(FIELD, TYPE[, TYPE...])" after a pseudo-header field:
+ * the last address of a source route option in FIELD takes the field's
+ * place. */
+static bool
+parse_pseudo_route(struct parser *pr, struct ps_pseudo_decl_item *item)
+{
+    next_token(pr);                     /* "or" */
+    int line = pr->tok.line, column = pr->tok.column;
+    if (!is_keyword(pr, "route")) {
+        parse_error(pr, "expected route(FIELD, TYPE...) after \"or\"");
+        return false;
+    }
+    next_token(pr);
+    if (!expect_punct(pr, '(')) {
+        return false;
+    }
+    item->route = take_ident(pr, "the options field of the route");
+    if (!item->route) {
+        return false;
+    }
+    size_t n = 0;
+    while (is_punct(pr, ',')) {
+        uint64_t type;
+        next_token(pr);
+        if (!take_int(pr, "an option type", &type)) {
+            return false;
+        }
+        if (type < 2 || type > 255 || n == 4) {
+            parse_error_at(pr, line, column, "route(): up to 4 option "
+                           "types from 2 to 255");
+            return false;
+        }
+        item->route_types |= (uint32_t) type << (8 * n++);
+    }
+    if (!n) {
+        parse_error_at(pr, line, column, "route(): no option type");
+        return false;
+    }
+    return expect_punct(pr, ')');
+}
+
 static bool
 parse_pseudo(struct parser *pr, struct ps_definitions *defs)
 {
@@ -1463,6 +1516,9 @@ parse_pseudo(struct parser *pr, struct ps_definitions *defs)
             item->kind = PS_PDECL_FIELD;
             item->field = name;
             item->bits = 0;
+            if (is_keyword(pr, "or") && !parse_pseudo_route(pr, item)) {
+                return false;
+            }
         }
         if (!expect_punct(pr, ';')) {
             return false;

@@ -5,38 +5,45 @@
  */
 
 /* The dissector: parses a packet of unknown stack with the bindings of the
- * protocol definitions, then compiles the stack it found, so that every
- * other function (labels, text forms, the fix-up plan) works on it.  The
- * plan also tells which lengths and checksums to verify.  Every read is
- * checked against the packet's length. */
+ * protocol definitions, compiled once per registry generation into a
+ * table (dissect-table.c), then finds the compiled stack of the headers
+ * it found by a hash of their sequence, so that every other function
+ * (labels, text forms, the fix-up plan) works on it.  The plan also tells
+ * which lengths and checksums to verify.  Every read is checked against
+ * the packet's length.  Nothing is allocated or written as text per
+ * packet, but the dissection itself and what it reports wrong. */
 
 #include <config.h>
-#include "stack.h"
+#include "dissect.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include "util.h"
 
 #define MAX_HEADERS 64
-
-/* A field's place in a header being parsed. */
-struct placed_field {
-    const struct ps_pfield *pf;
-    size_t bit;                 /* From the header's start. */
-    size_t bits;
-};
+#define MAX_KEY 1024            /* Words of a stack's key. */
+#define SCRATCH 512             /* Places of fields that move, for all the
+                                 * headers of a packet. */
+#define MAX_GROUPS 8            /* Fields with bindings, merged in order. */
 
 /* A header found in the packet. */
 struct found_header {
-    const struct ps_protocol *p;
-    const struct ps_variant *v;
+    const struct ps_dproto *p;
+    const struct ps_dvariant *v;
     size_t offset;
     size_t size;
-    struct placed_field *fields;
-    size_t n_fields;
+    struct ps_dplace *dyn;      /* Places of the fields from the layout's
+                                 * 'n_fixed' on, or NULL if none. */
+    bool dyn_owned;             /* 'dyn' is malloc()'d, not scratch. */
     bool has_var;
     size_t var_len;
     size_t default_var_len;     /* What a spec without length= gives. */
+};
+
+/* Room for the places of the fields that move. */
+struct scratch {
+    struct ps_dplace places[SCRATCH];
+    size_t used;
 };
 
 /* The part of a packet being read: 'len' bytes from 'base'. */
@@ -45,104 +52,183 @@ struct view {
     size_t len;
 };
 
-static bool
+/* Returns the 'bits'-bit integer (at most 64 bits) 'bit' bits into
+ * 'view', which holds it. */
+static inline uint64_t
+get_bits(const struct view *view, size_t bit, size_t bits)
+{
+    size_t byte = bit / 8;
+    unsigned int shift = bit % 8;
+    if (bits && shift + bits <= 64 && byte + 8 <= view->len) {
+        /* One load of the 8 bytes that hold the field. */
+        return (ps_load_be64(view->base + byte) << shift) >> (64 - bits);
+    }
+    return bits ? ps_bits_get(view->base, bit, bits) : 0;
+}
+
+static inline bool
 read_bits(const struct view *view, size_t bit, size_t bits, uint64_t *value)
 {
     if (bits > 64 || bit + bits > view->len * 8) {
         return false;
     }
-    *value = bits ? ps_bits_get(view->base, bit, bits) : 0;
+    *value = get_bits(view, bit, bits);
     return true;
 }
 
-static const struct placed_field *
-find_placed(const struct found_header *h, const char *name)
+/* The place of field 'i' of layout 'v' whose moving fields are 'dyn'. */
+static inline const struct ps_dplace *
+place_of(const struct ps_dvariant *v, const struct ps_dplace *dyn, int i)
 {
-    for (size_t i = 0; i < h->n_fields; i++) {
-        const char *fname = h->fields[i].pf->name;
-        /* Most fields differ in their first character: no call. */
-        if (fname[0] == name[0] && !strcmp(fname, name)) {
-            return &h->fields[i];
+    return ((size_t) i < v->n_fixed ? &v->fixed[i]
+            : &dyn[i - v->n_fixed]);
+}
+
+static inline const struct ps_dplace *
+place(const struct found_header *h, int i)
+{
+    return place_of(h->v, h->dyn, i);
+}
+
+/* Evaluates size expression 'e' on the fields of layout 'v' placed so far
+ * in 'view', as ps_expr_eval() with a lookup that knows placed integer
+ * fields only. */
+static bool
+dexpr_eval(const struct ps_dexpr *e, const struct ps_dvariant *v,
+           const struct ps_dplace *dyn, const struct view *view,
+           int64_t *valuep)
+{
+    int64_t l, r;
+    uint64_t u;
+
+    switch (e->op) {
+    case PS_EXPR_NUM:
+        *valuep = e->num;
+        return true;
+    case PS_EXPR_FIELD:
+        if (e->field == PS_DNONE || !v->fields[e->field].uint) {
+            return false;
+        } else {
+            const struct ps_dplace *pl = place_of(v, dyn, e->field);
+            if (!pl->present || !read_bits(view, pl->bit, pl->bits, &u)) {
+                return false;
+            }
+            *valuep = u;
+            return true;
+        }
+    case PS_EXPR_ADD:
+    case PS_EXPR_SUB:
+    case PS_EXPR_MUL:
+    case PS_EXPR_DIV:
+        return (dexpr_eval(e->left, v, dyn, view, &l)
+                && dexpr_eval(e->right, v, dyn, view, &r)
+                && ps_expr_apply(e->op, l, r, valuep));
+    }
+    return false;
+}
+
+/* Evaluates the size of a field, 'e', as dexpr_eval(). */
+static inline bool
+size_eval(const struct ps_dexpr *e, const struct ps_dvariant *v,
+          const struct ps_dplace *dyn, const struct view *view,
+          int64_t *valuep)
+{
+    if (!e->affine) {
+        return dexpr_eval(e, v, dyn, view, valuep);
+    }
+    uint64_t u = 0;
+    if (e->affine_field != PS_DNONE) {
+        const struct ps_dplace *pl = place_of(v, dyn, e->affine_field);
+        if (!pl->present || !read_bits(view, pl->bit, pl->bits, &u)) {
+            return false;
         }
     }
-    return NULL;
+    *valuep = (int64_t) u * e->mul + e->add;
+    return true;
 }
 
-struct packet_lookup {
-    const struct found_header *h;
-    const struct view *view;
-};
-
-static bool
-packet_lookup(const char *name, void *aux_, int64_t *valuep)
+static void
+found_header_clear(struct found_header *h)
 {
-    struct packet_lookup *aux = aux_;
-    const struct placed_field *f = find_placed(aux->h, name);
-    uint64_t v;
-    if (!f || f->pf->type != PS_FIELD_UINT
-        || !read_bits(aux->view, f->bit, f->bits, &v)) {
-        return false;
+    if (h->dyn_owned) {
+        free(h->dyn);
     }
-    *valuep = v;
-    return true;
+    h->dyn = NULL;
+    h->dyn_owned = false;
 }
 
 /* Lays out variant 'v' of 'p' on the bytes of 'view' (which start at the
- * header): flags and sizes come from the packet.  On failure returns false
- * with the reason in '*why' (malloc()'d). */
+ * header): flags and sizes come from the packet.  The places of the
+ * fields that move go to 'scratch' (not yet taken: the caller takes them
+ * if it keeps the header) or, if it is full, to memory of their own.  On
+ * failure returns false with the reason in '*why' (malloc()'d). */
 static bool
-layout_from_packet(const struct ps_protocol *p, const struct ps_variant *v,
+layout_from_packet(const struct ps_dproto *p, const struct ps_dvariant *v,
                    const struct view *view, struct found_header *h,
-                   char **why)
+                   struct scratch *scratch, char **why)
 {
-    size_t bit = 0;
+    size_t n_dyn = v->n_fields - v->n_fixed;
 
     h->p = p;
     h->v = v;
-    h->fields = ps_xzalloc((v->n_fields + 1) * sizeof *h->fields);
-    h->n_fields = 0;
     h->has_var = false;
-    for (size_t i = 0; i < v->n_fields; i++) {
-        const struct ps_pfield *pf = v->fields[i];
-        size_t bits = pf->bits;
+    h->dyn = NULL;
+    h->dyn_owned = false;
+    if (!n_dyn) {
+        h->size = v->fixed_bits / 8;
+        return true;
+    }
+    if (scratch->used + n_dyn <= SCRATCH) {
+        h->dyn = &scratch->places[scratch->used];
+    } else {
+        h->dyn = ps_xmalloc(n_dyn * sizeof *h->dyn);
+        h->dyn_owned = true;
+    }
 
-        bool present = !pf->cond;
-        for (size_t k = 0; k < ps_pfield_n_flags(pf); k++) {
-            const struct placed_field *flag;
+    size_t bit = v->fixed_bits;
+    for (size_t i = v->n_fixed; i < v->n_fields; i++) {
+        const struct ps_dfield *f = &v->fields[i];
+        struct ps_dplace *pl = &h->dyn[i - v->n_fixed];
+        size_t bits = f->bits;
+
+        bool present = !f->n_flags;
+        for (size_t k = 0; k < f->n_flags; k++) {
+            const struct ps_dplace *flag;
             uint64_t on;
-            flag = find_placed(h, ps_pfield_flag(pf, k));
-            if (!flag || !read_bits(view, flag->bit, flag->bits, &on)) {
+            flag = (f->flags[k] == PS_DNONE ? NULL
+                    : place_of(v, h->dyn, f->flags[k]));
+            if (!flag || !flag->present
+                || !read_bits(view, flag->bit, flag->bits, &on)) {
                 *why = ps_xasprintf("%s needs more bytes than the %zu left",
-                                    p->name, view->len);
+                                    p->p->name, view->len);
                 return false;
             }
             present |= on != 0;
         }
+        pl->bit = bit;
+        pl->present = present;
         if (!present) {
+            pl->bits = 0;
             continue;
         }
-        if (pf->size_expr) {
-            struct packet_lookup aux = { h, view };
+        if (f->size) {
             int64_t size;
-            if (!ps_expr_eval(pf->size_expr, packet_lookup, &aux, &size)) {
+            if (!size_eval(f->size, v, h->dyn, view, &size)) {
                 *why = ps_xasprintf("%s needs more bytes than the %zu left",
-                                    p->name, view->len);
+                                    p->p->name, view->len);
                 return false;
             }
             if (size < 0 || size > 65535) {
                 *why = ps_xasprintf("%s.%s would be %"PRId64" bytes long",
-                                    p->name, pf->name, size);
+                                    p->p->name, f->pf->name, size);
                 return false;
             }
             bits = size * 8;
             h->has_var = true;
             h->var_len = size;
-            h->default_var_len = pf->default_size;
+            h->default_var_len = f->pf->default_size;
         }
-        struct placed_field *f = &h->fields[h->n_fields++];
-        f->pf = pf;
-        f->bit = bit;
-        f->bits = bits;
+        pl->bits = bits;
         bit += bits;
     }
     h->size = bit / 8;
@@ -155,42 +241,46 @@ header_fits(const struct found_header *h, const struct view *view,
             char **why)
 {
     if (h->size > view->len) {
-        bool plain = h->v == &h->p->variants[0];
-        *why = ps_xasprintf("%s%s%s needs %zu bytes, %zu left", h->p->name,
-                            plain ? "" : " ", plain ? "" : h->v->name,
-                            h->size, view->len);
+        bool plain = h->v->index == 0;
+        *why = ps_xasprintf("%s%s%s needs %zu bytes, %zu left",
+                            h->p->p->name, plain ? "" : " ",
+                            plain ? "" : h->v->v->name, h->size, view->len);
         return false;
     }
     return true;
 }
 
-static void
-found_header_clear(struct found_header *h)
+/* Keeps header 'h': its places in 'scratch' are taken. */
+static bool
+keep_header(struct found_header *h, struct scratch *scratch)
 {
-    free(h->fields);
-    h->fields = NULL;
+    if (h->dyn && !h->dyn_owned) {
+        scratch->used += h->v->n_fields - h->v->n_fixed;
+    }
+    return true;
 }
 
 /* Parses protocol 'p' at the start of 'view': picks the variant whose
  * "when" field holds its value, else "plain". */
 static bool
-parse_header(const struct ps_protocol *p, const struct view *view,
-             struct found_header *h, char **why)
+parse_header(const struct ps_dproto *p, const struct view *view,
+             struct found_header *h, struct scratch *scratch, char **why)
 {
-    for (size_t i = 1; i < p->n_variants; i++) {
-        const struct ps_variant *v = &p->variants[i];
+    for (size_t i = 1; p->has_subtypes && i < p->n_variants; i++) {
+        const struct ps_dvariant *v = &p->variants[i];
         char *ignore = NULL;
-        if (v->unparsed) {
+        if (v->v->unparsed) {
             continue;
         }
-        if (layout_from_packet(p, v, view, h, &ignore)) {
-            const struct placed_field *f = find_placed(h, v->when_field);
+        if (layout_from_packet(p, v, view, h, scratch, &ignore)
+            && v->when != PS_DNONE) {
+            const struct ps_dplace *f = place(h, v->when);
             uint64_t value;
-            if (f && read_bits(view, f->bit, f->bits, &value)
-                && value == v->when_value) {
+            if (f->present && read_bits(view, f->bit, f->bits, &value)
+                && value == v->v->when_value) {
                 /* The subtype is chosen; it may still be cut short. */
                 if (header_fits(h, view, why)) {
-                    return true;
+                    return keep_header(h, scratch);
                 }
                 found_header_clear(h);
                 return false;
@@ -199,9 +289,9 @@ parse_header(const struct ps_protocol *p, const struct view *view,
         free(ignore);
         found_header_clear(h);
     }
-    if (layout_from_packet(p, &p->variants[0], view, h, why)
+    if (layout_from_packet(p, &p->variants[0], view, h, scratch, why)
         && header_fits(h, view, why)) {
-        return true;
+        return keep_header(h, scratch);
     }
     found_header_clear(h);
     return false;
@@ -213,83 +303,46 @@ enum magic_result {
     MAGIC_UNREADABLE,           /* Too few bytes to tell. */
 };
 
-/* Reads field 'name' of protocol 'p' ahead, at the start of 'view', if it
- * is among the fixed fields that start the plain layout. */
-static enum magic_result
-peek_field(const struct ps_protocol *p, const char *name,
-           const struct view *view, uint64_t *value)
-{
-    const struct ps_variant *v = &p->variants[0];
-    size_t bit = 0;
-    for (size_t i = 0; i < v->n_fields; i++) {
-        const struct ps_pfield *pf = v->fields[i];
-        if (pf->cond || pf->size_expr) {
-            break;
-        }
-        if (!strcmp(pf->name, name)) {
-            return (pf->type != PS_FIELD_UINT ? MAGIC_MISMATCH
-                    : read_bits(view, bit, pf->bits, value) ? MAGIC_MATCH
-                    : MAGIC_UNREADABLE);
-        }
-        bit += pf->bits;
-    }
-    return MAGIC_MISMATCH;
-}
-
 /* Checks whether every @magic field of 'p' (plain layout) holds its
  * constant in the bytes of 'view'. */
 static enum magic_result
-magic_matches(const struct ps_protocol *p, const struct view *view)
+magic_matches(const struct ps_dproto *p, const struct view *view)
 {
-    const struct ps_variant *v = &p->variants[0];
-    for (size_t i = 0; i < v->n_fields; i++) {
-        const struct ps_pfield *pf = v->fields[i];
-        if (pf->cond || pf->size_expr) {
-            break;
-        }
+    for (size_t i = 0; i < p->n_magic; i++) {
+        const struct ps_dmagic *m = &p->magic[i];
         uint64_t value;
-        enum magic_result r = (pf->magic
-                               ? peek_field(p, pf->name, view, &value)
-                               : MAGIC_MATCH);
-        if (r != MAGIC_MATCH) {
-            return r;
-        } else if (pf->magic && value != pf->value) {
+        if (!m->uint) {
+            return MAGIC_MISMATCH;
+        } else if (!read_bits(view, m->bit, m->bits, &value)) {
+            return MAGIC_UNREADABLE;
+        } else if (value != m->value) {
             return MAGIC_MISMATCH;
         }
     }
     return MAGIC_MATCH;
 }
 
-static bool
-has_magic(const struct ps_protocol *p)
-{
-    for (size_t i = 0; i < p->n_fields; i++) {
-        if (p->fields[i]->magic) {
-            return true;
-        }
-    }
-    return false;
-}
-
-/* Checks the further conditions of binding 'b' of 'upper' after 'h':
- * MAGIC_MATCH if all hold, MAGIC_UNREADABLE if one is on a field of
- * 'upper' beyond the end of 'rest'. */
+/* Checks the further conditions of binding 'b' after 'h': MAGIC_MATCH if
+ * all hold, MAGIC_UNREADABLE if one is on a field of the upper protocol
+ * beyond the end of 'rest'. */
 static enum magic_result
-binding_conds_hold(const struct ps_binding *b, const struct found_header *h,
-                   const struct ps_protocol *upper,
+binding_conds_hold(const struct ps_dbind *b, const struct found_header *h,
                    const struct view *packet, const struct view *rest)
 {
     for (size_t i = 0; i < b->n_conds; i++) {
-        const struct ps_binding_cond *c = &b->conds[i];
+        const struct ps_dcond *c = &b->conds[i];
         enum magic_result known = MAGIC_MISMATCH;
         uint64_t value;
         if (c->upper) {
-            known = peek_field(upper, c->field, rest, &value);
-        } else {
-            const struct placed_field *f = find_placed(h, c->field);
-            if (f && f->pf->type == PS_FIELD_UINT
-                && read_bits(packet, h->offset * 8 + f->bit, f->bits,
-                             &value)) {
+            if (c->known) {
+                known = (read_bits(rest, c->bit, c->bits, &value)
+                         ? MAGIC_MATCH : MAGIC_UNREADABLE);
+            }
+        } else if (c->field != PS_DNONE && h->v->fields[c->field].uint) {
+            /* A kept header lies within the packet. */
+            const struct ps_dplace *f = place(h, c->field);
+            if (f->present) {
+                value = get_bits(packet, h->offset * 8 + f->bit, f->bits);
                 known = MAGIC_MATCH;
             }
         }
@@ -311,128 +364,149 @@ too_short_to_tell(const struct found_header *h, const struct view *rest,
 {
     if (!*why) {
         *why = ps_xasprintf("%s payload of %zu bytes is too short to tell "
-                            "what follows", h->p->name, rest->len);
+                            "what follows", h->p->p->name, rest->len);
     }
 }
 
-/* Whether protocol names 'a' and 'b' are the same: most bindings are
- * told apart by the first character, without a call. */
-/* The bindings of one lower protocol, in load order, each with its upper
- * protocol found (NULL if not loaded). */
-struct index_binding {
-    const struct ps_binding *b;
-    const struct ps_protocol *upper;
-};
-
-struct index_lower {
-    const struct ps_protocol *lower;
-    struct index_binding *bindings;
-    size_t n;
-};
-
-/* The graph of bindings of one registry generation, by lower protocol:
- * built once per generation (ps_stack_cache_aux()), so that a packet's
- * successors are found without comparing names. */
-struct binding_index {
-    struct index_lower *lowers;
-    size_t n;
-};
-
-static void *
-binding_index_build(const void *snap_)
+/* Tries binding 'b', whose field holds its value, after 'h': returns its
+ * upper protocol if its conditions hold. */
+static const struct ps_dproto *
+try_binding(const struct ps_dbind *b, const struct found_header *h,
+            const struct view *packet, const struct view *rest, char **why)
 {
-    const struct ps_snapshot *snap = snap_;
-    struct binding_index *ix = ps_xzalloc(sizeof *ix);
+    enum magic_result r = (b->upper ? binding_conds_hold(b, h, packet, rest)
+                           : MAGIC_MISMATCH);
+    if (r == MAGIC_MATCH) {
+        free(*why);
+        *why = NULL;
+        return b->upper;
+    } else if (r == MAGIC_UNREADABLE) {
+        too_short_to_tell(h, rest, why);
+    }
+    return NULL;
+}
 
-    ix->n = snap->defs.n_protocols;
-    ix->lowers = ps_xzalloc((ix->n + 1) * sizeof *ix->lowers);
-    for (size_t i = 0; i < ix->n; i++) {
-        struct index_lower *l = &ix->lowers[i];
-        size_t allocated = 0;
-        l->lower = snap->defs.protocols[i];
-        for (size_t j = 0; j < ps_snapshot_n_bindings(snap); j++) {
-            const struct ps_binding *b = ps_snapshot_binding(snap, j);
-            if (!strcmp(b->lower, l->lower->name)) {
-                struct index_binding *ib;
-                ib = ps_array_push((void **) &l->bindings, &l->n,
-                                   &allocated, sizeof *ib);
-                ib->b = b;
-                ib->upper = ps_snapshot_find(snap, b->upper);
+/* Finds in group 'g' the bindings whose value is the one its field has
+ * in header 'h': sets '*lo' and '*hi' to their range (empty if none). */
+static void
+group_range(const struct ps_dgroup *g, const struct found_header *h,
+            const struct view *packet, size_t *lo, size_t *hi)
+{
+    const struct ps_dplace *f = place(h, g->field);
+    uint64_t value;
+
+    *lo = *hi = 0;
+    if (!f->present) {
+        return;
+    }
+    value = get_bits(packet, h->offset * 8 + f->bit, f->bits);
+    size_t slot = ps_dgroup_slot(value, g->mask);
+    for (const struct ps_dgroup_slot *s; (s = &g->slots[slot])->hi;
+         slot = (slot + 1) & g->mask) {
+        if (g->entries[s->lo].value == value) {
+            *lo = s->lo;
+            *hi = s->hi;
+            return;
+        }
+    }
+}
+
+/* The bindings on a field of 'h' that hold the binding's value, in load
+ * order: returns the first upper protocol whose conditions hold. */
+static const struct ps_dproto *
+next_by_field(const struct found_header *h, const struct view *packet,
+              const struct view *rest, char **why)
+{
+    const struct ps_dvariant *v = h->v;
+    size_t lo[MAX_GROUPS], hi[MAX_GROUPS];
+
+    if (v->n_groups == 1) {
+        const struct ps_dgroup *g = &v->groups[0];
+        size_t a, b;
+        group_range(g, h, packet, &a, &b);
+        for (; a < b; a++) {
+            const struct ps_dproto *upper;
+            upper = try_binding(&v->binds[g->entries[a].bind], h, packet,
+                                rest, why);
+            if (upper) {
+                return upper;
             }
         }
+        return NULL;
+    } else if (v->n_groups > MAX_GROUPS) {
+        /* Every binding on a field, in load order. */
+        for (size_t i = 0; i < v->n_groups; i++) {
+            group_range(&v->groups[i], h, packet, &lo[0], &hi[0]);
+        }
+        for (size_t i = 0; i < v->n_binds; i++) {
+            const struct ps_dbind *b = &v->binds[i];
+            const struct ps_dplace *f;
+            uint64_t value;
+            if (b->field == PS_DNONE || !v->fields[b->field].uint) {
+                continue;
+            }
+            f = place(h, b->field);
+            if (f->present
+                && (value = get_bits(packet, h->offset * 8 + f->bit,
+                                     f->bits)) == b->b->value) {
+                const struct ps_dproto *upper;
+                upper = try_binding(b, h, packet, rest, why);
+                if (upper) {
+                    return upper;
+                }
+            }
+        }
+        return NULL;
     }
-    return ix;
-}
 
-static void
-binding_index_destroy(void *ix_)
-{
-    struct binding_index *ix = ix_;
-    for (size_t i = 0; i < ix->n; i++) {
-        free(ix->lowers[i].bindings);
+    /* Several fields: merge their matches in load order. */
+    for (size_t i = 0; i < v->n_groups; i++) {
+        group_range(&v->groups[i], h, packet, &lo[i], &hi[i]);
     }
-    free(ix->lowers);
-    free(ix);
-}
-
-/* The bindings after protocol 'p' (none if 'p' is not in the index). */
-static const struct index_lower *
-index_find(const struct binding_index *ix, const struct ps_protocol *p)
-{
-    for (size_t i = 0; i < ix->n; i++) {
-        if (ix->lowers[i].lower == p) {
-            return &ix->lowers[i];
+    for (;;) {
+        size_t best = SIZE_MAX, best_group = 0;
+        for (size_t i = 0; i < v->n_groups; i++) {
+            if (lo[i] < hi[i] && v->groups[i].entries[lo[i]].bind < best) {
+                best = v->groups[i].entries[lo[i]].bind;
+                best_group = i;
+            }
+        }
+        if (best == SIZE_MAX) {
+            return NULL;
+        }
+        lo[best_group]++;
+        const struct ps_dproto *upper = try_binding(&v->binds[best], h,
+                                                    packet, rest, why);
+        if (upper) {
+            return upper;
         }
     }
-    return &ix->lowers[ix->n];          /* Zeroed: no bindings. */
 }
 
 /* Chooses the protocol that follows 'h', whose payload is 'rest'.  When
  * the payload is too short to choose, returns NULL with the reason in
  * '*why'. */
-static const struct ps_protocol *
-next_protocol(const struct binding_index *ix, const struct found_header *h,
-              const struct view *packet, const struct view *rest,
-              char **why)
+static const struct ps_dproto *
+next_protocol(const struct found_header *h, const struct view *packet,
+              const struct view *rest, char **why)
 {
-    const struct index_lower *l = index_find(ix, h->p);
+    const struct ps_dvariant *v = h->v;
 
     /* A binding on a field of 'h' that holds the binding's value. */
-    for (size_t i = 0; i < l->n; i++) {
-        const struct ps_binding *b = l->bindings[i].b;
-        if (!b->field) {
-            continue;
-        }
-        const struct placed_field *f = find_placed(h, b->field);
-        uint64_t value;
-        if (f && f->pf->type == PS_FIELD_UINT
-            && read_bits(packet, h->offset * 8 + f->bit, f->bits, &value)
-            && value == b->value) {
-            const struct ps_protocol *upper = l->bindings[i].upper;
-            enum magic_result r = (upper ? binding_conds_hold(b, h, upper,
-                                                              packet, rest)
-                                   : MAGIC_MISMATCH);
-            if (r == MAGIC_MATCH) {
-                free(*why);
-                *why = NULL;
-                return upper;
-            } else if (r == MAGIC_UNREADABLE) {
-                too_short_to_tell(h, rest, why);
-            }
+    if (v->n_groups) {
+        const struct ps_dproto *upper = next_by_field(h, packet, rest, why);
+        if (upper) {
+            return upper;
         }
     }
 
     /* A fixed successor: the first whose magic fields match, or the
      * first without magic fields. */
-    const struct ps_protocol *fallback = NULL;
-    for (size_t i = 0; i < l->n; i++) {
-        const struct ps_binding *b = l->bindings[i].b;
-        if (b->field) {
-            continue;
-        }
-        const struct ps_protocol *upper = l->bindings[i].upper;
-        enum magic_result r = (upper ? binding_conds_hold(b, h, upper,
-                                                          packet, rest)
+    const struct ps_dproto *fallback = NULL;
+    for (size_t i = 0; i < v->n_fixed_binds; i++) {
+        const struct ps_dbind *b = &v->binds[v->fixed_binds[i]];
+        const struct ps_dproto *upper = b->upper;
+        enum magic_result r = (upper ? binding_conds_hold(b, h, packet, rest)
                                : MAGIC_MISMATCH);
         if (r == MAGIC_UNREADABLE) {
             too_short_to_tell(h, rest, why);
@@ -440,7 +514,7 @@ next_protocol(const struct binding_index *ix, const struct found_header *h,
         if (r != MAGIC_MATCH) {
             continue;
         }
-        if (!has_magic(upper)) {
+        if (!upper->has_magic) {
             fallback = fallback ? fallback : upper;
             continue;
         }
@@ -469,41 +543,99 @@ put_spec_item(struct ps_ds *spec, const struct found_header *h,
               const char *name, const struct view *packet)
 {
     struct ps_ds opts = PS_DS_INITIALIZER;
+    const struct ps_dvariant *v = h->v;
 
-    if (strcmp(name, h->p->name)) {
+    if (strcmp(name, h->p->p->name)) {
         ps_ds_put_format(&opts, ",name=%s", name);
     }
-    if (h->v != &h->p->variants[0]) {
-        ps_ds_put_format(&opts, ",subtype=%s", h->v->name);
+    if (v->index) {
+        ps_ds_put_format(&opts, ",subtype=%s", v->v->name);
     }
     if (h->has_var && h->var_len != h->default_var_len) {
         ps_ds_put_format(&opts, ",length=%zu", h->var_len);
     }
     /* Flags that control conditional fields, as the packet has them. */
-    bool has_conds = false;
-    for (size_t j = 0; j < h->v->n_fields; j++) {
-        has_conds |= h->v->fields[j]->cond != NULL;
-    }
-    for (size_t i = 0; has_conds && i < h->n_fields; i++) {
-        const struct ps_pfield *pf = h->fields[i].pf;
-        bool is_flag = false;
-        for (size_t j = 0; j < h->v->n_fields; j++) {
-            is_flag |= ps_pfield_has_flag(h->v->fields[j], pf->name);
-        }
+    for (size_t i = 0; v->has_flags && i < v->n_flag_fields; i++) {
+        const struct ps_dplace *f = place(h, v->flag_fields[i]);
         uint64_t value;
-        if (is_flag && read_bits(packet, h->offset * 8 + h->fields[i].bit,
-                                 h->fields[i].bits, &value)) {
-            ps_ds_put_format(&opts, ",%s=%"PRIu64, pf->name, value);
+        if (f->present
+            && read_bits(packet, h->offset * 8 + f->bit, f->bits, &value)) {
+            ps_ds_put_format(&opts, ",%s=%"PRIu64,
+                             v->fields[v->flag_fields[i]].pf->name, value);
         }
     }
     if (opts.len) {
-        ps_ds_put_format(spec, "{%s%s}", h->p->name, ps_ds_cstr(&opts));
+        ps_ds_put_format(spec, "{%s%s}", h->p->p->name, ps_ds_cstr(&opts));
     } else {
-        ps_ds_put_cstr(spec, h->p->name);
+        ps_ds_put_cstr(spec, h->p->p->name);
     }
     ps_ds_destroy(&opts);
 }
 
+/* The spec of the 'n' headers of 'headers', each named as a stack names
+ * it: the k-th header of its protocol "inner_eth" and so on. */
+static char *
+headers_spec(const struct found_header *headers, size_t n,
+             const struct view *packet)
+{
+    struct ps_ds spec = PS_DS_INITIALIZER;
+    for (size_t i = 0; i < n; i++) {
+        size_t k = 0;
+        for (size_t j = 0; j < i; j++) {
+            k += headers[j].p == headers[i].p;
+        }
+        char *name = ps_stack_header_default_name(headers[i].p->p->name, k);
+        if (i) {
+            ps_ds_put_char(&spec, ',');
+        }
+        put_spec_item(&spec, &headers[i], name, packet);
+        free(name);
+    }
+    return ps_ds_steal(&spec);
+}
+
+/* Appends the key of header 'h' to 'key', which has '*n' words: its
+ * protocol and layout, then the size of each sized field and the value of
+ * each flag, all of which give its spec item.  Returns false if there is
+ * no room. */
+static bool
+put_key(uint64_t *key, size_t *n, const struct found_header *h,
+        const struct view *packet)
+{
+    const struct ps_dvariant *v = h->v;
+    size_t n_extra = v->n_sizes + v->n_flag_fields;
+
+    if (*n + 1 + n_extra > MAX_KEY) {
+        return false;
+    }
+    key[(*n)++] = ((uint64_t) h->p->index | (uint64_t) v->index << 24
+                   | (uint64_t) n_extra << 48);
+    for (size_t i = 0; i < v->n_sizes; i++) {
+        const struct ps_dplace *f = place(h, v->sizes[i]);
+        key[(*n)++] = f->present ? f->bits : UINT64_MAX;
+    }
+    for (size_t i = 0; i < v->n_flag_fields; i++) {
+        const struct ps_dplace *f = place(h, v->flag_fields[i]);
+        uint64_t value;
+        key[(*n)++] = (f->present
+                       && read_bits(packet, h->offset * 8 + f->bit, f->bits,
+                                    &value) ? value : UINT64_MAX);
+    }
+    return true;
+}
+
+/* The index, in its stack, of field 'i' of header 'h': fields that are
+ * not present have none. */
+static size_t
+stack_field(const struct ps_stack *stack, size_t header,
+            const struct found_header *h, int i)
+{
+    size_t field = stack->headers[header].first_field;
+    for (int j = 0; j < i; j++) {
+        field += place(h, j)->present;
+    }
+    return field;
+}
 
 static void
 add_problem(struct ps_dissection *d, size_t *allocated, size_t field,
@@ -533,27 +665,58 @@ same_checksum(uint64_t a, uint64_t b)
     return a == b || (a == 0 && b == 0xffff) || (a == 0xffff && b == 0);
 }
 
+/* The checksum 'c' should have in 'pkt' ('len' bytes), over its span up
+ * to 'end', computed as ps_stack_apply_checksum() would write it. */
+static uint64_t
+expected_checksum(const struct ps_stack *stack, const uint8_t *pkt,
+                  size_t len, const struct ps_checksum_fixup *c, size_t end)
+{
+    const struct ps_field_info *fi = &stack->fields[c->field].info;
+    size_t at = fi->bit_offset / 8;
+    size_t span = c->end ? c->end : end;
+
+    if (at < c->start || at + 2 > span || (at - c->start) % 2) {
+        /* The field is outside its span, or at an odd place in it: on a
+         * copy with the field zeroed. */
+        uint8_t *copy = ps_xmalloc(len);
+        memcpy(copy, pkt, len);
+        ps_stack_apply_checksum(stack, copy, end, c);
+        uint64_t want = ps_load_be16(copy + at);
+        free(copy);
+        return want;
+    }
+    /* The span without the field (at an even place, so the words on
+     * either side stay aligned), as if it were zero. */
+    uint64_t sum = ps_csum_add(0, pkt + c->start, at - c->start);
+    sum = ps_csum_add(sum, pkt + at + 2, span - at - 2);
+    if (c->n_pseudo) {
+        sum = ps_checksum_add_pseudo(sum, pkt, c, span - c->start);
+    }
+    uint16_t want = ps_csum_finish(sum);
+    return !want && c->nonzero ? 0xffff : want;
+}
+
 /* Verifies the stack's lengths and checksums against the packet.  Each
  * length field bounds its own header's span only: it is checked against
  * the bound its outer headers set ('spans'), never against an inner
- * header's length. */
+ * header's length.  Checksums are over the packet as it is (lengths as
+ * found), each over its own header's span. */
 static void
 verify(struct ps_dissection *d, const uint8_t *pkt,
        const struct header_span *spans)
 {
     const struct ps_stack *stack = d->stack;
     size_t allocated = d->n_problems;
-    uint8_t *copy = ps_xmalloc(d->len);
 
-    memcpy(copy, pkt, d->len);
     for (size_t i = 0; i < stack->n_lengths; i++) {
         const struct ps_length_fixup *l = &stack->lengths[i];
         const struct ps_field_info *fi = &stack->fields[l->field].info;
         const struct ps_stack_header *h = &stack->headers[fi->header];
         size_t bound = spans[fi->header].bound;
         uint64_t have = ps_bits_get(pkt, fi->bit_offset, fi->bits);
-        uint64_t end = (have > SIZE_MAX / l->unit / 2 ? UINT64_MAX
-                        : l->start + l->sub + have * l->unit);
+        uint64_t end = (have > (l->unit == 1 ? SIZE_MAX / 2
+                                : SIZE_MAX / l->unit / 2)
+                        ? UINT64_MAX : l->start + l->sub + have * l->unit);
 
         if (end > bound) {
             add_problem(d, &allocated, l->field,
@@ -566,8 +729,13 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
                                      bound - l->start, fi->bits));
         } else if (spans[fi->header].exact
                    || end < h->info.offset + h->info.size) {
-            ps_stack_apply_length(stack, copy, l, bound);
-            uint64_t want = ps_bits_get(copy, fi->bit_offset, fi->bits);
+            /* What ps_stack_apply_length() would write. */
+            size_t span = bound - l->start;
+            uint64_t want = (span < l->sub ? 0 : l->unit == 1
+                             ? span - l->sub : (span - l->sub) / l->unit);
+            if (fi->bits < 64) {
+                want &= (UINT64_C(1) << fi->bits) - 1;
+            }
             if (have != want) {
                 add_problem(d, &allocated, l->field,
                             ps_xasprintf("bad length %"PRIu64" (expected "
@@ -576,15 +744,12 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
         }
     }
 
-    /* Checksums over the packet as it is (lengths as found), each over
-     * its own header's span. */
-    memcpy(copy, pkt, d->len);
     for (size_t i = 0; i < stack->n_checksums; i++) {
         const struct ps_checksum_fixup *c = &stack->checksums[i];
         const struct ps_field_info *fi = &stack->fields[c->field].info;
         uint64_t have = ps_bits_get(pkt, fi->bit_offset, 16);
-        ps_stack_apply_checksum(stack, copy, spans[c->header].end, c);
-        uint64_t want = ps_bits_get(copy, fi->bit_offset, 16);
+        uint64_t want = expected_checksum(stack, pkt, d->len, c,
+                                          spans[c->header].end);
         /* An optional checksum of zero (UDP over IPv4) means "none". */
         if (!(c->nonzero ? have == want || have == 0
               : same_checksum(have, want))) {
@@ -592,36 +757,62 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
                         ps_xasprintf("bad cksum 0x%04"PRIx64" (expected "
                                      "0x%04"PRIx64")", have, want));
         }
-        /* Inner checksums were computed on the packet's bytes; keep them
-         * so outer checksums see the packet as it is. */
-        memcpy(copy + fi->bit_offset / 8, pkt + fi->bit_offset / 8, 2);
     }
-    free(copy);
+}
+
+/* The stack of the 'n' headers of 'headers' in snapshot 'snap' of 'reg':
+ * from the table by the key of the headers, else compiled by the
+ * registry's cache and remembered. */
+static enum ps_error
+find_stack(const struct ps_registry *reg, const struct ps_snapshot *snap,
+           const struct ps_dtable *t, const struct found_header *headers,
+           size_t n, const struct view *packet,
+           const struct ps_stack **stackp, char **errorp)
+{
+    uint64_t key[MAX_KEY];
+    size_t n_key = 0;
+    bool keyed = true;
+
+    for (size_t i = 0; keyed && i < n; i++) {
+        keyed = put_key(key, &n_key, &headers[i], packet);
+    }
+    uint64_t hash = keyed ? ps_dkey_hash(key, n_key) : 0;
+    *stackp = keyed ? ps_dtable_lookup(t, key, n_key, hash) : NULL;
+    if (*stackp) {
+        return PS_OK;
+    }
+
+    char *spec = headers_spec(headers, n, packet);
+    enum ps_error error = ps_snapshot_stack(reg, snap, spec, stackp, errorp);
+    free(spec);
+    if (!error && keyed) {
+        ps_dtable_insert(t, key, n_key, hash, *stackp);
+    }
+    return error;
 }
 
 enum ps_error
-ps_dissect(const struct ps_registry *reg, const char *first,
-           const uint8_t *pkt, size_t len, struct ps_dissection **dp,
-           char **errorp)
+ps_dissect_into(const struct ps_registry *reg, const char *first,
+                const uint8_t *pkt, size_t len, unsigned int flags,
+                struct ps_dissection *d, char **errorp)
 {
     /* One snapshot for the whole dissection, stack included. */
     const struct ps_snapshot *snap = ps_registry_snapshot(reg);
-    const struct ps_protocol *p = ps_snapshot_find(snap, first);
-    const struct binding_index *ix = ps_stack_cache_aux(
-        ps_registry_cache(reg), snap->generation, binding_index_build, snap,
-        binding_index_destroy);
-    *dp = NULL;
+    const struct ps_dtable *t = ps_dtable_get(reg, snap);
+    const struct ps_dproto *p = ps_dtable_find(t, first);
+
+    memset(d, 0, sizeof *d);
     if (!p) {
         return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
                             "\"%s\"", first);
     }
 
-    struct ps_dissection *d = ps_xzalloc(sizeof *d);
     struct found_header headers[MAX_HEADERS];
+    struct scratch scratch;
     size_t n = 0, offset = 0;
     struct view packet = { pkt, len };
-    struct ps_ds spec = PS_DS_INITIALIZER;
 
+    scratch.used = 0;
     d->len = d->packet_len = len;
     /* Bytes that belong to the packet: length fields may end it before
      * the frame does (Ethernet padding). */
@@ -629,7 +820,8 @@ ps_dissect(const struct ps_registry *reg, const char *first,
     size_t limit_by = SIZE_MAX; /* The header whose length set 'limit'. */
     struct header_span spans[MAX_HEADERS];
     struct magic_problem {
-        size_t header, field;
+        size_t header;
+        int field;
         uint64_t have, want;
     } magic[MAX_HEADERS];
     size_t n_magic = 0;
@@ -639,8 +831,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
         struct found_header *h = &headers[n];
         char *why = NULL;
 
-        memset(h, 0, sizeof *h);
-        if (!parse_header(p, &rest, h, &why)) {
+        if (!parse_header(p, &rest, h, &scratch, &why)) {
             d->truncated = why;
             break;
         }
@@ -648,36 +839,23 @@ ps_dissect(const struct ps_registry *reg, const char *first,
         spans[n].bound = limit;
         spans[n].exact = n && limit_by == n - 1;
 
-        /* Name it: the k-th header of its protocol. */
-        size_t k = 0;
-        for (size_t i = 0; i < n; i++) {
-            k += headers[i].p == p;
-        }
-        char *name = ps_stack_header_default_name(p->name, k);
-        if (n) {
-            ps_ds_put_char(&spec, ',');
-        }
-        put_spec_item(&spec, h, name, &packet);
-        free(name);
-
-        for (size_t i = 0; i < h->n_fields; i++) {
-            const struct placed_field *f = &h->fields[i];
-            uint64_t v;
-            if (f->pf->type != PS_FIELD_UINT
-                || !read_bits(&packet, offset * 8 + f->bit, f->bits, &v)) {
+        const struct ps_dvariant *v = h->v;
+        for (size_t i = 0; i < v->n_checks; i++) {
+            const struct ps_dcheck *c = &v->checks[i];
+            const struct ps_dplace *f = place(h, c->field);
+            if (!f->present) {
                 continue;
             }
-            if (f->pf->magic && v != f->pf->value && n_magic < MAX_HEADERS) {
+            uint64_t value = get_bits(&packet, offset * 8 + f->bit, f->bits);
+            if (c->magic && value != c->value && n_magic < MAX_HEADERS) {
                 magic[n_magic++] = (struct magic_problem) {
-                    n, i, v, f->pf->value
+                    n, c->field, value, c->value
                 };
             }
-            if (f->pf->rule == PS_RULE_LENGTH
-                && f->pf->span != PS_SPAN_HEADER
-                && v <= SIZE_MAX / 2 / f->pf->unit) {
-                size_t end = (f->pf->span == PS_SPAN_REST ? offset
-                              : offset + h->size) + v * f->pf->unit
-                             + f->pf->sub;
+            if (c->length && value <= c->max) {
+                size_t end = (c->span == PS_SPAN_REST ? offset
+                              : offset + h->size) + value * c->unit
+                             + c->sub;
                 if (end >= offset + h->size && end <= limit) {
                     if (limit_by == SIZE_MAX) {
                         /* The outermost length ends the packet; the
@@ -699,74 +877,104 @@ ps_dissect(const struct ps_registry *reg, const char *first,
              * binding names what a payload is, if there is one. */
             break;
         }
-        p = next_protocol(ix, h, &packet, &next, &d->truncated);
+        p = next_protocol(h, &packet, &next, &d->truncated);
     }
     if (n == MAX_HEADERS && p) {
         d->truncated = ps_xasprintf("more than %d headers", MAX_HEADERS);
     }
 
     enum ps_error error = PS_OK;
+    const struct ps_stack *stack = NULL;
     if (n) {
-        /* From the registry's cache: the stack is compiled once per
-         * registry generation, and owned by the cache. */
-        const struct ps_stack *stack;
-        error = ps_snapshot_stack(reg, snap, ps_ds_cstr(&spec), &stack,
-                                  errorp);
-        d->stack = (struct ps_stack *) stack;
+        /* The stack is compiled once per registry generation, and owned
+         * by the registry's cache. */
+        error = find_stack(reg, snap, t, headers, n, &packet, &stack,
+                           errorp);
     }
-    if (!error && d->stack) {
+    if (!error && stack) {
         /* The compiled stack must lay out as the bytes read: nothing is
          * read past them afterwards. */
-        bool fits = d->stack->n_headers == n && d->stack->size <= len;
+        bool fits = stack->n_headers == n && stack->size <= len;
         for (size_t i = 0; fits && i < n; i++) {
-            fits = d->stack->headers[i].info.size == headers[i].size;
+            fits = stack->headers[i].info.size == headers[i].size;
         }
         if (!fits) {
             error = ps_set_error(errorp, PS_ERR_LAYOUT,
                                  "stack \"%s\" found in the packet does "
                                  "not lay out as its %zu bytes",
-                                 ps_ds_cstr(&spec), len);
+                                 stack->spec, len);
         }
     }
-    for (size_t i = 0; i < n; i++) {
-        found_header_clear(&headers[i]);
-    }
-    ps_ds_destroy(&spec);
-    if (error) {
-        ps_dissection_destroy(d);
-        return error;
-    }
-    if (d->stack) {
+    if (!error && stack) {
         size_t allocated = 0;
+        d->stack = CONST_CAST(struct ps_stack *, stack);
         for (size_t i = 0; i < n_magic; i++) {
-            size_t field = d->stack->headers[magic[i].header].first_field
-                           + magic[i].field;
+            size_t field = stack_field(stack, magic[i].header,
+                                       &headers[magic[i].header],
+                                       magic[i].field);
             add_problem(d, &allocated, field,
                         ps_xasprintf("bad value %"PRIu64" (expected "
                                      "%"PRIu64")", magic[i].have,
                                      magic[i].want));
         }
-        d->header_len = d->stack->size;
-        verify(d, pkt, spans);
+        d->header_len = stack->size;
+        if (!(flags & PS_DISSECT_NO_VERIFY)) {
+            verify(d, pkt, spans);
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        found_header_clear(&headers[i]);
+    }
+    if (error) {
+        ps_dissection_clear(d);
+    }
+    return error;
+}
+
+enum ps_error
+ps_dissect_flags(const struct ps_registry *reg, const char *first,
+                 const uint8_t *pkt, size_t len, unsigned int flags,
+                 struct ps_dissection **dp, char **errorp)
+{
+    struct ps_dissection *d = ps_xmalloc(sizeof *d);
+    enum ps_error error = ps_dissect_into(reg, first, pkt, len, flags, d,
+                                          errorp);
+    if (error) {
+        free(d);
+        d = NULL;
     }
     *dp = d;
-    return PS_OK;
+    return error;
+}
+
+enum ps_error
+ps_dissect(const struct ps_registry *reg, const char *first,
+           const uint8_t *pkt, size_t len, struct ps_dissection **dp,
+           char **errorp)
+{
+    return ps_dissect_flags(reg, first, pkt, len, 0, dp, errorp);
 }
 
 void
-ps_dissection_destroy(struct ps_dissection *d)
+ps_dissection_clear(struct ps_dissection *d)
 {
-    if (d) {
-        if (d->stack && !d->stack->owner) {
-            ps_stack_destroy(d->stack);
-        }
+    if (d && (d->problems || d->truncated)) {
         for (size_t i = 0; i < d->n_problems; i++) {
             free(d->problems[i].message);
         }
         free(d->problems);
         free(d->truncated);
-        free(d);
     }
+    if (d) {
+        memset(d, 0, sizeof *d);
+    }
+}
+
+void
+ps_dissection_destroy(struct ps_dissection *d)
+{
+    ps_dissection_clear(d);
+    free(d);
 }
 
 /* Dump. */

@@ -177,18 +177,6 @@ ps_stack_parse_labels(const struct ps_stack *stack, const char *labels,
     return PS_OK;
 }
 
-size_t
-ps_length_fixup_max(const struct ps_stack *stack,
-                    const struct ps_length_fixup *l)
-{
-    size_t bits = stack->fields[l->field].info.bits;
-    if (bits >= 48) {
-        return SIZE_MAX;
-    }
-    /* The value is (pkt_len - start - sub) / unit, at most 2**bits - 1. */
-    return l->start + l->sub + (((size_t) 1 << bits) * l->unit - 1);
-}
-
 /* Checks that a packet of 'pkt_len' bytes fits 'stack': no shorter than
  * its headers, and no longer than each length field that is computed
  * (not given in 'values') can express. */
@@ -492,50 +480,67 @@ ps_stack_set_length(const struct ps_stack *stack, uint8_t *pkt,
     return PS_OK;
 }
 
-/* Adds the pseudo-header of 'c' for a span of 'span_len' bytes. */
-static uint64_t
-add_pseudo(uint64_t sum, const uint8_t *pkt,
-           const struct ps_checksum_fixup *c, size_t span_len)
+uint64_t
+ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
+                       const struct ps_checksum_fixup *c, size_t span_len)
 {
-    uint8_t buf[64];
-    size_t n = 0;
+    /* A whole number of 16-bit words at an even place of the
+     * pseudo-header (its addresses) is summed in place.  The other items
+     * follow one another from an even place, as one big-endian string of
+     * at most 64 bytes: shifted into 'acc', summed 8 bytes at a time. */
+    uint64_t acc = 0;
+    size_t n = 0, in_acc = 0;
 
     for (size_t i = 0; i < c->n_pseudo; i++) {
         const struct ps_pseudo_item *pi = &c->pseudo[i];
         size_t bytes = pi->bits / 8;
-        uint64_t v;
 
-        if (pi->kind == PS_PSEUDO_BYTES) {
-            /* Addresses: sum them in place, keeping 'buf' for the short
-             * items; every item is a whole number of 16-bit words in the
-             * pseudo-headers of IPv4 and IPv6, and an odd one is summed
-             * with the bytes buffered before it. */
-            if (n % 2 == 0 && bytes % 2 == 0) {
-                sum = ps_csum_add(sum, pkt + pi->offset, bytes);
-                continue;
-            }
-            if (n + bytes > sizeof buf) {
-                break;
-            }
-            memcpy(buf + n, pkt + pi->offset, bytes);
-            n += bytes;
+        const uint8_t *at = pkt + pi->offset;
+        if (pi->kind == PS_PSEUDO_BYTES && pi->route_types) {
+            at = ps_route_last(pkt + pi->route_offset, pi->route_len,
+                               pi->route_types, bytes, at);
+        }
+        if (pi->kind == PS_PSEUDO_BYTES && n % 2 == 0 && bytes % 2 == 0) {
+            sum = ps_csum_add(sum, at, bytes);
             continue;
         }
-        v = (pi->kind == PS_PSEUDO_ZERO ? 0
-             : pi->kind == PS_PSEUDO_CONST ? pi->value
-             : pi->kind == PS_PSEUDO_PROTO
-             ? ps_bits_get(pkt, pi->offset, pi->proto_bits)
-             : span_len);
-        if (n + bytes > sizeof buf) {
+        if (n + bytes > 64) {
             break;
         }
-        for (size_t j = bytes; j-- > 0;) {
-            buf[n + j] = v;
-            v >>= 8;
-        }
         n += bytes;
+        uint64_t v = (pi->kind == PS_PSEUDO_ZERO ? 0
+                      : pi->kind == PS_PSEUDO_CONST ? pi->value
+                      : pi->kind == PS_PSEUDO_PROTO
+                      ? ps_bits_get(pkt, pi->offset, pi->proto_bits)
+                      : pi->kind == PS_PSEUDO_LENGTH ? span_len : 0);
+        if (pi->kind != PS_PSEUDO_BYTES && in_acc + bytes <= 8) {
+            /* A value that fits what 'acc' has room for, at once. */
+            uint64_t mask = bytes < 8 ? (UINT64_C(1) << 8 * bytes) - 1
+                                      : UINT64_MAX;
+            acc = (bytes < 8 ? acc << 8 * bytes : 0) | (v & mask);
+            in_acc += bytes;
+            if (in_acc == 8) {
+                sum += (acc >> 32) + (acc & 0xffffffff);
+                acc = in_acc = 0;
+            }
+            continue;
+        }
+        for (size_t j = 0; j < bytes; j++) {
+            size_t down = bytes - 1 - j;
+            unsigned int byte = (pi->kind == PS_PSEUDO_BYTES ? at[j]
+                                 : down < 8 ? v >> 8 * down : 0);
+            acc = acc << 8 | (byte & 0xff);
+            if (++in_acc == 8) {
+                sum += (acc >> 32) + (acc & 0xffffffff);
+                acc = in_acc = 0;
+            }
+        }
     }
-    return ps_csum_add(sum, buf, n);
+    if (in_acc) {
+        acc <<= 8 * (8 - in_acc);
+        sum += (acc >> 32) + (acc & 0xffffffff);
+    }
+    return sum;
 }
 
 void
@@ -550,7 +555,7 @@ ps_stack_apply_checksum(const struct ps_stack *stack, uint8_t *pkt,
     field[0] = field[1] = 0;
     uint64_t sum = ps_csum_add(0, pkt + c->start, span_len);
     if (c->n_pseudo) {
-        sum = add_pseudo(sum, pkt, c, span_len);
+        sum = ps_checksum_add_pseudo(sum, pkt, c, span_len);
     }
     uint16_t csum = ps_csum_finish(sum);
     if (!csum && c->nonzero) {

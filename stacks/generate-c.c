@@ -367,6 +367,20 @@ pseudo_is_direct(const struct ps_checksum_fixup *c)
     return true;
 }
 
+/* The C expression of where the bytes of pseudo-header item 'pi' are:
+ * its field, or the final destination of a source route in the packet
+ * (malloc()'d). */
+static char *
+route_expr(const struct ps_pseudo_item *pi)
+{
+    if (!pi->route_types) {
+        return ps_xasprintf("b + %zu", pi->offset);
+    }
+    return ps_xasprintf("ps_route_last(b + %zu, %zu, UINT32_C(0x%"PRIx32"), "
+                        "%zu, b + %zu)", pi->route_offset, pi->route_len,
+                        pi->route_types, (size_t) pi->bits / 8, pi->offset);
+}
+
 /* Writes the pseudo-header of 'c' as additions to 'sum' (see
  * pseudo_is_direct()). */
 static void
@@ -378,7 +392,14 @@ put_pseudo_direct(struct ps_ds *ds, const struct ps_checksum_fixup *c)
         const struct ps_pseudo_item *pi = &c->pseudo[i];
         size_t n = pi->bits / 8;
 
-        if (pi->kind == PS_PSEUDO_BYTES) {
+        if (pi->kind == PS_PSEUDO_BYTES && pi->route_types) {
+            put_sum_bytes(ds, run_offset, run_len);
+            run_len = 0;
+            char *at = route_expr(pi);
+            ps_ds_put_format(ds, "        sum = ps_csum_add(sum, %s, %zu);\n",
+                             at, n);
+            free(at);
+        } else if (pi->kind == PS_PSEUDO_BYTES) {
             /* Adjacent fields (ip4.src, ip4.dst) make one run. */
             if (run_len && pi->offset == run_offset + run_len) {
                 run_len += n;
@@ -434,8 +455,10 @@ put_pseudo_buffer(struct ps_ds *ds, const struct ps_checksum_fixup *c)
         const struct ps_pseudo_item *pi = &c->pseudo[i];
         size_t n = pi->bits / 8;
         if (pi->kind == PS_PSEUDO_BYTES) {
-            ps_ds_put_format(ds, "        memcpy(ph + %zu, b + %zu, "
-                             "%zu);\n", pos, pi->offset, n);
+            char *at = route_expr(pi);
+            ps_ds_put_format(ds, "        memcpy(ph + %zu, %s, %zu);\n",
+                             pos, at, n);
+            free(at);
         } else if (pi->kind == PS_PSEUDO_ZERO) {
             ps_ds_put_format(ds, "        memset(ph + %zu, 0, %zu);\n",
                              pos, n);

@@ -133,6 +133,10 @@ enum ps_pseudo_decl_kind {
 struct ps_pseudo_decl_item {
     enum ps_pseudo_decl_kind kind;
     char *field;                /* PS_PDECL_FIELD. */
+    char *route;                /* "FIELD or route(ROUTE, TYPE...)": the
+                                 * options field that may hold a source
+                                 * route, or NULL... */
+    uint32_t route_types;       /* ...and its types, one per byte. */
     unsigned int bits;          /* The others. */
 };
 
@@ -172,6 +176,12 @@ bool ps_expr_eval(const struct ps_expr *,
                                  int64_t *valuep),
                   void *aux, int64_t *valuep);
 
+/* Applies binary operator 'op' to 'l' and 'r' as ps_expr_eval() does
+ * (saturating operands beyond 31 bits).  Returns false on a division by
+ * zero. */
+bool ps_expr_apply(enum ps_expr_op op, int64_t l, int64_t r,
+                   int64_t *valuep);
+
 /* The flags that conditional field 'f' depends on: 0 if it is
  * unconditional; it is present when any of them is set. */
 size_t ps_pfield_n_flags(const struct ps_pfield *f);
@@ -199,6 +209,10 @@ struct ps_snapshot {
     struct ps_definitions defs; /* Read-only; 'allocated_*' unused. */
     uint64_t generation;        /* Counts the loads that changed it. */
     struct ps_snapshot *older;  /* The one it replaced (for destroy). */
+
+    /* The dissector's table of this generation, once built: a memo of
+     * what the stack cache keeps (dissect-table.c), set by any reader. */
+    const void *_Atomic dissect_table;
 };
 
 /* Returns the current snapshot of 'reg' (never NULL).  Lock-free: one

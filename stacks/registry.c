@@ -187,28 +187,78 @@ find_uint_field(const struct ps_protocol *p, const char *name)
     return NULL;
 }
 
-static enum ps_error
-check_binding(const struct ps_binding *b, const struct ps_protocol *lower,
-              char **errorp)
+/* Returns the integer field 'name' among the fixed fields that start the
+ * plain layout of 'p' (those the dissector reads ahead in a payload), or
+ * NULL. */
+static const struct ps_pfield *
+find_leading_uint_field(const struct ps_protocol *p, const char *name)
 {
-    if (!lower || !b->field) {
-        return PS_OK;
+    const struct ps_variant *v = &p->variants[0];
+    for (size_t i = 0; i < v->n_fields; i++) {
+        const struct ps_pfield *f = v->fields[i];
+        if (f->cond || f->size_expr) {
+            break;
+        }
+        if (!strcmp(f->name, name)) {
+            return f->type == PS_FIELD_UINT ? f : NULL;
+        }
     }
-    const struct ps_pfield *f = find_uint_field(lower, b->field);
-    if (!f) {
-        return ps_set_error(errorp, PS_ERR_NO_FIELD,
-                            "%s:%d:%d: %s has no integer field %s",
-                            b->pos.file, b->pos.line, b->pos.column,
-                            b->lower, b->field);
-    }
-    if (f->bits < 64 && b->value >> f->bits) {
+    return NULL;
+}
+
+/* Checks that 'value' fits in field 'f' of 'proto', for binding 'b'. */
+static enum ps_error
+check_binding_value(const struct ps_binding *b, const char *proto,
+                    const struct ps_pfield *f, uint64_t value, char **errorp)
+{
+    if (f->bits < 64 && value >> f->bits) {
         return ps_set_error(errorp, PS_ERR_RANGE,
                             "%s:%d:%d: %"PRIu64" does not fit in the %u "
                             "bits of %s.%s", b->pos.file, b->pos.line,
-                            b->pos.column, b->value, f->bits, b->lower,
-                            b->field);
+                            b->pos.column, value, f->bits, proto, f->name);
     }
     return PS_OK;
+}
+
+/* Checks the fields that binding 'b' names against its 'lower' and
+ * 'upper' protocols, either of which may be NULL (not loaded yet: checked
+ * when it is). */
+static enum ps_error
+check_binding(const struct ps_binding *b, const struct ps_protocol *lower,
+              const struct ps_protocol *upper, char **errorp)
+{
+    enum ps_error error = PS_OK;
+    if (lower && b->field) {
+        const struct ps_pfield *f = find_uint_field(lower, b->field);
+        if (!f) {
+            return ps_set_error(errorp, PS_ERR_NO_FIELD,
+                                "%s:%d:%d: %s has no integer field %s",
+                                b->pos.file, b->pos.line, b->pos.column,
+                                b->lower, b->field);
+        }
+        error = check_binding_value(b, b->lower, f, b->value, errorp);
+    }
+    for (size_t i = 0; !error && i < b->n_conds; i++) {
+        const struct ps_binding_cond *c = &b->conds[i];
+        const struct ps_protocol *p = c->upper ? upper : lower;
+        if (!p) {
+            continue;
+        }
+        const struct ps_pfield *f = (c->upper
+                                     ? find_leading_uint_field(p, c->field)
+                                     : find_uint_field(p, c->field));
+        if (!f) {
+            return ps_set_error(errorp, PS_ERR_NO_FIELD,
+                                "%s:%d:%d: condition on %s.%s: %s has no "
+                                "integer field %s%s", b->pos.file,
+                                b->pos.line, b->pos.column, p->name,
+                                c->field, p->name, c->field,
+                                c->upper ? " among the fixed fields that "
+                                "start it" : "");
+        }
+        error = check_binding_value(b, p->name, f, c->value, errorp);
+    }
+    return error;
 }
 
 static enum ps_error
@@ -235,6 +285,21 @@ check_pseudo(const struct ps_pseudo_decl *d, const struct ps_protocol *p,
                                 "a whole-byte unconditional field of %s",
                                 d->pos.file, d->pos.line, d->pos.column,
                                 d->protocol, item->field, d->protocol);
+        }
+        const struct ps_pfield *route = NULL;
+        for (size_t j = 0; item->route && j < p->n_fields; j++) {
+            if (!strcmp(p->fields[j]->name, item->route)) {
+                route = p->fields[j];
+            }
+        }
+        if (item->route
+            && (!route || route->type != PS_FIELD_BYTES || route->cond)) {
+            return ps_set_error(errorp, PS_ERR_NO_FIELD,
+                                "%s:%d:%d: pseudo-header of %s: route(%s): "
+                                "%s is not an unconditional bytes field of "
+                                "%s", d->pos.file, d->pos.line,
+                                d->pos.column, d->protocol, item->route,
+                                item->route, d->protocol);
         }
     }
     return PS_OK;
@@ -284,14 +349,16 @@ check_new_definitions(const struct ps_registry *reg,
     enum ps_error error;
     for (size_t i = 0; i < new->n_bindings; i++) {
         const struct ps_binding *b = &new->bindings[i];
-        error = check_binding(b, find_in_either(new, old, b->lower), errorp);
+        error = check_binding(b, find_in_either(new, old, b->lower),
+                              find_in_either(new, old, b->upper), errorp);
         if (error) {
             return error;
         }
     }
     for (size_t i = 0; i < old->n_bindings; i++) {
         const struct ps_binding *b = &old->bindings[i];
-        error = check_binding(b, find_protocol(new, b->lower), errorp);
+        error = check_binding(b, find_protocol(new, b->lower),
+                              find_protocol(new, b->upper), errorp);
         if (error) {
             return error;
         }

@@ -614,6 +614,22 @@ plan_checksum(struct ps_stack *stack, const struct ps_snapshot *snap,
                 pi->kind = PS_PSEUDO_BYTES;
                 pi->offset = stack->fields[f].info.bit_offset / 8;
                 pi->bits = stack->fields[f].info.bits;
+                if (di->route) {
+                    /* A source route in the header's options may hold
+                     * the final destination. */
+                    int r = header_find_field(stack, ip, di->route);
+                    if (r < 0 || stack->fields[r].info.bit_offset % 8
+                        || stack->fields[r].info.bits % 8) {
+                        return ps_set_error(errorp, PS_ERR_LAYOUT,
+                                            "pseudo-header of %s: no "
+                                            "whole-byte field %s",
+                                            ip->info.name, di->route);
+                    }
+                    pi->route_offset = stack->fields[r].info.bit_offset / 8;
+                    pi->route_len = stack->fields[r].info.bits / 8;
+                    /* No options, no route. */
+                    pi->route_types = pi->route_len ? di->route_types : 0;
+                }
                 break;
             case PS_PDECL_ZERO:
                 pi->kind = PS_PSEUDO_ZERO;

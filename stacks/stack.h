@@ -286,12 +286,27 @@ void ps_stack_write_label(const struct ps_stack *, uint8_t *pkt,
                           const struct ps_label_value *);
 
 /* The longest packet whose length field 'l' can hold its value. */
-size_t ps_length_fixup_max(const struct ps_stack *,
-                           const struct ps_length_fixup *l);
+static inline size_t
+ps_length_fixup_max(const struct ps_stack *stack,
+                    const struct ps_length_fixup *l)
+{
+    size_t bits = stack->fields[l->field].info.bits;
+    if (bits >= 48) {
+        return SIZE_MAX;
+    }
+    /* The value is (pkt_len - start - sub) / unit, at most 2**bits - 1. */
+    return l->start + l->sub + (((size_t) 1 << bits) * l->unit - 1);
+}
 void ps_stack_apply_length(const struct ps_stack *, uint8_t *pkt,
                            const struct ps_length_fixup *, size_t pkt_len);
 void ps_stack_apply_checksum(const struct ps_stack *, uint8_t *pkt,
                              size_t pkt_len,
                              const struct ps_checksum_fixup *);
+
+/* Adds to 'sum' the pseudo-header of checksum 'c', read from 'pkt', for a
+ * span of 'span_len' bytes. */
+uint64_t ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
+                                const struct ps_checksum_fixup *c,
+                                size_t span_len);
 
 #endif /* stacks/stack.h */

@@ -793,6 +793,20 @@ else
     fail "dissect from stdin" "craft -w - | dissect -: $(head -n 1 err)"
 fi
 
+# dissect --no-verify: a wrong UDP checksum is flagged without it, not
+# with it; the headers are the same.
+pst craft eth,ip4,udp udp.cksum=0x1234 --size 60 -w noverify.pcap 2>/dev/null
+run dissect -q noverify.pcap
+q1=$(cat out)
+run dissect -q --no-verify noverify.pcap
+if [ $rc -eq 0 ] && [ "$q1" = "1 60: eth ip4 udp, payload 18, bad udp.cksum" ] \
+   && has out '1 60: eth ip4 udp, payload 18'; then
+    ok "dissect no-verify"
+else
+    fail "dissect no-verify" "exit status $rc; with checks: $q1; without: \
+$(head -n 1 out)"
+fi
+
 # dissect -x: the hex dump of each header after its line.
 run dissect -x rt1.pcap
 if [ $rc -eq 0 ] && has out '	0x0000:  0011 2233 4455 aabb ccdd eeff 0800' \

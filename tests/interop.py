@@ -70,7 +70,8 @@ from typing import Callable
 logging.getLogger("scapy.runtime").setLevel(logging.ERROR)
 try:
     from scapy.all import (ARP, DNS, ICMP, IP, UDP, TCP, Dot1AD, Dot1Q,
-                           Ether, GRE, IPOption_Router_Alert, IPv6,
+                           Ether, GRE, IPOption_LSRR, IPOption_Router_Alert,
+                           IPOption_SSRR, IPv6,
                            ICMPv6EchoReply, Packet, Raw, checksum, hexdump)
     from scapy.contrib.geneve import GENEVE, GeneveOptions
     from scapy.layers.inet6 import (ICMPv6MLReport2, IPv6ExtHdrDestOpt,
@@ -326,6 +327,43 @@ CASES = [
                 "ip.opt.type": 0x94, "ip.opt.len": 4,
                 "ip.opt.ra": 0, "udp.srcport": 40030,
                 "udp.dstport": 40031, "udp.length": 70 - 14 - 24},
+    ),
+    # Issue 11, item 12: with a Loose or Strict Source Route option, UDP
+    # and TCP sum the route's final destination, its last address, in
+    # the pseudo-header (RFC 791), as Scapy builds it and tshark checks
+    # it: crafted by protostack, whose fix-up must agree.
+    Case(
+        name="ip4-lsrr-udp",
+        spec="eth,{ip4,length=12},udp",
+        labels={"eth.dst": MAC_B, "eth.src": MAC_A, "ip4.src": IP4_A,
+                "ip4.dst": IP4_B, "ip4.id": 0x0101,
+                "ip4.options": "0x830b04cb007103cb00710400",
+                "udp.src": 40040, "udp.dst": 40041},
+        size=80,
+        scapy=lambda: (Ether(dst=MAC_B, src=MAC_A)
+                       / IP(src=IP4_A, dst=IP4_B, id=0x0101, options=[
+                           IPOption_LSRR(routers=[IP4_C, IP4_D])])
+                       / UDP(sport=40040, dport=40041)),
+        layers=["eth", "ip", "udp"],
+        expect={"ip.hdr_len": 32, "ip.src": IP4_A, "ip.opt.type": 0x83,
+                "ip.opt.len": 11, "udp.srcport": 40040,
+                "udp.dstport": 40041, "udp.length": 80 - 14 - 32},
+    ),
+    Case(
+        name="ip4-ssrr-tcp",
+        spec="eth,{ip4,length=12},tcp",
+        labels={"eth.dst": MAC_B, "eth.src": MAC_A, "ip4.src": IP4_A,
+                "ip4.dst": IP4_B, "ip4.id": 0x0101,
+                "ip4.options": "0x890b04cb007103cb00710400",
+                "tcp.src": 40050, "tcp.dst": 80},
+        size=80,
+        scapy=lambda: (Ether(dst=MAC_B, src=MAC_A)
+                       / IP(src=IP4_A, dst=IP4_B, id=0x0101, options=[
+                           IPOption_SSRR(routers=[IP4_C, IP4_D])])
+                       / TCP(sport=40050, dport=80, flags="S")),
+        layers=["eth", "ip", "tcp"],
+        expect={"ip.hdr_len": 32, "ip.opt.type": 0x89,
+                "tcp.srcport": 40050, "tcp.dstport": 80},
     ),
     # ICMP echo reply with identifier and sequence number.
     Case(
@@ -1019,6 +1057,25 @@ def icmp_zero_sum():
     return padded(zero_sum_id(pkt, ICMP))
 
 
+def source_routed(l4, strict=False, header_dst=False):
+    """An IPv4 packet from IP4_A to IP4_B with a source route through
+    IP4_C to IP4_D, carrying 'l4' and 5 bytes; Scapy sums IP4_D in the
+    pseudo-header.  With 'header_dst', the checksum is the one over
+    IP4_B instead, as if there were no route."""
+    option = IPOption_SSRR if strict else IPOption_LSRR
+    pkt = Ether(bytes(Ether(dst=MAC_B, src=MAC_A)
+                      / IP(src=IP4_A, dst=IP4_B,
+                           options=[option(routers=[IP4_C, IP4_D])])
+                      / l4 / Raw(b"hello")))
+    if header_dst:
+        plain = pkt.copy()
+        plain[IP].options = []
+        plain[IP].ihl = plain[IP].len = None
+        plain[l4.__class__].chksum = None
+        pkt[l4.__class__].chksum = Ether(bytes(plain))[l4.__class__].chksum
+    return pkt
+
+
 def inner_frame():
     """An Ethernet frame padded to 60 bytes, as a tunnel carries it."""
     return padded(Ether(dst=MAC_D, src=MAC_C) / IP(src=IP4_C, dst=IP4_D)
@@ -1267,6 +1324,30 @@ DISSECT_CASES = [
         headers=["eth", "arp"],
         layers=["eth", "arp"],
         bad={"arp.hlen"},
+    ),
+    # 12. A source route: the UDP checksum over the route's last address
+    #     is good; over the header's destination, bad, for both.
+    DissectCase(
+        name="ip4-lsrr-udp-final",
+        frame=lambda: bytes(source_routed(UDP(sport=1, dport=9))),
+        headers=["eth", "ip4", "udp"],
+        layers=["eth", "ip", "udp"],
+    ),
+    DissectCase(
+        name="ip4-lsrr-udp-header-dst",
+        frame=lambda: bytes(source_routed(UDP(sport=1, dport=9),
+                                          header_dst=True)),
+        headers=["eth", "ip4", "udp"],
+        layers=["eth", "ip", "udp"],
+        bad={"udp.cksum"},
+        tshark_bad={"udp"},
+    ),
+    DissectCase(
+        name="ip4-ssrr-tcp-final",
+        frame=lambda: bytes(source_routed(TCP(sport=1, dport=80),
+                                          strict=True)),
+        headers=["eth", "ip4", "tcp"],
+        layers=["eth", "ip", "tcp"],
     ),
 ]
 

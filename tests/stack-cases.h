@@ -29,6 +29,12 @@ static const struct stack_case stack_cases[] = {
       "ip6.src=2001:db8::1,ip6.dst=2001:db8::2,tcp.dst=80" },
     { "eth,ip6,{tcp,length=12}", "tcp.src=1234,tcp.ackf=1" },
     { "eth,{ip4,length=8},udp", "ip4.ttl=3" },
+    /* Source routes (a NOP first in the second): the pseudo-header sums
+     * the last address of the route. */
+    { "eth,{ip4,length=12},udp",
+      "ip4.options=0x830b04cb007103cb00710400,udp.dst=9" },
+    { "eth,{ip4,length=12},tcp",
+      "ip4.options=0x01890b04c0000201c0000202,tcp.dst=80" },
     { "eth,ip4,udp,{geneve,length=8},{eth,name=inner_eth}",
       "geneve.vni=77" },
     { "eth,ip4,{gre,c=1,k=1,s=1},{eth,name=inner_eth}", "gre.key=0x1234" },

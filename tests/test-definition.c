@@ -699,6 +699,12 @@ test_error_annotations(void **state)
                 19, "unknown annotation @bar");
     check_error(P "    mac m @entropy \"M\";\n}\n", PS_ERR_SYNTAX, 2, 11,
                 "@entropy needs an integer field");
+    check_error(P "    bit<16> c = checksum(header) @entropy \"C\";\n}\n",
+                PS_ERR_SYNTAX, 2, 34,
+                "@entropy needs an integer field with a constant default");
+    check_error(P "    bit<8> n = next(0) @entropy \"N\";\n}\n",
+                PS_ERR_SYNTAX, 2, 24,
+                "@entropy needs an integer field with a constant default");
     check_error(P "    bit<8> a @size(4) \"A\";\n}\n", PS_ERR_SYNTAX, 2,
                 14, "@size applies only to a variable-length member");
     check_error(P "    bit<8> n \"N\";\n    bytes o[n] @size(70000) \"O\";\n"
@@ -878,6 +884,15 @@ test_error_statements(void **state)
                 "unknown pseudo-header item foo()");
     check_error("pseudo_header p { zero(7); }\n", PS_ERR_SYNTAX, 1, 19,
                 "bad width 7");
+    check_error("pseudo_header p { a or route(o); }\n", PS_ERR_SYNTAX, 1,
+                24, "route(): no option type");
+    check_error("pseudo_header p { a or x(o, 131); }\n", PS_ERR_SYNTAX, 1,
+                24, "expected route(FIELD, TYPE...) after \"or\"");
+    check_error("pseudo_header p { a or route(o, 1); }\n", PS_ERR_SYNTAX, 1,
+                24, "route(): up to 4 option types from 2 to 255");
+    check_error("pseudo_header p { a or route(o, 2, 3, 4, 5, 6); }\n",
+                PS_ERR_SYNTAX, 1, 24,
+                "route(): up to 4 option types from 2 to 255");
     check_error("pseudo_header p { src; proto(64); }\n", PS_ERR_SYNTAX, 1,
                 24, "bad width 64");
 }
@@ -1003,6 +1018,30 @@ test_duplicate_pseudo_header(void **state)
     assert_non_null(strstr(error, "nosuch"));
     free(error);
 
+    /* A source route in a field that is not a bytes field, or none. */
+    static const char *const routes[] = {
+        "pseudo_header udp { src or route(dst, 131); }\n",
+        "pseudo_header udp { src or route(nosuch, 131); }\n",
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(routes); i++) {
+        code = ps_registry_load_string(reg, "ps.proto", routes[i], &error);
+        assert_code(code, PS_ERR_NO_FIELD, error);
+        assert_true(!strncmp(error, "ps.proto:1:1: ", 14));
+        assert_non_null(strstr(error, "route("));
+        free(error);
+    }
+
+    /* One that parses: the items as declared. */
+    struct ps_definitions defs = { 0 };
+    code = ps_definitions_parse("r.proto", "pseudo_header r { a or route("
+                                "o, 131, 0x89); b; }\n", &defs, &error);
+    assert_code(code, PS_OK, error);
+    assert_int_equal(defs.pseudos[0].n_items, 2);
+    assert_string_equal(defs.pseudos[0].items[0].route, "o");
+    assert_int_equal(defs.pseudos[0].items[0].route_types, 0x8983);
+    assert_null(defs.pseudos[0].items[1].route);
+    ps_definitions_clear(&defs);
+
     assert_int_equal(ps_registry_n_protocols(reg), 28);
     assert_int_equal(ps_registry_n_bindings(reg), n_bindings);
     ps_registry_destroy(reg);
@@ -1045,6 +1084,51 @@ test_binding_no_field(void **state)
     assert_code(code, PS_ERR_NO_FIELD, error);
     assert_true(!strncmp(error, "x.proto:4:1: ", 13));
     free(error);
+
+    /* A condition on an unknown field of the lower protocol, of the
+     * upper one, and on an upper field that is not read ahead. */
+    static const struct {
+        const char *bind;
+        const char *words[2];
+    } conds[] = {
+        { "bind x after udp.dst == 5 && udp.nosuch == 0;",
+          { "udp", "nosuch" } },
+        { "bind x after udp.dst == 5 && x.nosuch == 1;", { "x", "nosuch" } },
+        { "bind x after udp && x.b == 1;", { "x", "b" } },
+        { "bind tcp after x.a == 1 && tcp.options != 0;",
+          { "tcp", "options" } },
+    };
+    for (size_t i = 0; i < ARRAY_SIZE(conds); i++) {
+        char text[256];
+        snprintf(text, sizeof text, "protocol x \"X\" {\n    bit<8> a "
+                 "\"A\";\n    bytes b[a] \"B\";\n}\n%s\n", conds[i].bind);
+        code = ps_registry_load_string(reg, "x.proto", text, &error);
+        assert_code(code, PS_ERR_NO_FIELD, error);
+        if (strncmp(error, "x.proto:5:1: ", 13)) {
+            fail_msg("message \"%s\" should start with \"x.proto:5:1: \"",
+                     error);
+        }
+        for (size_t j = 0; j < 2; j++) {
+            if (!strstr(error, conds[i].words[j])) {
+                fail_msg("message \"%s\" should name %s", error,
+                         conds[i].words[j]);
+            }
+        }
+        free(error);
+    }
+
+    /* A condition on the upper protocol, loaded after the binding. */
+    code = ps_registry_load_string(
+        reg, "y.proto", "bind y after udp.dst == 7 && y.nosuch == 1;\n",
+        &error);
+    assert_code(code, PS_OK, error);
+    code = ps_registry_load_string(
+        reg, "z.proto", "protocol y \"Y\" {\n    bit<8> a \"A\";\n}\n",
+        &error);
+    assert_code(code, PS_ERR_NO_FIELD, error);
+    assert_true(!strncmp(error, "y.proto:1:1: ", 13));
+    free(error);
+    n_bindings++;
 
     /* Nothing was added. */
     assert_int_equal(ps_registry_n_protocols(reg), 28);

@@ -288,6 +288,56 @@ test_bad_lengths_and_checksums(void **state)
     free(pkt);
 }
 
+/* PS_DISSECT_NO_VERIFY finds the same headers and reports no length or
+ * checksum; ps_dissect_into() reuses one dissection. */
+static void
+test_no_verify(void **state)
+{
+    struct ps_stack *stack;
+    struct ps_dissection d, *v;
+    size_t len, field;
+    uint8_t *pkt = craft(0, &stack, &len);
+
+    assert_int_equal(ps_stack_set_text(stack, pkt, "ip4.cksum", "0x1234",
+                                       NULL), PS_OK);
+    assert_int_equal(ps_stack_find_field(stack, "ip4.len", &field, NULL),
+                     PS_OK);
+    assert_int_equal(ps_stack_set_uint(stack, pkt, field, 1000), PS_OK);
+    assert_int_equal(ps_dissect(registry, "eth", pkt, len, &v, NULL), PS_OK);
+    assert_true(has_problem(v, "ip4.cksum", "bad cksum 0x1234"));
+    assert_true(has_problem(v, "ip4.len", "bad length 1000"));
+
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(ps_dissect_into(registry, "eth", pkt, len,
+                                         PS_DISSECT_NO_VERIFY, &d, NULL),
+                         PS_OK);
+        assert_ptr_equal(d.stack, v->stack);
+        assert_int_equal(d.n_problems, 0);
+        assert_null(d.truncated);
+        assert_int_equal(d.header_len, v->header_len);
+        ps_dissection_clear(&d);
+    }
+    assert_int_equal(ps_dissect_into(registry, "eth", pkt, len, 0, &d, NULL),
+                     PS_OK);
+    assert_int_equal(d.n_problems, v->n_problems);
+    ps_dissection_clear(&d);
+    assert_int_equal(ps_dissect_into(registry, "nosuch", pkt, len, 0, &d,
+                                     NULL), PS_ERR_NO_PROTOCOL);
+    assert_null(d.stack);
+    ps_dissection_destroy(v);
+
+    /* A @magic field is still checked. */
+    pkt[14] = 0x55;
+    assert_int_equal(ps_dissect_flags(registry, "eth", pkt, len,
+                                      PS_DISSECT_NO_VERIFY, &v, NULL),
+                     PS_OK);
+    assert_true(has_problem(v, "ip4.version", "bad value 5"));
+    assert_int_equal(v->n_problems, 1);
+    ps_dissection_destroy(v);
+    ps_stack_destroy(stack);
+    free(pkt);
+}
+
 /* Ethernet padding: a short IPv4/UDP packet in a 60-byte frame. */
 static void
 test_padding(void **state)
@@ -409,6 +459,61 @@ test_hostile_frames(void **state)
     }
 }
 
+/* A chain of headers, each a flag and 24 fields present when it is set:
+ * more places of moving fields than the dissector keeps on its stack,
+ * and the header limit. */
+static void
+test_many_fields(void **state)
+{
+    struct ps_registry *reg = ps_registry_create();
+    char text[4096];
+    size_t len = 0;
+    char *error = NULL;
+
+    len += snprintf(text + len, sizeof text - len,
+                    "protocol t \"T\" {\n    bit<8> g \"G\";\n");
+    for (int i = 0; i < 24; i++) {
+        len += snprintf(text + len, sizeof text - len,
+                        "    bit<8> f%d if g \"F\";\n", i);
+    }
+    snprintf(text + len, sizeof text - len, "}\nbind t after t;\n");
+    assert_int_equal(ps_registry_load_string(reg, "t.proto", text, &error),
+                     PS_OK);
+
+    /* Flags clear: 64 headers of one byte, then the limit. */
+    uint8_t pkt[64 * 25 + 10];
+    struct ps_dissection *d;
+    memset(pkt, 0, sizeof pkt);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(ps_dissect(reg, "t", pkt, sizeof pkt, &d, &error),
+                         PS_OK);
+        assert_non_null(d->stack);
+        assert_int_equal(ps_stack_n_headers(d->stack), 64);
+        assert_int_equal(d->header_len, 64);
+        assert_non_null(d->truncated);
+        assert_non_null(strstr(d->truncated, "more than 64 headers"));
+        ps_dissection_destroy(d);
+    }
+
+    /* Flags set: 64 headers of 25 bytes, 1,536 moving fields. */
+    memset(pkt, 1, sizeof pkt);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(ps_dissect(reg, "t", pkt, sizeof pkt, &d, &error),
+                         PS_OK);
+        assert_int_equal(ps_stack_n_headers(d->stack), 64);
+        assert_int_equal(d->header_len, 64 * 25);
+        ps_dissection_destroy(d);
+    }
+
+    /* Cut short: the headers that fit, then why. */
+    assert_int_equal(ps_dissect(reg, "t", pkt, 10 * 25 + 7, &d, &error),
+                     PS_OK);
+    assert_int_equal(ps_stack_n_headers(d->stack), 10);
+    assert_non_null(strstr(d->truncated, "t needs 25 bytes, 7 left"));
+    ps_dissection_destroy(d);
+    ps_registry_destroy(reg);
+}
+
 static void
 test_unknown_first(void **state)
 {
@@ -431,9 +536,11 @@ main(void)
         cmocka_unit_test(test_stack_cached),
         cmocka_unit_test(test_summary),
         cmocka_unit_test(test_bad_lengths_and_checksums),
+        cmocka_unit_test(test_no_verify),
         cmocka_unit_test(test_padding),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_hostile_frames),
+        cmocka_unit_test(test_many_fields),
         cmocka_unit_test(test_unknown_first),
     };
     return cmocka_run_group_tests(tests, setup_registry, teardown_registry);

@@ -12,7 +12,7 @@
  *                    [--count N]
  *                    [--vary LABEL=+STEP[:COUNT]]... -w FILE.pcap
  *   protostack dissect [-x|-q] [--text2pcap] [--first PROTO] [-c COUNT]
- *                      (FILE | -i IFACE) [FILTER...]
+ *                      [--no-verify] (FILE | -i IFACE) [FILTER...]
  *   protostack gen SPEC [LABEL=VALUE...] [--name NAME]
  *
  * Exit status: 0 on success, 1 on bad input, 2 on usage errors. */
@@ -570,6 +570,7 @@ cmd_craft(int argc, char *argv[])
 static const char dissect_usage[] =
     "usage: protostack dissect [-x|-q] [--text2pcap] [--first PROTO] "
     "[-c COUNT]\n"
+    "                          [--no-verify]\n"
     "                          (FILE | -i IFACE) [FILTER...]\n"
     "Dissects every packet of a capture file (pcap or pcapng; '-' for\n"
     "standard input) or of a live capture, and prints one line per header\n"
@@ -583,11 +584,14 @@ static const char dissect_usage[] =
     "                   comments)\n"
     "  -q, --summary    one line per packet: number, length, headers,\n"
     "                   payload, fields found bad\n"
+    "  --no-verify      find the headers only: do not verify lengths and\n"
+    "                   checksums\n"
     "  --first PROTO    the first header (default: eth)\n"
     "  --protocols DIR  load more protocol files\n";
 
 struct dissect_options {
-    unsigned int flags;
+    unsigned int flags;         /* PS_DUMP_*. */
+    unsigned int dissect_flags; /* PS_DISSECT_*. */
     const char *first;
     const char *iface;
     uint64_t count;             /* 0: no limit. */
@@ -609,6 +613,9 @@ dissect_option(int c, const char *arg, void *aux)
         return 0;
     case 'f':
         o->first = arg;
+        return 0;
+    case 'n':
+        o->dissect_flags |= PS_DISSECT_NO_VERIFY;
         return 0;
     case 'i':
         o->iface = arg;
@@ -633,8 +640,9 @@ cmd_dissect(int argc, char *argv[])
         { "first", required_argument, NULL, 'f' },
         { "interface", required_argument, NULL, 'i' },
         { "count", required_argument, NULL, 'c' },
+        { "no-verify", no_argument, NULL, 'n' },
     };
-    struct dissect_options o = { 0, "eth", NULL, 0 };
+    struct dissect_options o = { 0, 0, "eth", NULL, 0 };
     struct option_handler handler = { dissect_option, &o };
     int first = parse_options(argc, argv, dissect_usage, longopts,
                               PS_ARRAY_N(longopts), "xqi:c:", &handler);
@@ -675,7 +683,8 @@ cmd_dissect(int argc, char *argv[])
                  pcap_geterr(in));
         }
         struct ps_dissection *d;
-        if (ps_dissect(reg, o.first, pkt, hdr->caplen, &d, &error)) {
+        if (ps_dissect_flags(reg, o.first, pkt, hdr->caplen, o.dissect_flags,
+                             &d, &error)) {
             fail(EXIT_BAD_INPUT, "%s", error);
         }
         char *text = ps_dissection_format(d, pkt, o.flags);

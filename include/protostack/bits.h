@@ -208,7 +208,16 @@ ps_bits_set(uint8_t *base, size_t bit, unsigned int width, uint64_t v)
 static inline uint64_t
 ps_csum_add(uint64_t sum, const uint8_t *p, size_t len)
 {
-    while (len >= 4) {
+    while (len >= 8) {
+        uint64_t w;
+
+        memcpy(&w, p, 8);
+        w = PS_BSWAP64(w);
+        sum += (w >> 32) + (w & 0xffffffff);
+        p += 8;
+        len -= 8;
+    }
+    if (len >= 4) {
         uint32_t w;
 
         memcpy(&w, p, 4);
@@ -225,6 +234,41 @@ ps_csum_add(uint64_t sum, const uint8_t *p, size_t len)
         sum += (uint32_t) p[0] << 8;
     }
     return sum;
+}
+
+/* Returns the last 'n' bytes of the first source route option in the
+ * options at 'opts' ('len' bytes), or 'dflt' if there is none.  The
+ * options are laid out as IPv4's and TCP's (RFC 791 section 3.1): type 0
+ * ends them, type 1 is one byte of padding, any other type is followed by
+ * a length byte that counts the type and itself.  A source route option
+ * has one of the types in the bytes of 'types' (up to four, 0 for none)
+ * and, after its type, length and pointer, at least 'n' bytes: a list of
+ * addresses whose last is the final destination (RFC 791 Loose and Strict
+ * Source and Record Route).  A malformed length ends the walk. */
+static inline const uint8_t *
+ps_route_last(const uint8_t *opts, size_t len, uint32_t types, size_t n,
+              const uint8_t *dflt)
+{
+    size_t i = 0;
+
+    while (i < len && opts[i]) {
+        if (opts[i] == 1) {
+            i++;
+            continue;
+        }
+        size_t olen = i + 1 < len ? opts[i + 1] : 0;
+        if (olen < 2 || olen > len - i) {
+            break;
+        }
+        if (olen >= 3 + n
+            && (opts[i] == (types & 0xff) || opts[i] == (types >> 8 & 0xff)
+                || opts[i] == (types >> 16 & 0xff)
+                || opts[i] == (types >> 24 & 0xff))) {
+            return opts + i + olen - n;
+        }
+        i += olen;
+    }
+    return dflt;
 }
 
 /* Folds a sum from ps_csum_add() into the 16-bit checksum to store, in

@@ -291,7 +291,8 @@ ps_stack_payload(const struct ps_stack *stack, uint8_t *pkt)
  * of the packet), plus a pseudo-header when 'pseudo' is set. */
 
 enum ps_pseudo_kind {
-    PS_PSEUDO_BYTES,            /* Bytes of the packet at 'offset'. */
+    PS_PSEUDO_BYTES,            /* Bytes of the packet at 'offset', or of a
+                                 * source route ('route_types'). */
     PS_PSEUDO_ZERO,             /* 'bits' zero bits. */
     PS_PSEUDO_PROTO,            /* Field at 'offset' (bit offset). */
     PS_PSEUDO_LENGTH,           /* Checksummed span's length. */
@@ -299,6 +300,14 @@ enum ps_pseudo_kind {
 };
 
 struct ps_pseudo_item {
+    /* PS_PSEUDO_BYTES: when 'route_types' is nonzero, the options at
+     * 'route_offset' ('route_len' bytes) may hold a source route whose
+     * last address takes the place of the bytes at 'offset' (see
+     * ps_route_last()). */
+    size_t route_offset;
+    size_t route_len;
+    uint32_t route_types;
+
     enum ps_pseudo_kind kind;
     size_t offset;              /* Bytes; bits for PS_PSEUDO_PROTO. */
     size_t bits;                /* Width, in bits. */
@@ -364,6 +373,31 @@ enum ps_error ps_dissect(const struct ps_registry *, const char *first,
                          const uint8_t *pkt, size_t len,
                          struct ps_dissection **dissectionp, char **errorp);
 void ps_dissection_destroy(struct ps_dissection *);
+
+/* Flags for ps_dissect_flags() and ps_dissect_into(). */
+enum {
+    PS_DISSECT_NO_VERIFY = 1 << 0,  /* Find the headers only: lengths and
+                                     * checksums are not verified (a
+                                     * @magic field's value still is). */
+};
+
+/* ps_dissect() with 'flags' (0 is ps_dissect()). */
+enum ps_error ps_dissect_flags(const struct ps_registry *, const char *first,
+                               const uint8_t *pkt, size_t len,
+                               unsigned int flags,
+                               struct ps_dissection **dissectionp,
+                               char **errorp);
+
+/* The same into a dissection that the caller owns, so that a loop over
+ * packets allocates nothing per packet (but for what it reports wrong):
+ * free what it holds with ps_dissection_clear() before reusing it.  On
+ * error '*dissection' holds nothing to free. */
+enum ps_error ps_dissect_into(const struct ps_registry *, const char *first,
+                              const uint8_t *pkt, size_t len,
+                              unsigned int flags,
+                              struct ps_dissection *dissection,
+                              char **errorp);
+void ps_dissection_clear(struct ps_dissection *);
 
 /* Dump formats for ps_dissection_format(). */
 enum {
