@@ -406,7 +406,8 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
         }
     } else {
         /* The binding fields of every header but the last (whose
-         * successor is the payload) must hold their template values. */
+         * successor is the payload), and the @magic fields of every
+         * header (ip4.version), must hold their template values. */
         size_t n_headers = ps_stack_n_headers(stack);
         size_t n_fields = ps_stack_n_fields(stack);
         const uint8_t *template = ps_stack_template(stack);
@@ -415,8 +416,9 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
         for (size_t i = 0; i < n_fields; i++) {
             const struct ps_field_info *f = ps_stack_field(stack, i);
 
-            if (f->rule == PS_RULE_NEXT && f->header + 1 < n_headers
-                && f->type == PS_FIELD_UINT) {
+            if (f->type == PS_FIELD_UINT
+                && (f->magic || (f->rule == PS_RULE_NEXT
+                                 && f->header + 1 < n_headers))) {
                 struct ps_dp_check *c = &e->checks[e->n_checks++];
                 c->field = i;
                 c->value = ps_stack_get_uint(stack, template, i);

@@ -384,6 +384,7 @@ layout_header(struct ps_stack *stack, const char *spec,
         sf->info.rule_text = stack_strdup(stack, pf->rule_text);
         sf->info.hex = pf->hex;
         sf->info.entropy = pf->entropy;
+        sf->info.magic = pf->magic;
         bit += bits;
     }
     h->n_fields = stack->n_fields - h->first_field;

@@ -191,6 +191,9 @@ struct ps_field_info {
     const char *rule_text;      /* The rule as written, e.g. "length(rest)". */
     bool hex;                   /* Best shown in hexadecimal. */
     bool entropy;               /* Takes flow entropy. */
+    bool magic;                 /* Its default identifies the protocol
+                                 * (@magic): a header whose field holds
+                                 * another value is not of it. */
 };
 
 size_t ps_stack_n_headers(const struct ps_stack *);
