@@ -48,7 +48,6 @@ struct ps_dp_entry {
     uint32_t hash;              /* Hash of the action's payload. */
     int type;                   /* OVS_ACTION_ATTR_PUSH_STACK or _POP_. */
     size_t key_len;
-    uint8_t *key;               /* The action's payload. */
 
     const struct ps_stack *stack;
     unsigned int flags;         /* PS_DP_*. */
@@ -60,10 +59,36 @@ struct ps_dp_entry {
 
     atomic_ullong n_packets;    /* Packets pushed or popped. */
     atomic_ullong n_missed;     /* Drops (push), misses (pop). */
+
+    /* The action's payload, in the same block as the rest, so that
+     * comparing it with an action costs fewer cache misses. */
+    uint8_t key[];
 };
 
 static struct cmap ps_dp_entries = CMAP_INITIALIZER;
 static struct ovs_mutex ps_dp_mutex = OVS_MUTEX_INITIALIZER;
+
+/* Incremented whenever entries are removed from 'ps_dp_entries'
+ * (protostack/set-tier): the per-thread caches below then start over. */
+static atomic_uint ps_dp_generation = 0;
+
+/* A per-thread cache of the entry that a datapath action, at a given
+ * address, was found to have.  Hashing the action's text and comparing it
+ * in 'ps_dp_entries' costs about as much as encapsulating a packet, and
+ * with many flows a batch is often one packet: the cache finds the entry
+ * from the action's address, and a comparison of its bytes with the
+ * entry's key tells that the memory still holds that action (a flow's
+ * actions may be freed and their memory reused by another flow's). */
+#define PS_DP_CACHE_SIZE 4096   /* A power of 2. */
+struct ps_dp_cache_slot {
+    const struct nlattr *action;
+    struct ps_dp_entry *entry;
+};
+struct ps_dp_cache {
+    unsigned int generation;
+    struct ps_dp_cache_slot slots[PS_DP_CACHE_SIZE];
+};
+DEFINE_PER_THREAD_MALLOCED_DATA(struct ps_dp_cache *, ps_dp_cache);
 
 /* The tier that new entries compile for (protostack/set-tier). */
 static atomic_int ps_dp_tier = PS_TIER_AUTO;
@@ -189,16 +214,20 @@ ps_dp_parse_action(const char *s, struct ofpbuf *odp)
 
 /* Compiled actions. */
 
+static bool
+ps_dp_entry_is(const struct ps_dp_entry *e, const struct nlattr *a)
+{
+    return (e->type == nl_attr_type(a) && e->key_len == nl_attr_get_size(a)
+            && !memcmp(e->key, nl_attr_get(a), e->key_len));
+}
+
 static struct ps_dp_entry *
 ps_dp_lookup(const struct nlattr *a, uint32_t hash)
 {
-    const void *key = nl_attr_get(a);
-    size_t key_len = nl_attr_get_size(a);
     struct ps_dp_entry *e;
 
     CMAP_FOR_EACH_WITH_HASH (e, node, hash, &ps_dp_entries) {
-        if (e->type == nl_attr_type(a) && e->key_len == key_len
-            && !memcmp(e->key, key, key_len)) {
+        if (ps_dp_entry_is(e, a)) {
             return e;
         }
     }
@@ -233,11 +262,11 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
     free(canonical_spec);
     free(canonical_labels);
 
-    struct ps_dp_entry *e = xzalloc(sizeof *e);
+    struct ps_dp_entry *e = xzalloc(sizeof *e + nl_attr_get_size(a));
     e->hash = hash;
     e->type = nl_attr_type(a);
     e->key_len = nl_attr_get_size(a);
-    e->key = xmemdup(nl_attr_get(a), e->key_len);
+    memcpy(e->key, nl_attr_get(a), e->key_len);
     e->stack = stack;
     e->flags = flags;
     e->size = ps_stack_size(stack);
@@ -252,7 +281,6 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
             VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s,%s): %s", spec, labels,
                          ps_error ? ps_error : "cannot compile");
             free(ps_error);
-            free(e->key);
             free(e);
             return NULL;
         }
@@ -287,13 +315,32 @@ ps_dp_entry_free(struct ps_dp_entry *e)
         ps_encap_destroy(e->encap);
     }
     free(e->checks);
-    free(e->key);
     free(e);
 }
 
 static struct ps_dp_entry *
 ps_dp_get(const struct nlattr *a)
 {
+    struct ps_dp_cache *cache = ps_dp_cache_get();
+    unsigned int generation;
+
+    atomic_read_explicit(&ps_dp_generation, &generation,
+                         memory_order_acquire);
+    if (OVS_UNLIKELY(!cache || cache->generation != generation)) {
+        if (!cache) {
+            cache = xmalloc(sizeof *cache);
+            ps_dp_cache_set_unsafe(cache);
+        }
+        memset(cache->slots, 0, sizeof cache->slots);
+        cache->generation = generation;
+    }
+
+    struct ps_dp_cache_slot *slot
+        = &cache->slots[hash_pointer(a, 0) & (PS_DP_CACHE_SIZE - 1)];
+    if (OVS_LIKELY(slot->action == a && ps_dp_entry_is(slot->entry, a))) {
+        return slot->entry;
+    }
+
     uint32_t hash = hash_bytes(nl_attr_get(a), nl_attr_get_size(a),
                                nl_attr_type(a));
     struct ps_dp_entry *e = ps_dp_lookup(a, hash);
@@ -306,10 +353,42 @@ ps_dp_get(const struct nlattr *a)
         }
         ovs_mutex_unlock(&ps_dp_mutex);
     }
+    if (e) {
+        slot->action = a;
+        slot->entry = e;
+    }
     return e;
 }
 
 /* Execution. */
+
+/* A flow hash for a packet that has no RSS hash (OvS computes none for
+ * the flows of its simple-match path): of the first 40 bytes of 'frame'
+ * (Ethernet, and IPv4 addresses and ports when the frame has them), with
+ * independent multiplications that run in parallel: a few cycles, where
+ * hash_bytes() of the same bytes took about 50. */
+static uint32_t
+ps_dp_frame_hash(const uint8_t *frame, size_t len)
+{
+    static const uint64_t k[5] = {
+        0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
+        0xd6e8feb86659fd93ULL, 0xff51afd7ed558ccdULL,
+    };
+    uint64_t w[5];
+    uint64_t h = len;
+
+    if (OVS_LIKELY(len >= sizeof w)) {
+        memcpy(w, frame, sizeof w);
+    } else {
+        memset(w, 0, sizeof w);
+        memcpy(w, frame, len);
+    }
+    for (int i = 0; i < 5; i++) {
+        h ^= w[i] * k[i];
+    }
+    h = (h ^ (h >> 29)) * k[0];
+    return h >> 32;
+}
 
 static void
 ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
@@ -344,7 +423,7 @@ ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
             size_t len = dp_packet_size(packet);
             uint32_t hash = (dp_packet_rss_valid(packet)
                              ? dp_packet_get_rss_hash(packet)
-                             : hash_bytes(p + size, MIN(len - size, 34), 0));
+                             : ps_dp_frame_hash(p + size, len - size));
             if (fn) {
                 fn(data, p, len, hash);
             } else {
@@ -485,8 +564,10 @@ ps_dp_unixctl_set_tier(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 
     struct ps_dp_entry *e;
+    unsigned int orig;
     ovs_mutex_lock(&ps_dp_mutex);
     atomic_store_relaxed(&ps_dp_tier, tier);
+    atomic_add_explicit(&ps_dp_generation, 1, &orig, memory_order_release);
     CMAP_FOR_EACH (e, node, &ps_dp_entries) {
         cmap_remove(&ps_dp_entries, &e->node, e->hash);
         ovsrcu_postpone(ps_dp_entry_free, e);
