@@ -44,15 +44,21 @@ struct ps_dp_check {
 /* One distinct datapath action, compiled.  Entries are never freed: they
  * are as many as the distinct actions the switch ever translated. */
 struct ps_dp_entry {
-    struct cmap_node node;      /* In 'ps_dp_entries'. */
-    uint32_t hash;              /* Hash of the action's payload. */
+    /* What a batch needs, first: with traffic spread over many flows,
+     * each batch's entry is a cache miss. */
+    uint32_t hash;              /* Hash of the action's text form. */
     int type;                   /* OVS_ACTION_ATTR_PUSH_STACK or _POP_. */
-    size_t key_len;
-
-    const struct ps_stack *stack;
     unsigned int flags;         /* PS_DP_*. */
-    struct ps_encap *encap;     /* push_stack only. */
     size_t size;                /* Bytes of headers. */
+    struct ps_encap *encap;     /* push_stack only. */
+    const uint8_t *template;    /* ps_encap_template(encap). */
+    size_t max_len;             /* The stack's ps_stack_max_length(). */
+    OVSRCU_TYPE(ps_encap_fn *) fn; /* ps_encap_jit_function(encap), once
+                                    * there is one. */
+
+    struct cmap_node node;      /* In 'ps_dp_entries'. */
+    size_t key_len;
+    const struct ps_stack *stack;
     struct ps_dp_check *checks; /* pop_stack only. */
     size_t n_checks;
     long long int compile_ns;   /* Time ps_encap_create() took. */
@@ -60,48 +66,66 @@ struct ps_dp_entry {
     atomic_ullong n_packets;    /* Packets pushed or popped. */
     atomic_ullong n_missed;     /* Drops (push), misses (pop). */
 
-    /* The action's payload, in the same block as the rest, so that
-     * comparing it with an action costs fewer cache misses. */
-    uint8_t key[];
+    uint8_t key[];              /* The action's text form. */
 };
 
 static struct cmap ps_dp_entries = CMAP_INITIALIZER;
 static struct ovs_mutex ps_dp_mutex = OVS_MUTEX_INITIALIZER;
 
 /* Incremented whenever entries are removed from 'ps_dp_entries'
- * (protostack/set-tier): the per-thread caches below then start over. */
+ * (protostack/set-tier): references of older generations are stale. */
 static atomic_uint ps_dp_generation = 0;
 
-/* A per-thread cache of the entry that a datapath action, at a given
- * address, was found to have.  Hashing the action's text and comparing it
- * in 'ps_dp_entries' costs about as much as encapsulating a packet, and
- * with many flows a batch is often one packet: the cache finds the entry
- * from the action's address, and a comparison of its bytes with the
- * entry's key tells that the memory still holds that action (a flow's
- * actions may be freed and their memory reused by another flow's). */
-#define PS_DP_CACHE_SIZE 4096   /* A power of 2. */
-struct ps_dp_cache_slot {
-    const struct nlattr *action;
+/* Whether this process runs a datapath (ps_dp_init() was called): only
+ * then does ps_dp_put_action() compile the actions it writes. */
+static atomic_bool ps_dp_running = false;
+
+/* A datapath action's payload starts with a reference to its compiled
+ * entry, written by ps_dp_put_action() in this process, followed by the
+ * text form (the key): flags, spec and labels.  Hashing the text and
+ * comparing it in 'ps_dp_entries' for every batch costs about as much as
+ * the encapsulation of a packet, and with traffic spread over many flows
+ * a batch is often a single packet; the reference spares both.  It is
+ * used only while 'generation' is current; otherwise, or when 'entry' is
+ * null (the action was made where no datapath runs), the text is looked
+ * up.  The text form of the action ignores it. */
+struct ps_dp_ref {
+    uint32_t generation;
+    uint32_t hash;              /* The entry's hash, as a check. */
     struct ps_dp_entry *entry;
+    const uint8_t *data;        /* ps_encap_jit_data() of its encap: its
+                                 * cache miss overlaps the entry's. */
 };
-struct ps_dp_cache {
-    unsigned int generation;
-    struct ps_dp_cache_slot slots[PS_DP_CACHE_SIZE];
-};
-DEFINE_PER_THREAD_MALLOCED_DATA(struct ps_dp_cache *, ps_dp_cache);
 
 /* The tier that new entries compile for (protostack/set-tier). */
 static atomic_int ps_dp_tier = PS_TIER_AUTO;
 static struct vlog_rate_limit ps_dp_rl = VLOG_RATE_LIMIT_INIT(5, 5);
 
+static struct ps_dp_entry *ps_dp_get(int type, const uint8_t *key,
+                                     size_t len);
+
 /* Text form. */
 
+/* The text form of the payload of datapath action 'a': 'data' and 'len'
+ * (false if the payload is too short even for the reference). */
 static bool
-ps_dp_split(const struct nlattr *a, unsigned int *flags, const char **spec,
-            const char **labels)
+ps_dp_key(const struct nlattr *a, const uint8_t **data, size_t *len)
 {
-    const char *data = nl_attr_get(a);
-    size_t len = nl_attr_get_size(a);
+    size_t size = nl_attr_get_size(a);
+
+    if (size < sizeof(struct ps_dp_ref)) {
+        return false;
+    }
+    *data = (const uint8_t *) nl_attr_get(a) + sizeof(struct ps_dp_ref);
+    *len = size - sizeof(struct ps_dp_ref);
+    return true;
+}
+
+static bool
+ps_dp_split(const uint8_t *key, size_t len, unsigned int *flags,
+            const char **spec, const char **labels)
+{
+    const char *data = (const char *) key;
 
     if (len < 3 || data[len - 1]) {
         return false;
@@ -126,21 +150,41 @@ ps_dp_put_action(struct ofpbuf *odp, int type, unsigned int flags,
     size_t spec_len = strlen(spec);
     size_t labels_len = strlen(labels);
     size_t len = 1 + spec_len + 1 + labels_len + 1;
-    uint8_t *p = nl_msg_put_unspec_uninit(odp, type, len);
+    uint8_t *p = nl_msg_put_unspec_uninit(odp, type, sizeof(struct ps_dp_ref)
+                                                     + len);
+    uint8_t *key = p + sizeof(struct ps_dp_ref);
+    struct ps_dp_ref ref;
+    bool running;
 
-    p[0] = flags;
-    memcpy(p + 1, spec, spec_len + 1);
-    memcpy(p + 1 + spec_len + 1, labels, labels_len + 1);
+    key[0] = flags;
+    memcpy(key + 1, spec, spec_len + 1);
+    memcpy(key + 1 + spec_len + 1, labels, labels_len + 1);
+
+    memset(&ref, 0, sizeof ref);
+    atomic_read_relaxed(&ps_dp_running, &running);
+    if (running) {
+        atomic_read_explicit(&ps_dp_generation, &ref.generation,
+                             memory_order_acquire);
+        ref.entry = ps_dp_get(type, key, len);
+        if (ref.entry) {
+            ref.hash = ref.entry->hash;
+            ref.data = (ref.entry->encap ? ps_encap_jit_data(ref.entry->encap)
+                        : NULL);
+        }
+    }
+    memcpy(p, &ref, sizeof ref);
 }
 
-void
-ps_dp_format_action(struct ds *s, const struct nlattr *a)
+/* Formats the text form 'key' of 'len' bytes of an action of 'type'
+ * (or NULL for a payload too short to have one). */
+static void
+ps_dp_format_key(struct ds *s, int type, const uint8_t *key, size_t len)
 {
-    bool push = nl_attr_type(a) == OVS_ACTION_ATTR_PUSH_STACK;
+    bool push = type == OVS_ACTION_ATTR_PUSH_STACK;
     const char *spec, *labels;
     unsigned int flags;
 
-    if (!ps_dp_split(a, &flags, &spec, &labels)) {
+    if (!key || !ps_dp_split(key, len, &flags, &spec, &labels)) {
         ds_put_format(s, "%s(<malformed>)", push ? "push_stack"
                                                  : "pop_stack");
         return;
@@ -153,6 +197,18 @@ ps_dp_format_action(struct ds *s, const struct nlattr *a)
         ds_put_cstr(s, ",fix_length");
     }
     ds_put_char(s, ')');
+}
+
+void
+ps_dp_format_action(struct ds *s, const struct nlattr *a)
+{
+    const uint8_t *key = NULL;
+    size_t len = 0;
+
+    if (!ps_dp_key(a, &key, &len)) {
+        key = NULL;
+    }
+    ps_dp_format_key(s, nl_attr_type(a), key, len);
 }
 
 int
@@ -214,36 +270,31 @@ ps_dp_parse_action(const char *s, struct ofpbuf *odp)
 
 /* Compiled actions. */
 
-static bool
-ps_dp_entry_is(const struct ps_dp_entry *e, const struct nlattr *a)
-{
-    return (e->type == nl_attr_type(a) && e->key_len == nl_attr_get_size(a)
-            && !memcmp(e->key, nl_attr_get(a), e->key_len));
-}
-
 static struct ps_dp_entry *
-ps_dp_lookup(const struct nlattr *a, uint32_t hash)
+ps_dp_lookup(int type, const uint8_t *key, size_t len, uint32_t hash)
 {
     struct ps_dp_entry *e;
 
     CMAP_FOR_EACH_WITH_HASH (e, node, hash, &ps_dp_entries) {
-        if (ps_dp_entry_is(e, a)) {
+        if (e->type == type && e->key_len == len
+            && !memcmp(e->key, key, len)) {
             return e;
         }
     }
     return NULL;
 }
 
-/* Compiles 'a' into a new entry, or returns NULL (logging why). */
+/* Compiles the action of 'type' whose text form is 'key' of 'len' bytes
+ * into a new entry, or returns NULL (logging why). */
 static struct ps_dp_entry *
-ps_dp_compile(const struct nlattr *a, uint32_t hash)
+ps_dp_compile(int type, const uint8_t *key, size_t len, uint32_t hash)
     OVS_REQUIRES(ps_dp_mutex)
 {
-    bool push = nl_attr_type(a) == OVS_ACTION_ATTR_PUSH_STACK;
+    bool push = type == OVS_ACTION_ATTR_PUSH_STACK;
     const char *spec, *labels;
     unsigned int flags;
 
-    if (!ps_dp_split(a, &flags, &spec, &labels)) {
+    if (!ps_dp_split(key, len, &flags, &spec, &labels)) {
         VLOG_WARN_RL(&ps_dp_rl, "malformed %s datapath action",
                      push ? "push_stack" : "pop_stack");
         return NULL;
@@ -262,11 +313,11 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
     free(canonical_spec);
     free(canonical_labels);
 
-    struct ps_dp_entry *e = xzalloc(sizeof *e + nl_attr_get_size(a));
+    struct ps_dp_entry *e = xzalloc(sizeof *e + len);
     e->hash = hash;
-    e->type = nl_attr_type(a);
-    e->key_len = nl_attr_get_size(a);
-    memcpy(e->key, nl_attr_get(a), e->key_len);
+    e->type = type;
+    e->key_len = len;
+    memcpy(e->key, key, len);
     e->stack = stack;
     e->flags = flags;
     e->size = ps_stack_size(stack);
@@ -285,6 +336,8 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
             return NULL;
         }
         e->compile_ns = (time_usec() - start) * 1000;
+        e->template = ps_encap_template(e->encap);
+        e->max_len = ps_stack_max_length(stack);
     } else {
         /* The binding fields of every header but the last (whose
          * successor is the payload) must hold their template values. */
@@ -318,45 +371,50 @@ ps_dp_entry_free(struct ps_dp_entry *e)
     free(e);
 }
 
+/* The entry of the action of 'type' whose text form is 'key' of 'len'
+ * bytes: found, or compiled. */
 static struct ps_dp_entry *
-ps_dp_get(const struct nlattr *a)
+ps_dp_get(int type, const uint8_t *key, size_t len)
 {
-    struct ps_dp_cache *cache = ps_dp_cache_get();
-    unsigned int generation;
-
-    atomic_read_explicit(&ps_dp_generation, &generation,
-                         memory_order_acquire);
-    if (OVS_UNLIKELY(!cache || cache->generation != generation)) {
-        if (!cache) {
-            cache = xmalloc(sizeof *cache);
-            ps_dp_cache_set_unsafe(cache);
-        }
-        memset(cache->slots, 0, sizeof cache->slots);
-        cache->generation = generation;
-    }
-
-    struct ps_dp_cache_slot *slot
-        = &cache->slots[hash_pointer(a, 0) & (PS_DP_CACHE_SIZE - 1)];
-    if (OVS_LIKELY(slot->action == a && ps_dp_entry_is(slot->entry, a))) {
-        return slot->entry;
-    }
-
-    uint32_t hash = hash_bytes(nl_attr_get(a), nl_attr_get_size(a),
-                               nl_attr_type(a));
-    struct ps_dp_entry *e = ps_dp_lookup(a, hash);
+    uint32_t hash = hash_bytes(key, len, type);
+    struct ps_dp_entry *e = ps_dp_lookup(type, key, len, hash);
 
     if (OVS_UNLIKELY(!e)) {
         ovs_mutex_lock(&ps_dp_mutex);
-        e = ps_dp_lookup(a, hash);
+        e = ps_dp_lookup(type, key, len, hash);
         if (!e) {
-            e = ps_dp_compile(a, hash);
+            e = ps_dp_compile(type, key, len, hash);
         }
         ovs_mutex_unlock(&ps_dp_mutex);
     }
-    if (e) {
-        slot->action = a;
-        slot->entry = e;
+    return e;
+}
+
+/* The entry of datapath action 'a': from its reference when that is
+ * current, else looked up (or compiled) from its text form.  Stores in
+ * '*data' the encapsulation's JIT data (push_stack). */
+static struct ps_dp_entry *
+ps_dp_get_action(const struct nlattr *a, const uint8_t **data)
+{
+    struct ps_dp_ref ref;
+    unsigned int generation;
+    const uint8_t *key;
+    size_t len;
+
+    if (OVS_UNLIKELY(!ps_dp_key(a, &key, &len))) {
+        return NULL;
     }
+    memcpy(&ref, nl_attr_get(a), sizeof ref);
+    atomic_read_explicit(&ps_dp_generation, &generation,
+                         memory_order_acquire);
+    if (OVS_LIKELY(ref.entry && ref.generation == generation
+                   && ref.hash == ref.entry->hash)) {
+        *data = ref.data;
+        return ref.entry;
+    }
+
+    struct ps_dp_entry *e = ps_dp_get(nl_attr_type(a), key, len);
+    *data = e && e->encap ? ps_encap_jit_data(e->encap) : NULL;
     return e;
 }
 
@@ -391,14 +449,24 @@ ps_dp_frame_hash(const uint8_t *frame, size_t len)
 }
 
 static void
-ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
+ps_dp_push(struct ps_dp_entry *e, const uint8_t *data,
+           struct dp_packet_batch *batch)
 {
     size_t size = e->size;
-    const uint8_t *template = ps_encap_template(e->encap);
+    const uint8_t *template = e->template;
     bool fix = e->flags & PS_DP_FIX_LENGTH;
-    ps_encap_fn *fn = fix ? ps_encap_jit_function(e->encap) : NULL;
-    const uint8_t *data = ps_encap_jit_data(e->encap);
-    size_t max_len = ps_stack_max_length(ps_encap_stack(e->encap));
+    ps_encap_fn *fn = NULL;
+    size_t max_len = e->max_len;
+
+    if (fix) {
+        fn = ovsrcu_get(ps_encap_fn *, &e->fn);
+        if (OVS_UNLIKELY(!fn)) {
+            fn = ps_encap_jit_function(e->encap);
+            if (fn) {
+                ovsrcu_set(&e->fn, fn);
+            }
+        }
+    }
     size_t n = dp_packet_batch_size(batch);
     unsigned long long n_dropped = 0;
     struct dp_packet *packet;
@@ -481,7 +549,8 @@ ps_dp_pop(struct ps_dp_entry *e, struct dp_packet_batch *batch)
 void
 ps_dp_execute(struct dp_packet_batch *batch, const struct nlattr *a)
 {
-    struct ps_dp_entry *e = ps_dp_get(a);
+    const uint8_t *data;
+    struct ps_dp_entry *e = ps_dp_get_action(a, &data);
 
     if (OVS_UNLIKELY(!e)) {
         COVERAGE_ADD(protostack_drop_error, dp_packet_batch_size(batch));
@@ -489,7 +558,7 @@ ps_dp_execute(struct dp_packet_batch *batch, const struct nlattr *a)
         return;
     }
     if (e->type == OVS_ACTION_ATTR_PUSH_STACK) {
-        ps_dp_push(e, batch);
+        ps_dp_push(e, data, batch);
     } else {
         ps_dp_pop(e, batch);
     }
@@ -516,12 +585,8 @@ ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     CMAP_FOR_EACH (e, node, &ps_dp_entries) {
         unsigned long long n_packets, n_missed;
         struct ds action = DS_EMPTY_INITIALIZER;
-        struct ofpbuf buf;
 
-        ofpbuf_init(&buf, 0);
-        nl_msg_put_unspec(&buf, e->type, e->key, e->key_len);
-        ps_dp_format_action(&action, buf.data);
-        ofpbuf_uninit(&buf);
+        ps_dp_format_key(&action, e->type, e->key, e->key_len);
 
         atomic_read_relaxed(&e->n_packets, &n_packets);
         atomic_read_relaxed(&e->n_missed, &n_missed);
@@ -604,6 +669,7 @@ ps_dp_init(void)
                                  1, 1, ps_dp_unixctl_set_tier, NULL);
         unixctl_command_register("protostack/load", "FILE", 1, 1,
                                  ps_dp_unixctl_load, NULL);
+        atomic_store_relaxed(&ps_dp_running, true);
         ovsthread_once_done(&once);
     }
 }
