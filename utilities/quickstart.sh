@@ -29,7 +29,7 @@ packages="build-essential autoconf automake libtool pkg-config
           libcmocka-dev libpcap-dev tshark python3-scapy valgrind ccache
           clang libclang-rt-14-dev
           openvswitch-source libdpdk-dev dpdk dpdk-dev libcap-ng-dev
-          libunbound-dev libssl-dev libnuma-dev tcpdump"
+          libunbound-dev libssl-dev libnuma-dev tcpdump python3-matplotlib"
 
 missing=
 for p in $packages; do
