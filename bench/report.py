@@ -50,26 +50,37 @@ def read_vtep(path):
     with open(path) as f:
         for line in f:
             fields = line.split()
-            if len(fields) == 4:
-                mode, _rep, cycles, packets = fields
+            if len(fields) >= 4:
+                mode, _rep, cycles, packets = fields[:4]
                 data.setdefault(mode, []).append(int(cycles) / int(packets))
     return data
 
 
-def read_ovs(path):
-    """Returns {(phase, n, way): [(kpps, cycles, tx_mpps, hits), ...]}."""
+def read_ovs(path, ghz):
+    """Returns {(phase, n, way): [(kpps, cycles, mpps, hits, wall_mpps,
+    wall_cycles), ...]}: cycles per packet and Mpps while the PMD thread
+    ran (its CPU time over the packets it received; TSC rate 'ghz'), when
+    the file has them, else as measured by the clock; the clock's
+    (transmitting port, pmd-perf-show) in any case; the percentages of
+    hits."""
     data = {}
     if not os.path.exists(path):
         return data
     with open(path) as f:
         for line in f:
             fields = line.split()
-            if len(fields) < 7:
+            if len(fields) < 11:
                 continue
             phase, n, way, _rep, kpps, cycles, tx = fields[:7]
-            hits = fields[7:]
+            hits = fields[7:11]
+            wall = (float(tx), float(cycles))
+            if len(fields) >= 13 and int(fields[11]) and int(fields[12]):
+                rx, cpu_ns = int(fields[11]), int(fields[12])
+                run = (float(kpps), cpu_ns * ghz / rx, rx * 1e3 / cpu_ns)
+            else:
+                run = (float(kpps),) + wall[::-1]
             data.setdefault((phase, int(n), way), []).append(
-                (float(kpps), float(cycles), float(tx), hits))
+                run + (hits,) + wall)
     return data
 
 
@@ -81,6 +92,13 @@ def tsc_ghz(md_path):
     with open(md_path) as f:
         m = re.search(r"TSC ([0-9.]+) GHz", f.read())
     return float(m.group(1)) if m else None
+
+
+def cpu_ghz():
+    """The TSC rate when setup 1 did not tell it: the kernel's."""
+    with open("/proc/cpuinfo") as f:
+        m = re.search(r"cpu MHz\s*:\s*([0-9.]+)", f.read())
+    return float(m.group(1)) / 1e3 if m else 1.0
 
 
 def hugepages(md_path):
@@ -99,6 +117,10 @@ class Report:
         self.lines = []
         self.goals = []
         self.machine = read_kv(os.path.join(results, "machine.txt"))
+        md = os.path.join(results, "vtep-64.md")
+        self.ghz = tsc_ghz(md) if os.path.exists(md) else None
+        if not self.ghz:
+            self.ghz = cpu_ghz()
         self.subtitle = "%s, %s CPUs, %s" % (
             self.machine.get("cpu", "?"), self.machine.get("cpus", "?"),
             self.machine.get("date", "?"))
@@ -247,11 +269,13 @@ class Report:
                          "%.2f-%.2f" % (min(mpps), max(mpps)),
                          "%.0f" % med(cyc), "%.0f-%.0f" % (min(cyc), max(cyc)),
                          "-" if way == "plain" else "%.0f" % (med(cyc) - base),
+                         "%.2f" % med([r[4] for r in runs]),
+                         "%.0f" % med([r[5] for r in runs]),
                          "/".join(runs[0][3])])
         return rows
 
     def ovs(self, plt):
-        data = read_ovs(os.path.join(self.dir, "ovs.dat"))
+        data = read_ovs(os.path.join(self.dir, "ovs.dat"), self.ghz)
         if not data:
             return
         eal = ""
@@ -259,21 +283,27 @@ class Report:
         if os.path.exists(path):
             with open(path) as f:
                 eal = f.read().strip()
-        header = ["way", "Mpps (median, tx port)", "Mpps range",
-                  "cycles/packet (median, PMD)", "cycles/packet range",
-                  "cycles above (a)",
+        header = ["way", "Mpps (median)", "Mpps range",
+                  "cycles/packet (median)", "cycles/packet range",
+                  "cycles above (a)", "by the clock: tx Mpps",
+                  "by the clock: PMD cycles/packet",
                   "% simple-match/EMC/SMC/megaflow hits"]
-        align = ["---", "--:", "--:", "--:", "--:", "--:", "--:"]
+        align = ["---"] + ["--:"] * 8
         self.out("## Setup 2: OvS-DPDK, one PMD core", "",
                  "The patched OvS of this tree, one PMD core, DPDK vdev "
                  "ports, userspace datapath; `dpdk-extra=\"%s\"`.  Each "
                  "repetition runs the three ways in turn (one flow "
-                 "modification and `revalidator/purge` between them); "
-                 "Mpps from the transmitting port's counter "
-                 "(`dpctl/show -s`) over the measured seconds, cycles per "
-                 "packet from `dpif-netdev/pmd-perf-show` (busy cycles "
-                 "over received packets) after `pmd-stats-clear`." % eal,
-                 "")
+                 "modification and `revalidator/purge` between them).  "
+                 "Mpps and cycles per packet are those of the PMD thread "
+                 "while it ran: the packets it received "
+                 "(`dpif-netdev/pmd-perf-show` after `pmd-stats-clear`) "
+                 "over the CPU time it had in those seconds "
+                 "(`/proc/PID/task/TID/schedstat`), at the TSC rate; on "
+                 "this shared machine the thread is preempted now and "
+                 "then.  By the clock, preemption included: the "
+                 "transmitting port's counter (`dpctl/show -s`) over the "
+                 "seconds measured, and `pmd-perf-show`'s busy cycles "
+                 "over received packets." % eal, "")
         if ("null", 1, "plain") in data:
             self.out("### One tunnel, `net_null` source (64-byte frames, "
                      "all alike; flows match `in_port`)", "")
@@ -330,7 +360,7 @@ class Report:
                        else "net_pcap, %d tunnel%s" % (n, "" if n == 1
                                                        else "s")
                        for p, n in groups])
-        ax.set_ylabel("Mpps (median, lowest to highest)")
+        ax.set_ylabel("Mpps while the PMD thread runs\n(median, lowest to highest)")
         ax.set_title("Setup 2: OvS-DPDK, one PMD core, 64-byte frames")
         ax.grid(True, axis="y", alpha=0.3)
         ax.legend(fontsize=8)
@@ -379,7 +409,8 @@ class Report:
               w == "plain") for w in OVS_WAYS],
             "Setup 4: OvS-DPDK throughput against tunnels, 64 B",
             "distinct tunnels (flows), traffic spread over all",
-            "Mpps (median)", "setup4-tunnels.png", logx=True)
+            "Mpps while the PMD thread runs (median)", "setup4-tunnels.png",
+            logx=True)
 
     def profiles(self):
         """The top of the perf profiles of the PMD thread (run-ovs.sh's
@@ -436,12 +467,13 @@ class Report:
                 continue
             what = {
                 "commands.txt": "commands (from the top of the source tree)",
-                "ovs.dat": "OvS: phase, tunnels, way, repetition, PMD Kpps, "
-                           "PMD cycles/packet, tx Mpps, %% simple-match, "
-                           "EMC, SMC, megaflow hits",
+                "ovs.dat": "OvS: phase, tunnels, way, repetition, PMD Kpps "
+                           "and cycles/packet (pmd-perf-show), tx Mpps, "
+                           "% simple-match, EMC, SMC, megaflow hits, "
+                           "packets received, PMD thread's CPU ns",
                 "ovs-protostack-show.txt": "protostack/show at the end",
-            }.get(name, "%s: mode, repetition, TSC cycles, packets"
-                  % os.path.basename(name))
+            }.get(name, "%s: mode, repetition, TSC cycles, packets, bursts "
+                  "left out (preempted)" % os.path.basename(name))
             self.out("%s:" % what, "", "```")
             with open(path) as f:
                 self.out(*f.read().rstrip("\n").split("\n"))
@@ -468,9 +500,7 @@ class Report:
                  "",
                  "- machine: %s, %s CPUs (`nproc`), TSC %s GHz; %s" % (
                      m.get("cpu", "?"), m.get("cpus", "?"),
-                     "%.3f" % tsc_ghz(os.path.join(self.dir, "vtep-64.md"))
-                     if os.path.exists(os.path.join(self.dir, "vtep-64.md"))
-                     else "?", m.get("kernel", "?")),
+                     "%.3f" % self.ghz, m.get("kernel", "?")),
                  "- load average (1, 5, 15 min) at the start %s, at the end "
                  "%s: the machine is shared with other jobs, so compare "
                  "ratios within this run, not absolute figures" % (

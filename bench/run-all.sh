@@ -16,7 +16,8 @@
 # machine, versions, commands, every raw figure, the goals), the PNG
 # plots that bench/report.py draws with matplotlib, and the raw files.
 # Takes about 20 minutes.  BENCH_SMOKE=1 runs every setup briefly (about
-# two minutes), to check the scripts, not to measure.
+# a minute), to check the scripts, not to measure; BENCH_SETUPS (default
+# "1 2 3 4") runs only some (2 and 4 run together).
 
 set -e
 
@@ -62,39 +63,53 @@ log () {
     echo "load-start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 } > "$results/machine.txt"
 
-# Setup 1.
-log "setup 1: dpdk-vtep, 64-byte frames"
-cmd="VTEP_PACKETS=$vtep_packets VTEP_REPS=$vtep_reps sh bench/run-vtep.sh"
-echo "setup1: $cmd BUILDDIR" > "$results/commands.txt"
-VTEP_PACKETS=$vtep_packets VTEP_REPS=$vtep_reps \
-    VTEP_RAW=$results/vtep-64.raw \
-    sh "$srcdir/bench/run-vtep.sh" "$builddir" > "$results/vtep-64.md"
+setups=${BENCH_SETUPS:-1 2 3 4}
+wants () {
+    case " $setups " in
+        *" $1 "*) return 0 ;;
+        *) return 1 ;;
+    esac
+}
+: > "$results/commands.txt"
 
-# Setup 3.
-for size in $sizes; do
-    log "setup 3: dpdk-vtep, net_null copying $size-byte frames"
-    VTEP_PACKETS=$vtep_packets VTEP_REPS=$vtep_reps VTEP_FRAME=$size \
-        VTEP_COPY=1 VTEP_MODES=best,static,jit,interp \
-        VTEP_RAW=$results/vtep-copy-$size.raw \
-        sh "$srcdir/bench/run-vtep.sh" "$builddir" \
-        > "$results/vtep-copy-$size.md"
-done
-echo "setup3: VTEP_FRAME=SIZE VTEP_COPY=1" \
-     "VTEP_MODES=best,static,jit,interp $cmd BUILDDIR" \
-     "(SIZE in $sizes)" >> "$results/commands.txt"
+vtep="VTEP_PACKETS=$vtep_packets VTEP_REPS=$vtep_reps sh bench/run-vtep.sh"
+if wants 1; then
+    log "setup 1: dpdk-vtep, 64-byte frames"
+    echo "setup1: $vtep BUILDDIR" >> "$results/commands.txt"
+    VTEP_PACKETS=$vtep_packets VTEP_REPS=$vtep_reps \
+        VTEP_RAW=$results/vtep-64.raw \
+        sh "$srcdir/bench/run-vtep.sh" "$builddir" > "$results/vtep-64.md"
+fi
+
+if wants 3; then
+    for size in $sizes; do
+        log "setup 3: dpdk-vtep, net_null copying $size-byte frames"
+        VTEP_PACKETS=$vtep_packets VTEP_REPS=$vtep_reps VTEP_FRAME=$size \
+            VTEP_COPY=1 VTEP_MODES=best,static,jit,interp \
+            VTEP_RAW=$results/vtep-copy-$size.raw \
+            sh "$srcdir/bench/run-vtep.sh" "$builddir" \
+            > "$results/vtep-copy-$size.md"
+    done
+    echo "setup3: VTEP_FRAME=SIZE VTEP_COPY=1" \
+         "VTEP_MODES=best,static,jit,interp $vtep BUILDDIR" \
+         "(SIZE in $sizes)" >> "$results/commands.txt"
+fi
 
 # Setups 2 and 4, with perf profiles of the PMD thread when perf works.
-if test -z "$OVS_BENCH_PERF" && perf stat -e task-clock true \
-        > /dev/null 2>&1; then
-    export OVS_BENCH_PERF=1
+if wants 2 || wants 4; then
+    if test -z "$OVS_BENCH_PERF" && perf stat -e task-clock true \
+            > /dev/null 2>&1; then
+        export OVS_BENCH_PERF=1
+    fi
+    log "setups 2 and 4: OvS-DPDK"
+    echo "setup2+4: OVS_BENCH_REPS=${OVS_BENCH_REPS:-5}" \
+         "OVS_BENCH_SECS=${OVS_BENCH_SECS:-3}" \
+         "OVS_BENCH_WARM=${OVS_BENCH_WARM:-2}" \
+         "OVS_BENCH_TUNNELS='${OVS_BENCH_TUNNELS:-1 10 100 1000 10000}'" \
+         "OVS_BENCH_FRAMES=${OVS_BENCH_FRAMES:-10000}" \
+         "sh bench/run-ovs.sh BUILDDIR RESULTS" >> "$results/commands.txt"
+    sh "$srcdir/bench/run-ovs.sh" "$builddir" "$results"
 fi
-log "setups 2 and 4: OvS-DPDK"
-echo "setup2+4: OVS_BENCH_REPS=${OVS_BENCH_REPS:-5}" \
-     "OVS_BENCH_SECS=${OVS_BENCH_SECS:-3} OVS_BENCH_WARM=${OVS_BENCH_WARM:-2}" \
-     "OVS_BENCH_TUNNELS='${OVS_BENCH_TUNNELS:-1 10 100 1000 10000}'" \
-     "OVS_BENCH_FRAMES=${OVS_BENCH_FRAMES:-10000}" \
-     "sh bench/run-ovs.sh BUILDDIR RESULTS" >> "$results/commands.txt"
-sh "$srcdir/bench/run-ovs.sh" "$builddir" "$results"
 
 echo "load-end: $(cut -d ' ' -f 1-3 /proc/loadavg)" >> "$results/machine.txt"
 log "report"

@@ -33,7 +33,12 @@
 # line of ovs.dat:
 #
 #   PHASE N WAY REP PMD_KPPS PMD_CYCLES_PER_PKT TX_MPPS SIMPLE% EMC% SMC%
-#   MEGAFLOW%
+#   MEGAFLOW% RX_PACKETS CPU_NS
+#
+# CPU_NS is the time the PMD thread ran in those seconds (its
+# /proc/PID/task/TID/schedstat): on a machine shared with other jobs the
+# thread is preempted now and then, and PMD_CYCLES_PER_PKT and TX_MPPS
+# count that time too, while CPU_NS / RX_PACKETS does not.
 #
 # Environment: OVS_BENCH_REPS (5), OVS_BENCH_SECS (3), OVS_BENCH_WARM
 # (2), OVS_BENCH_TUNNELS ("1 10 100 1000 10000"), OVS_BENCH_FRAMES
@@ -204,6 +209,18 @@ way_port () {
     esac
 }
 
+# The thread id of the PMD thread.
+pmd_tid () {
+    ps -T -o spid=,comm= -p "$(cat "$R/ovs-vswitchd.pid")" \
+        | awk '$2 ~ /^pmd/ { print $1; exit }'
+}
+
+# Nanoseconds that the PMD thread has run so far.
+pmd_ns () {
+    pid=$(cat "$R/ovs-vswitchd.pid")
+    awk '{ print $1 }' "/proc/$pid/task/$(pmd_tid)/schedstat"
+}
+
 # Transmitted packets of port $1 so far.
 tx_packets () {
     appctl dpctl/show -s | awk -v port="$1" '
@@ -228,9 +245,11 @@ measure () {
     port=$(way_port "$3")
     appctl dpif-netdev/pmd-stats-clear > /dev/null
     tx0=$(tx_packets "$port")
+    cpu0=$(pmd_ns)
     t0=$(date +%s%N)
     sleep "$secs"
     appctl dpif-netdev/pmd-perf-show > "$R/perf"
+    cpu1=$(pmd_ns)
     tx1=$(tx_packets "$port")
     t1=$(date +%s%N)
     if test "$4" = 0; then
@@ -244,7 +263,8 @@ measure () {
         } >> "$out/ovs-details.txt"
     fi
     awk -v phase="$1" -v n="$2" -v way="$3" -v rep="$4" \
-        -v tx="$((tx1 - tx0))" -v ns="$((t1 - t0))" '
+        -v tx="$((tx1 - tx0))" -v ns="$((t1 - t0))" \
+        -v cpu="$((cpu1 - cpu0))" '
         # The percentage in the parentheses of a "- X hits:" line.
         function pct(line) {
             sub(/^[^(]*\( */, "", line)
@@ -252,6 +272,7 @@ measure () {
             return line
         }
         /Rx packets:/ {
+            rx = $3
             kpps = $4; sub(/\(/, "", kpps)
             cyc = $6
         }
@@ -260,8 +281,9 @@ measure () {
         /- SMC hits:/ { smc = pct($0) }
         /- Megaflow hits:/ { mf = pct($0) }
         END {
-            printf "%s %s %s %s %s %s %.3f %s %s %s %s\n", phase, n, way,
-                   rep, kpps, cyc, tx * 1000 / ns, simple, emc, smc, mf
+            printf "%s %s %s %s %s %s %.3f %s %s %s %s %s %s\n", phase, n,
+                   way, rep, kpps, cyc, tx * 1000 / ns, simple, emc, smc, mf,
+                   rx, cpu
         }' "$R/perf" >> "$out/ovs.dat"
     tail -n 1 "$out/ovs.dat" >&2
 }
@@ -273,8 +295,7 @@ profile () {
     if test "${OVS_BENCH_PERF:-0}" != 1; then
         return 0
     fi
-    pid=$(cat "$R/ovs-vswitchd.pid")
-    tid=$(ps -T -o spid=,comm= -p "$pid" | awk '$2 ~ /^pmd/ { print $1; exit }')
+    tid=$(pmd_tid)
     for way in plain native push; do
         switch_to "$way"
         sleep "$warm"

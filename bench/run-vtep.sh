@@ -90,7 +90,7 @@ $run "$prog" -l "$lcore" --no-pci $mem --log-level=error \
     -- "$@" > "$tmp/out"
 grep -v '^raw ' "$tmp/out"
 echo
-echo "Raw (mode, repetition, TSC cycles, packets):"
+echo "Raw (mode, repetition, TSC cycles, packets, bursts left out):"
 echo
 echo '```'
 sed -n 's/^raw //p' "$tmp/out"
