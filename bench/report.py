@@ -170,37 +170,52 @@ class Report:
         modes = [m for m in VTEP_MODES if m in data]
         floor = med(data["floor"])
         best = med(data["best"]) - floor
+        floor_low = min(data["floor"])
+        best_low = min(data["best"]) - floor_low
         self.out("## Setup 1: standalone DPDK VTEP (the paper's Listing 8 "
                  "in C)", "",
                  "`bench/dpdk-vtep`: one lcore, bursts of 32 from "
                  "`net_null` (64-byte frames), eth/ip4/udp/vxlan pushed in "
                  "front of each (no UDP checksum, as OvS sends VXLAN), "
                  "sent to `net_null`.  TSC cycles per packet over %d "
-                 "interleaved repetitions; hugepages: %s." % (
+                 "interleaved repetitions of 10 million packets, bursts "
+                 "during which the thread was preempted left out; "
+                 "hugepages: %s.  The other CPU runs other jobs, which "
+                 "also slow this one down through the caches (and the "
+                 "core, if the two are hyperthreads of one): the lowest "
+                 "of the repetitions is the least disturbed, and its "
+                 "ratios are given next to the medians'." % (
                      len(data["floor"]),
                      hugepages(os.path.join(self.dir, "vtep-64.md"))), "")
         rows = []
         for m in modes:
             c = med(data[m])
             above = c - floor
+            above_low = min(data[m]) - floor_low
             rows.append([
                 VTEP_LABELS[m], "%.1f" % c, "%.1f" % min(data[m]),
                 "%.1f" % max(data[m]),
                 "%.2f" % (ghz * 1e3 / c) if ghz else "-",
                 "-" if m == "floor" else "%.1f" % above,
-                "-" if m == "floor" else "%.2fx" % (above / best)])
+                "-" if m == "floor" else "%.2fx" % (above / best),
+                "-" if m == "floor" else "%.1f" % above_low,
+                "-" if m == "floor" else "%.2fx" % (above_low / best_low)])
         self.table(["mode", "cycles/packet (median)", "lowest", "highest",
-                    "Mpps (median)", "above floor",
-                    "vs hand-written above floor"], rows,
-                   ["---", "--:", "--:", "--:", "--:", "--:", "--:"])
+                    "Mpps (median)", "above floor (medians)",
+                    "vs hand-written", "above floor (lowest)",
+                    "vs hand-written (lowest)"], rows,
+                   ["---"] + ["--:"] * 8)
         for m, limit, what in (("jit", 1.05, "JIT within 5%"),
                                ("static", 1.05, "static within 5%"),
                                ("interp", 2.0, "interpreter within 2x")):
             if m in data:
                 ratio = (med(data[m]) - floor) / best
+                ratio_low = (min(data[m]) - floor_low) / best_low
                 self.goals.append(
-                    "setup 1, %s of hand-written above the floor: %s "
-                    "(%.2fx)" % (what, met(ratio <= limit), ratio))
+                    "setup 1, %s of hand-written above the floor: %s on "
+                    "the medians (%.2fx), %s on the lowest (%.2fx)" % (
+                        what, met(ratio <= limit), ratio,
+                        met(ratio_low <= limit), ratio_low))
 
         fig, ax = plt.subplots(figsize=(8, 4.5))
         ys = range(len(modes))
@@ -327,19 +342,30 @@ class Report:
             where = ("net_null, 1 tunnel" if phase == "null"
                      else "net_pcap, %d tunnel%s" % (n, "" if n == 1
                                                      else "s"))
+            def low(way):
+                return min(r[1] for r in data[(phase, n, way)])
+
             push_above = cyc(phase, n, "push") - cyc(phase, n, "plain")
             native_above = cyc(phase, n, "native") - cyc(phase, n, "plain")
+            push_low = low("push") - low("plain")
+            native_low = low("native") - low("plain")
             ratio = mpps(phase, n, "push") / mpps(phase, n, "native")
+            ratio_low = low("native") / low("push")
             self.goals.append(
                 "setup 2 (%s), push_stack's cost above plain forwarding at "
-                "most half of native VXLAN's: %s (%.0f against %.0f "
-                "cycles/packet)" % (where, met(push_above <= native_above / 2),
-                                    push_above, native_above))
+                "most half of native VXLAN's: %s on the medians (%.0f "
+                "against %.0f cycles/packet), %s on the lowest (%.0f "
+                "against %.0f)" % (
+                    where, met(push_above <= native_above / 2), push_above,
+                    native_above, met(push_low <= native_low / 2), push_low,
+                    native_low))
             self.goals.append(
                 "setup 2 (%s), push_stack at least 1.15x native VXLAN's "
-                "throughput: %s (%.2fx: %.2f against %.2f Mpps)" % (
+                "throughput: %s on the medians (%.2fx: %.2f against %.2f "
+                "Mpps), %s on the lowest cycles/packet (%.2fx)" % (
                     where, met(ratio >= 1.15), ratio,
-                    mpps(phase, n, "push"), mpps(phase, n, "native")))
+                    mpps(phase, n, "push"), mpps(phase, n, "native"),
+                    met(ratio_low >= 1.15), ratio_low))
 
         fig, ax = plt.subplots(figsize=(8, 4.5))
         groups = [g for g in [("null", 1)] + [("tunnels", n)

@@ -422,9 +422,10 @@ ps_dp_get_action(const struct nlattr *a, const uint8_t **data)
 
 /* A flow hash for a packet that has no RSS hash (OvS computes none for
  * the flows of its simple-match path): of the first 40 bytes of 'frame'
- * (Ethernet, and IPv4 addresses and ports when the frame has them), with
- * independent multiplications that run in parallel: a few cycles, where
- * hash_bytes() of the same bytes took about 50. */
+ * (Ethernet, and IPv4 addresses and ports when the frame has them), five
+ * 8-byte words loaded straight from the frame (through a buffer, the
+ * loads waited for the stores: a third of push_stack's time in perf)
+ * and multiplied independently, so that the multiplications overlap. */
 static uint32_t
 ps_dp_frame_hash(const uint8_t *frame, size_t len)
 {
@@ -432,18 +433,22 @@ ps_dp_frame_hash(const uint8_t *frame, size_t len)
         0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL, 0x165667b19e3779f9ULL,
         0xd6e8feb86659fd93ULL, 0xff51afd7ed558ccdULL,
     };
-    uint64_t w[5];
-    uint64_t h = len;
+    uint8_t short_frame[40];
+    uint64_t w0, w1, w2, w3, w4;
 
-    if (OVS_LIKELY(len >= sizeof w)) {
-        memcpy(w, frame, sizeof w);
-    } else {
-        memset(w, 0, sizeof w);
-        memcpy(w, frame, len);
+    if (OVS_UNLIKELY(len < sizeof short_frame)) {
+        memset(short_frame, 0, sizeof short_frame);
+        memcpy(short_frame, frame, len);
+        frame = short_frame;
     }
-    for (int i = 0; i < 5; i++) {
-        h ^= w[i] * k[i];
-    }
+    memcpy(&w0, frame, 8);
+    memcpy(&w1, frame + 8, 8);
+    memcpy(&w2, frame + 16, 8);
+    memcpy(&w3, frame + 24, 8);
+    memcpy(&w4, frame + 32, 8);
+
+    uint64_t h = (len ^ (w0 * k[0]) ^ (w1 * k[1]) ^ (w2 * k[2])
+                  ^ (w3 * k[3]) ^ (w4 * k[4]));
     h = (h ^ (h >> 29)) * k[0];
     return h >> 32;
 }
