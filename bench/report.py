@@ -14,6 +14,7 @@ import os
 import re
 import statistics
 import sys
+import textwrap
 
 VTEP_MODES = ["floor", "best", "ovs", "static", "static-fill", "jit",
               "interp"]
@@ -105,6 +106,24 @@ def hugepages(md_path):
     with open(md_path) as f:
         m = re.search(r"hugepages: (\w+)", f.read())
     return m.group(1) if m else "?"
+
+
+def wrap(lines):
+    """Fills the paragraphs and list items of 'lines' to 79 columns,
+    leaving tables, images and code blocks alone."""
+    out = []
+    code = False
+    for line in lines:
+        if line.startswith("```"):
+            code = not code
+        if code or len(line) <= 79 or line.startswith(("|", "![", "#")):
+            out.append(line)
+        elif line.startswith("- "):
+            out.extend(textwrap.wrap(line, 79, subsequent_indent="  ",
+                                     break_on_hyphens=False))
+        else:
+            out.extend(textwrap.wrap(line, 79, break_on_hyphens=False))
+    return out
 
 
 def met(ok):
@@ -540,7 +559,7 @@ class Report:
         self.profiles()
         self.raw()
         with open(os.path.join(self.dir, "report.md"), "w") as f:
-            f.write("\n".join(self.lines) + "\n")
+            f.write("\n".join(wrap(self.lines)) + "\n")
 
 
 def main():
