@@ -244,8 +244,8 @@ measure () {
     sleep "$warm"
     port=$(way_port "$3")
     appctl dpif-netdev/pmd-stats-clear > /dev/null
-    tx0=$(tx_packets "$port")
     cpu0=$(pmd_ns)
+    tx0=$(tx_packets "$port")
     t0=$(date +%s%N)
     sleep "$secs"
     appctl dpif-netdev/pmd-perf-show > "$R/perf"
