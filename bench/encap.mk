@@ -84,9 +84,23 @@ bench_dpdk_vtep_CPPFLAGS = $(AM_CPPFLAGS) -I$(top_builddir)/bench \
 bench_dpdk_vtep_LDADD = libprotostack.la $(DPDK_LIBS)
 endif
 
-EXTRA_DIST += bench/run-vtep.sh
+EXTRA_DIST += \
+	bench/hugepages.sh \
+	bench/report.py \
+	bench/run-all.sh \
+	bench/run-ovs.sh \
+	bench/run-vtep.sh
 
 # "make bench-vtep": dpdk-vtep on two net_null ports (bench/run-vtep.sh).
 bench-vtep: all
 	    $(SHELL) $(srcdir)/bench/run-vtep.sh '$(abs_top_builddir)'
 .PHONY: bench-vtep
+
+# "make bench-ovs": the paper's evaluation on DPDK and in OvS, every setup
+# (bench/run-all.sh; root, about 20 minutes); the report and its plots go
+# to bench-results/DATE in the build directory.  BENCH_SMOKE=1 runs each
+# setup briefly, to check the scripts.
+bench-ovs: all
+	PYTHON3='$(PYTHON3_SYSTEM)' \
+	    $(SHELL) $(srcdir)/bench/run-all.sh '$(abs_top_builddir)'
+.PHONY: bench-ovs

@@ -50,17 +50,22 @@ struct ps_dp_check {
 /* One distinct datapath action, compiled.  Entries are never freed: they
  * are as many as the distinct actions the switch ever translated. */
 struct ps_dp_entry {
-    struct cmap_node node;      /* In 'ps_dp_entries'. */
-    uint32_t hash;              /* Hash of the action's payload. */
+    /* What a batch needs, first: with traffic spread over many flows,
+     * each batch's entry is a cache miss. */
+    uint32_t hash;              /* Hash of the action's text form. */
     int type;                   /* OVS_ACTION_ATTR_PUSH_STACK, _POP_,
                                  * _SET_. */
-    size_t key_len;
-    uint8_t *key;               /* The action's payload. */
-
-    const struct ps_stack *stack;
     unsigned int flags;         /* PS_DP_*. */
-    struct ps_encap *encap;     /* push_stack only. */
     size_t size;                /* Bytes of headers. */
+    struct ps_encap *encap;     /* push_stack only. */
+    const uint8_t *template;    /* ps_encap_template(encap). */
+    size_t max_len;             /* The stack's ps_stack_max_length(). */
+    OVSRCU_TYPE(ps_encap_fn *) fn; /* ps_encap_jit_function(encap), once
+                                    * there is one. */
+
+    struct cmap_node node;      /* In 'ps_dp_entries'. */
+    size_t key_len;
+    const struct ps_stack *stack;
     struct ps_dp_check *checks; /* pop_stack only. */
     size_t n_checks;
     long long int compile_ns;   /* Time ps_encap_create() took. */
@@ -82,14 +87,44 @@ struct ps_dp_entry {
 
     atomic_ullong n_packets;    /* Packets pushed or popped. */
     atomic_ullong n_missed;     /* Drops (push), misses (pop). */
+
+    uint8_t key[];              /* The action's text form. */
 };
 
 static struct cmap ps_dp_entries = CMAP_INITIALIZER;
 static struct ovs_mutex ps_dp_mutex = OVS_MUTEX_INITIALIZER;
 
+/* Incremented whenever entries are removed from 'ps_dp_entries'
+ * (protostack/set-tier): references of older generations are stale. */
+static atomic_uint ps_dp_generation = 0;
+
+/* Whether this process runs a datapath (ps_dp_init() was called): only
+ * then does ps_dp_put_action() compile the actions it writes. */
+static atomic_bool ps_dp_running = false;
+
+/* A datapath action's payload starts with a reference to its compiled
+ * entry, written by ps_dp_put_action() in this process, followed by the
+ * text form (the key): flags, spec and labels.  Hashing the text and
+ * comparing it in 'ps_dp_entries' for every batch costs about as much as
+ * the encapsulation of a packet, and with traffic spread over many flows
+ * a batch is often a single packet; the reference spares both.  It is
+ * used only while 'generation' is current; otherwise, or when 'entry' is
+ * null (the action was made where no datapath runs), the text is looked
+ * up.  The text form of the action ignores it. */
+struct ps_dp_ref {
+    uint32_t generation;
+    uint32_t hash;              /* The entry's hash, as a check. */
+    struct ps_dp_entry *entry;
+    const uint8_t *data;        /* ps_encap_jit_data() of its encap: its
+                                 * cache miss overlaps the entry's. */
+};
+
 /* The tier that new entries compile for (protostack/set-tier). */
 static atomic_int ps_dp_tier = PS_TIER_AUTO;
 static struct vlog_rate_limit ps_dp_rl = VLOG_RATE_LIMIT_INIT(5, 5);
+
+static struct ps_dp_entry *ps_dp_get(int type, const uint8_t *key,
+                                     size_t len);
 
 /* Text form. */
 
@@ -101,12 +136,26 @@ ps_dp_action_name(int type)
             : "pop_stack");
 }
 
+/* The text form of the payload of datapath action 'a': 'data' and 'len'
+ * (false if the payload is too short even for the reference). */
 static bool
-ps_dp_split(const struct nlattr *a, unsigned int *flags, const char **spec,
-            const char **labels)
+ps_dp_key(const struct nlattr *a, const uint8_t **data, size_t *len)
 {
-    const char *data = nl_attr_get(a);
-    size_t len = nl_attr_get_size(a);
+    size_t size = nl_attr_get_size(a);
+
+    if (size < sizeof(struct ps_dp_ref)) {
+        return false;
+    }
+    *data = (const uint8_t *) nl_attr_get(a) + sizeof(struct ps_dp_ref);
+    *len = size - sizeof(struct ps_dp_ref);
+    return true;
+}
+
+static bool
+ps_dp_split(const uint8_t *key, size_t len, unsigned int *flags,
+            const char **spec, const char **labels)
+{
+    const char *data = (const char *) key;
 
     if (len < 3 || data[len - 1]) {
         return false;
@@ -131,21 +180,41 @@ ps_dp_put_action(struct ofpbuf *odp, int type, unsigned int flags,
     size_t spec_len = strlen(spec);
     size_t labels_len = strlen(labels);
     size_t len = 1 + spec_len + 1 + labels_len + 1;
-    uint8_t *p = nl_msg_put_unspec_uninit(odp, type, len);
+    uint8_t *p = nl_msg_put_unspec_uninit(odp, type, sizeof(struct ps_dp_ref)
+                                                     + len);
+    uint8_t *key = p + sizeof(struct ps_dp_ref);
+    struct ps_dp_ref ref;
+    bool running;
 
-    p[0] = flags;
-    memcpy(p + 1, spec, spec_len + 1);
-    memcpy(p + 1 + spec_len + 1, labels, labels_len + 1);
+    key[0] = flags;
+    memcpy(key + 1, spec, spec_len + 1);
+    memcpy(key + 1 + spec_len + 1, labels, labels_len + 1);
+
+    memset(&ref, 0, sizeof ref);
+    atomic_read_relaxed(&ps_dp_running, &running);
+    if (running) {
+        atomic_read_explicit(&ps_dp_generation, &ref.generation,
+                             memory_order_acquire);
+        ref.entry = ps_dp_get(type, key, len);
+        if (ref.entry) {
+            ref.hash = ref.entry->hash;
+            ref.data = (ref.entry->encap ? ps_encap_jit_data(ref.entry->encap)
+                        : NULL);
+        }
+    }
+    memcpy(p, &ref, sizeof ref);
 }
 
-void
-ps_dp_format_action(struct ds *s, const struct nlattr *a)
+/* Formats the text form 'key' of 'len' bytes of an action of 'type'
+ * (or NULL for a payload too short to have one). */
+static void
+ps_dp_format_key(struct ds *s, int type, const uint8_t *key, size_t len)
 {
-    const char *name = ps_dp_action_name(nl_attr_type(a));
+    const char *name = ps_dp_action_name(type);
     const char *spec, *labels;
     unsigned int flags;
 
-    if (!ps_dp_split(a, &flags, &spec, &labels)) {
+    if (!key || !ps_dp_split(key, len, &flags, &spec, &labels)) {
         ds_put_format(s, "%s(<malformed>)", name);
         return;
     }
@@ -157,6 +226,18 @@ ps_dp_format_action(struct ds *s, const struct nlattr *a)
         ds_put_cstr(s, ",fix_length");
     }
     ds_put_char(s, ')');
+}
+
+void
+ps_dp_format_action(struct ds *s, const struct nlattr *a)
+{
+    const uint8_t *key = NULL;
+    size_t len = 0;
+
+    if (!ps_dp_key(a, &key, &len)) {
+        key = NULL;
+    }
+    ps_dp_format_key(s, nl_attr_type(a), key, len);
 }
 
 int
@@ -221,15 +302,13 @@ ps_dp_parse_action(const char *s, struct ofpbuf *odp)
 /* Compiled actions. */
 
 static struct ps_dp_entry *
-ps_dp_lookup(const struct nlattr *a, uint32_t hash)
+ps_dp_lookup(int type, const uint8_t *key, size_t len, uint32_t hash)
 {
-    const void *key = nl_attr_get(a);
-    size_t key_len = nl_attr_get_size(a);
     struct ps_dp_entry *e;
 
     CMAP_FOR_EACH_WITH_HASH (e, node, hash, &ps_dp_entries) {
-        if (e->type == nl_attr_type(a) && e->key_len == key_len
-            && !memcmp(e->key, key, key_len)) {
+        if (e->type == type && e->key_len == len
+            && !memcmp(e->key, key, len)) {
             return e;
         }
     }
@@ -345,18 +424,19 @@ ps_dp_compile_set(struct ps_dp_entry *e, const char *labels)
     return ok;
 }
 
-/* Compiles 'a' into a new entry, or returns NULL (logging why). */
+/* Compiles the action of 'type' whose text form is 'key' of 'len' bytes
+ * into a new entry, or returns NULL (logging why). */
 static struct ps_dp_entry *
-ps_dp_compile(const struct nlattr *a, uint32_t hash)
+ps_dp_compile(int type, const uint8_t *key, size_t len, uint32_t hash)
     OVS_REQUIRES(ps_dp_mutex)
 {
-    const char *name = ps_dp_action_name(nl_attr_type(a));
-    bool push = nl_attr_type(a) == OVS_ACTION_ATTR_PUSH_STACK;
-    bool set = nl_attr_type(a) == OVS_ACTION_ATTR_SET_STACK;
+    const char *name = ps_dp_action_name(type);
+    bool push = type == OVS_ACTION_ATTR_PUSH_STACK;
+    bool set = type == OVS_ACTION_ATTR_SET_STACK;
     const char *spec, *labels;
     unsigned int flags;
 
-    if (!ps_dp_split(a, &flags, &spec, &labels)) {
+    if (!ps_dp_split(key, len, &flags, &spec, &labels)) {
         VLOG_WARN_RL(&ps_dp_rl, "malformed %s datapath action", name);
         return NULL;
     }
@@ -373,11 +453,11 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
     free(canonical_spec);
     free(canonical_labels);
 
-    struct ps_dp_entry *e = xzalloc(sizeof *e);
+    struct ps_dp_entry *e = xzalloc(sizeof *e + len);
     e->hash = hash;
-    e->type = nl_attr_type(a);
-    e->key_len = nl_attr_get_size(a);
-    e->key = xmemdup(nl_attr_get(a), e->key_len);
+    e->type = type;
+    e->key_len = len;
+    memcpy(e->key, key, len);
     e->stack = stack;
     e->flags = flags;
     e->size = ps_stack_size(stack);
@@ -392,15 +472,15 @@ ps_dp_compile(const struct nlattr *a, uint32_t hash)
             VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s,%s): %s", spec, labels,
                          ps_error ? ps_error : "cannot compile");
             free(ps_error);
-            free(e->key);
             free(e);
             return NULL;
         }
         e->compile_ns = (time_usec() - start) * 1000;
+        e->template = ps_encap_template(e->encap);
+        e->max_len = ps_stack_max_length(stack);
         ps_dp_compile_offsets(e, labels);
     } else if (set) {
         if (!ps_dp_compile_set(e, labels)) {
-            free(e->key);
             free(e);
             return NULL;
         }
@@ -439,22 +519,22 @@ ps_dp_entry_free(struct ps_dp_entry *e)
     free(e->mask);
     free(e->value);
     free(e->csum_headers);
-    free(e->key);
     free(e);
 }
 
+/* The entry of the action of 'type' whose text form is 'key' of 'len'
+ * bytes: found, or compiled. */
 static struct ps_dp_entry *
-ps_dp_get(const struct nlattr *a)
+ps_dp_get(int type, const uint8_t *key, size_t len)
 {
-    uint32_t hash = hash_bytes(nl_attr_get(a), nl_attr_get_size(a),
-                               nl_attr_type(a));
-    struct ps_dp_entry *e = ps_dp_lookup(a, hash);
+    uint32_t hash = hash_bytes(key, len, type);
+    struct ps_dp_entry *e = ps_dp_lookup(type, key, len, hash);
 
     if (OVS_UNLIKELY(!e)) {
         ovs_mutex_lock(&ps_dp_mutex);
-        e = ps_dp_lookup(a, hash);
+        e = ps_dp_lookup(type, key, len, hash);
         if (!e) {
-            e = ps_dp_compile(a, hash);
+            e = ps_dp_compile(type, key, len, hash);
         }
         ovs_mutex_unlock(&ps_dp_mutex);
     }
@@ -642,6 +722,34 @@ ps_dp_hash(struct dp_packet *packet, size_t ofs)
     return hash;
 }
 
+/* The entry of datapath action 'a': from its reference when that is
+ * current, else looked up (or compiled) from its text form.  Stores in
+ * '*data' the encapsulation's JIT data (push_stack). */
+static struct ps_dp_entry *
+ps_dp_get_action(const struct nlattr *a, const uint8_t **data)
+{
+    struct ps_dp_ref ref;
+    unsigned int generation;
+    const uint8_t *key;
+    size_t len;
+
+    if (OVS_UNLIKELY(!ps_dp_key(a, &key, &len))) {
+        return NULL;
+    }
+    memcpy(&ref, nl_attr_get(a), sizeof ref);
+    atomic_read_explicit(&ps_dp_generation, &generation,
+                         memory_order_acquire);
+    if (OVS_LIKELY(ref.entry && ref.generation == generation
+                   && ref.hash == ref.entry->hash)) {
+        *data = ref.data;
+        return ref.entry;
+    }
+
+    struct ps_dp_entry *e = ps_dp_get(nl_attr_type(a), key, len);
+    *data = e && e->encap ? ps_encap_jit_data(e->encap) : NULL;
+    return e;
+}
+
 /* Execution. */
 
 /* Adds to the packet and miss counters of 'e'. */
@@ -656,14 +764,24 @@ ps_dp_count(struct ps_dp_entry *e, unsigned long long n_packets,
 }
 
 static void
-ps_dp_push(struct ps_dp_entry *e, struct dp_packet_batch *batch)
+ps_dp_push(struct ps_dp_entry *e, const uint8_t *data,
+           struct dp_packet_batch *batch)
 {
     size_t size = e->size;
-    const uint8_t *template = ps_encap_template(e->encap);
+    const uint8_t *template = e->template;
     bool fix = e->flags & PS_DP_FIX_LENGTH;
-    ps_encap_fn *fn = fix ? ps_encap_jit_function(e->encap) : NULL;
-    const uint8_t *data = ps_encap_jit_data(e->encap);
-    size_t max_len = ps_stack_max_length(ps_encap_stack(e->encap));
+    ps_encap_fn *fn = NULL;
+    size_t max_len = e->max_len;
+
+    if (fix) {
+        fn = ovsrcu_get(ps_encap_fn *, &e->fn);
+        if (OVS_UNLIKELY(!fn)) {
+            fn = ps_encap_jit_function(e->encap);
+            if (fn) {
+                ovsrcu_set(&e->fn, fn);
+            }
+        }
+    }
     size_t n = dp_packet_batch_size(batch);
     unsigned long long n_short = 0, n_long = 0, n_copied = 0;
     struct dp_packet *packet;
@@ -805,7 +923,8 @@ ps_dp_set(struct ps_dp_entry *e, struct dp_packet_batch *batch)
 void
 ps_dp_execute(struct dp_packet_batch *batch, const struct nlattr *a)
 {
-    struct ps_dp_entry *e = ps_dp_get(a);
+    const uint8_t *data;
+    struct ps_dp_entry *e = ps_dp_get_action(a, &data);
 
     if (OVS_UNLIKELY(!e)) {
         COVERAGE_ADD(protostack_drop_error, dp_packet_batch_size(batch));
@@ -813,7 +932,7 @@ ps_dp_execute(struct dp_packet_batch *batch, const struct nlattr *a)
         return;
     }
     if (e->type == OVS_ACTION_ATTR_PUSH_STACK) {
-        ps_dp_push(e, batch);
+        ps_dp_push(e, data, batch);
     } else if (e->type == OVS_ACTION_ATTR_SET_STACK) {
         ps_dp_set(e, batch);
     } else {
@@ -842,12 +961,8 @@ ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     CMAP_FOR_EACH (e, node, &ps_dp_entries) {
         unsigned long long n_packets, n_missed;
         struct ds action = DS_EMPTY_INITIALIZER;
-        struct ofpbuf buf;
 
-        ofpbuf_init(&buf, 0);
-        nl_msg_put_unspec(&buf, e->type, e->key, e->key_len);
-        ps_dp_format_action(&action, buf.data);
-        ofpbuf_uninit(&buf);
+        ps_dp_format_key(&action, e->type, e->key, e->key_len);
 
         atomic_read_relaxed(&e->n_packets, &n_packets);
         atomic_read_relaxed(&e->n_missed, &n_missed);
@@ -893,8 +1008,10 @@ ps_dp_unixctl_set_tier(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 
     struct ps_dp_entry *e;
+    unsigned int orig;
     ovs_mutex_lock(&ps_dp_mutex);
     atomic_store_relaxed(&ps_dp_tier, tier);
+    atomic_add_explicit(&ps_dp_generation, 1, &orig, memory_order_release);
     CMAP_FOR_EACH (e, node, &ps_dp_entries) {
         cmap_remove(&ps_dp_entries, &e->node, e->hash);
         ovsrcu_postpone(ps_dp_entry_free, e);
@@ -931,6 +1048,7 @@ ps_dp_init(void)
                                  1, 1, ps_dp_unixctl_set_tier, NULL);
         unixctl_command_register("protostack/load", "FILE", 1, 1,
                                  ps_dp_unixctl_load, NULL);
+        atomic_store_relaxed(&ps_dp_running, true);
         ovsthread_once_done(&once);
     }
 }

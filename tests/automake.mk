@@ -27,7 +27,7 @@ unit_tests = \
 	tests/test-registry \
 	tests/test-jit
 check_PROGRAMS += $(unit_tests)
-TESTS += $(unit_tests) tests/interop.sh tests/cli.sh
+TESTS += $(unit_tests) tests/interop.sh tests/cli.sh tests/bench-report.sh
 
 # Stress programs: several threads drive the library as a switch would.
 # They run in "make check" and, built with ThreadSanitizer, in
@@ -97,6 +97,7 @@ clean-jit-cache:
 EXTRA_DIST += \
 	tests/interop.sh \
 	tests/cli.sh \
+	tests/bench-report.sh \
 	tests/interop.py \
 	tests/jit-cc-fds.sh \
 	tests/extra/demo.proto \

@@ -36,7 +36,7 @@ packages="build-essential autoconf automake libtool pkg-config
           clang libclang-rt-14-dev
           openvswitch-source libdpdk-dev dpdk dpdk-dev libcap-ng-dev
           libunbound-dev libssl-dev libnuma-dev tcpdump patchelf
-          libnl-route-3-dev iproute2"
+          libnl-route-3-dev iproute2 python3-matplotlib"
 
 missing=
 for p in $packages; do
