@@ -44,6 +44,7 @@ ps_fuzz_sources = \
 	$(PS_FUZZ_SRCDIR)/fuzz-ovs-actions.c \
 	$(PS_FUZZ_SRCDIR)/fuzz-common.c
 ps_fuzz_cppflags = $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) $(CPPFLAGS) \
+	$(OVS_CFLAGS) \
 	-I'$(PS_FUZZ_SRCDIR)' \
 	-DPS_FUZZ_PROTOCOLS_DIR='"$(PS_FUZZ_PROTOCOLS)"'
 
