@@ -351,7 +351,10 @@ static void *
 dtable_build(const void *snap_)
 {
     const struct ps_snapshot *snap = snap_;
+    static atomic_uint_fast64_t serials = 1;
     struct ps_dtable *t = ps_xzalloc(sizeof *t);
+
+    t->serial = atomic_fetch_add(&serials, 1);
 
     t->snap = snap;
     t->n_protos = snap->defs.n_protocols;

@@ -46,24 +46,65 @@ struct scratch {
     size_t used;
 };
 
-/* The part of a packet being read: 'len' bytes from 'base'. */
+/* The reads of packet bytes that a walk made, in order (see "Plans"
+ * below). */
+#define MAX_READS 96
+struct trace {
+    const uint8_t *pkt;
+    size_t n;                   /* MAX_READS + 1 if there were more. */
+    struct ps_dread {
+        uint32_t bit;           /* From the packet's start. */
+        uint32_t bits;
+        uint64_t value;
+    } reads[MAX_READS];
+};
+
+/* The part of a packet being read: 'len' bytes from 'base', and where
+ * to record what is read, if anywhere. */
 struct view {
     const uint8_t *base;
     size_t len;
+    struct trace *trace;
 };
+
+/* Returns the 'bits'-bit integer (at most 64 bits) 'bit' bits into
+ * 'len' bytes at 'base', which hold it. */
+static inline uint64_t
+load_bits(const uint8_t *base, size_t len, size_t bit, size_t bits)
+{
+    size_t byte = bit / 8;
+    unsigned int shift = bit % 8;
+    if (bits && shift + bits <= 64 && byte + 8 <= len) {
+        /* One load of the 8 bytes that hold the field. */
+        return (ps_load_be64(base + byte) << shift) >> (64 - bits);
+    }
+    return bits ? ps_bits_get(base, bit, bits) : 0;
+}
+
+static void
+trace_read(struct trace *trace, const uint8_t *base, size_t bit,
+           size_t bits, uint64_t value)
+{
+    if (trace->n < MAX_READS) {
+        struct ps_dread *r = &trace->reads[trace->n++];
+        r->bit = (base - trace->pkt) * 8 + bit;
+        r->bits = bits;
+        r->value = value;
+    } else {
+        trace->n = MAX_READS + 1;
+    }
+}
 
 /* Returns the 'bits'-bit integer (at most 64 bits) 'bit' bits into
  * 'view', which holds it. */
 static inline uint64_t
 get_bits(const struct view *view, size_t bit, size_t bits)
 {
-    size_t byte = bit / 8;
-    unsigned int shift = bit % 8;
-    if (bits && shift + bits <= 64 && byte + 8 <= view->len) {
-        /* One load of the 8 bytes that hold the field. */
-        return (ps_load_be64(view->base + byte) << shift) >> (64 - bits);
+    uint64_t value = load_bits(view->base, view->len, bit, bits);
+    if (view->trace && bits) {
+        trace_read(view->trace, view->base, bit, bits, value);
     }
-    return bits ? ps_bits_get(view->base, bit, bits) : 0;
+    return value;
 }
 
 static inline bool
@@ -760,6 +801,164 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
     }
 }
 
+/* Plans.
+ *
+ * The walk is a function of the packet's length and of the values of
+ * the bytes it reads, nothing else: each read's place follows from the
+ * values read before it.  A walk that found a stack without trouble
+ * leaves a plan: the packet's length, every (place, width, value) it
+ * read (successor fields, @magic and length fields, flags and sizes)
+ * and what it found (the stack, the packet's length by its length
+ * fields, the spans that verification needs).  A packet of the same
+ * length and first protocol whose bytes hold the same values at those
+ * places would be walked the same way, so it takes the plan's result
+ * without the walk; verification then runs on it as always.
+ *
+ * Each thread keeps its own plans, a few per table in slots by first
+ * protocol and length, so that readers never lock; they are dropped
+ * when the thread dissects with another table (tables have serial
+ * numbers that are never reused, so a stack of a plan is only used
+ * while the table, and the snapshot that owns the stack, are alive). */
+
+#define PLAN_SLOTS 64
+
+struct plan {
+    const struct ps_dproto *first;
+    size_t len;
+    const struct ps_stack *stack;
+    size_t packet_len;
+    struct header_span *spans;  /* One per header of 'stack'. */
+    size_t n_reads;
+    struct ps_dread reads[];
+};
+
+struct plans {
+    uint64_t serial;            /* Of the table of the plans. */
+    struct plan *slots[PLAN_SLOTS];
+};
+
+static __thread struct plans *thread_plans;
+static pthread_key_t plans_key;
+static pthread_once_t plans_once = PTHREAD_ONCE_INIT;
+
+static void
+plans_clear(struct plans *plans)
+{
+    for (size_t i = 0; i < PLAN_SLOTS; i++) {
+        free(plans->slots[i]);
+        plans->slots[i] = NULL;
+    }
+}
+
+static void
+plans_free(void *plans)
+{
+    plans_clear(plans);
+    free(plans);
+}
+
+static void
+plans_init(void)
+{
+    pthread_key_create(&plans_key, plans_free);
+}
+
+/* The calling thread's plans for table 't'. */
+static struct plans *
+plans_get(const struct ps_dtable *t)
+{
+    struct plans *plans = thread_plans;
+
+    if (!plans) {
+        pthread_once(&plans_once, plans_init);
+        plans = ps_xzalloc(sizeof *plans);
+        pthread_setspecific(plans_key, plans);
+        thread_plans = plans;
+    }
+    if (plans->serial != t->serial) {
+        plans_clear(plans);
+        plans->serial = t->serial;
+    }
+    return plans;
+}
+
+/* The slot of the plans of packets of 'len' bytes that start with
+ * 'first'. */
+static struct plan **
+plan_slot(struct plans *plans, const struct ps_dproto *first, size_t len)
+{
+    uint64_t h = ((uint64_t) len << 16 | first->index)
+                 * UINT64_C(0x9e3779b97f4a7c15);
+    return &plans->slots[h >> 58];
+}
+
+/* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
+ * 'first'. */
+static bool
+plan_holds(const struct plan *plan, const struct ps_dproto *first,
+           const uint8_t *pkt, size_t len)
+{
+    if (plan->len != len || plan->first != first) {
+        return false;
+    }
+    for (size_t i = 0; i < plan->n_reads; i++) {
+        const struct ps_dread *r = &plan->reads[i];
+        if (load_bits(pkt, len, r->bit, r->bits) != r->value) {
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Makes the plan of the walk of 'len' bytes from 'first', which read
+ * 'trace' and found 'stack' whose headers have 'spans'. */
+static struct plan *
+plan_create(const struct ps_dproto *first, size_t len,
+            const struct trace *trace, const struct ps_stack *stack,
+            size_t packet_len, const struct header_span *spans)
+{
+    size_t n_spans = stack->n_headers;
+    struct plan *plan = ps_xmalloc(sizeof *plan
+                                   + trace->n * sizeof *plan->reads
+                                   + n_spans * sizeof *plan->spans);
+
+    plan->first = first;
+    plan->len = len;
+    plan->stack = stack;
+    plan->packet_len = packet_len;
+    /* A place read several times is checked once. */
+    plan->n_reads = 0;
+    for (size_t i = 0; i < trace->n; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        size_t j = 0;
+        while (j < plan->n_reads && (plan->reads[j].bit != r->bit
+                                     || plan->reads[j].bits != r->bits)) {
+            j++;
+        }
+        if (j == plan->n_reads) {
+            plan->reads[plan->n_reads++] = *r;
+        }
+    }
+    plan->spans = (struct header_span *) &plan->reads[trace->n];
+    memcpy(plan->spans, spans, n_spans * sizeof *spans);
+    return plan;
+}
+
+/* Dissects the 'len' bytes of 'pkt' into 'd' by 'plan', which holds for
+ * them. */
+static void
+plan_apply(const struct plan *plan, const uint8_t *pkt, size_t len,
+           unsigned int flags, struct ps_dissection *d)
+{
+    d->len = len;
+    d->packet_len = plan->packet_len;
+    d->stack = CONST_CAST(struct ps_stack *, plan->stack);
+    d->header_len = plan->stack->size;
+    if (!(flags & PS_DISSECT_NO_VERIFY)) {
+        verify(d, pkt, plan->spans);
+    }
+}
+
 /* The stack of the 'n' headers of 'headers' in snapshot 'snap' of 'reg':
  * from the table by the key of the headers, else compiled by the
  * registry's cache and remembered. */
@@ -807,10 +1006,22 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
                             "\"%s\"", first);
     }
 
+    struct plans *plans = plans_get(t);
+    struct plan **slot = plan_slot(plans, p, len);
+    if (*slot && plan_holds(*slot, p, pkt, len)) {
+        plan_apply(*slot, pkt, len, flags, d);
+        return PS_OK;
+    }
+
     struct found_header headers[MAX_HEADERS];
     struct scratch scratch;
     size_t n = 0, offset = 0;
-    struct view packet = { pkt, len };
+    struct trace trace;
+    struct view packet = { pkt, len, &trace };
+    const struct ps_dproto *first_p = p;
+
+    trace.pkt = pkt;
+    trace.n = 0;
 
     scratch.used = 0;
     d->len = d->packet_len = len;
@@ -827,7 +1038,7 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     size_t n_magic = 0;
 
     while (p && n < MAX_HEADERS) {
-        struct view rest = { pkt + offset, limit - offset };
+        struct view rest = { pkt + offset, limit - offset, &trace };
         struct found_header *h = &headers[n];
         char *why = NULL;
 
@@ -871,7 +1082,7 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
 
         offset += h->size;
         n++;
-        struct view next = { pkt + offset, limit - offset };
+        struct view next = { pkt + offset, limit - offset, &trace };
         if (!next.len && limit_by != SIZE_MAX) {
             /* The lengths say the packet is whole and has no payload: a
              * binding names what a payload is, if there is one. */
@@ -888,7 +1099,8 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     if (n) {
         /* The stack is compiled once per registry generation, and owned
          * by the registry's cache. */
-        error = find_stack(reg, snap, t, headers, n, &packet, &stack,
+        struct view untraced = { pkt, len, NULL };
+        error = find_stack(reg, snap, t, headers, n, &untraced, &stack,
                            errorp);
     }
     if (!error && stack) {
@@ -920,6 +1132,11 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
         d->header_len = stack->size;
         if (!(flags & PS_DISSECT_NO_VERIFY)) {
             verify(d, pkt, spans);
+        }
+        if (!d->truncated && !n_magic && trace.n <= MAX_READS) {
+            free(*slot);
+            *slot = plan_create(first_p, len, &trace, stack, d->packet_len,
+                                spans);
         }
     }
     for (size_t i = 0; i < n; i++) {

@@ -194,6 +194,7 @@ struct ps_dstack_index {
 
 struct ps_dtable {
     const struct ps_snapshot *snap;
+    uint64_t serial;            /* Unique among all tables ever built. */
     struct ps_dproto *protos;
     size_t n_protos;
     const struct ps_dproto **by_name;   /* Open addressing, by name. */
