@@ -812,7 +812,9 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
  * fields, the spans that verification needs).  A packet of the same
  * length and first protocol whose bytes hold the same values at those
  * places would be walked the same way, so it takes the plan's result
- * without the walk; verification then runs on it as always.
+ * without the walk; verification then runs on it as always.  The reads
+ * are compiled into a few 8-byte words of the packet, each with a mask
+ * and the value it must have under the mask.
  *
  * Each thread keeps its own plans, a few per table in slots by first
  * protocol and length, so that readers never lock; they are dropped
@@ -822,13 +824,22 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
 
 #define PLAN_SLOTS 64
 
+/* The bytes 'byte' to 'byte' + 7 of a packet, big-endian, must be
+ * 'value' under 'mask'. */
+struct plan_word {
+    size_t byte;
+    uint64_t mask, value;
+};
+
 struct plan {
     const struct ps_dproto *first;
     size_t len;
     const struct ps_stack *stack;
     size_t packet_len;
     struct header_span *spans;  /* One per header of 'stack'. */
-    size_t n_reads;
+    size_t n_words;
+    struct plan_word *words;
+    size_t n_reads;             /* Reads that no word holds. */
     struct ps_dread reads[];
 };
 
@@ -901,6 +912,12 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     if (plan->len != len || plan->first != first) {
         return false;
     }
+    for (size_t i = 0; i < plan->n_words; i++) {
+        const struct plan_word *w = &plan->words[i];
+        if ((ps_load_be64(pkt + w->byte) & w->mask) != w->value) {
+            return false;
+        }
+    }
     for (size_t i = 0; i < plan->n_reads; i++) {
         const struct ps_dread *r = &plan->reads[i];
         if (load_bits(pkt, len, r->bit, r->bits) != r->value) {
@@ -908,6 +925,13 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
         }
     }
     return true;
+}
+
+static int
+compare_reads(const void *a_, const void *b_)
+{
+    const struct ps_dread *a = a_, *b = b_;
+    return a->bit < b->bit ? -1 : a->bit > b->bit;
 }
 
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
@@ -920,27 +944,45 @@ plan_create(const struct ps_dproto *first, size_t len,
     size_t n_spans = stack->n_headers;
     struct plan *plan = ps_xmalloc(sizeof *plan
                                    + trace->n * sizeof *plan->reads
+                                   + trace->n * sizeof *plan->words
                                    + n_spans * sizeof *plan->spans);
+    struct ps_dread reads[MAX_READS];
 
     plan->first = first;
     plan->len = len;
     plan->stack = stack;
     plan->packet_len = packet_len;
-    /* A place read several times is checked once. */
-    plan->n_reads = 0;
-    for (size_t i = 0; i < trace->n; i++) {
-        const struct ps_dread *r = &trace->reads[i];
-        size_t j = 0;
-        while (j < plan->n_reads && (plan->reads[j].bit != r->bit
-                                     || plan->reads[j].bits != r->bits)) {
-            j++;
-        }
-        if (j == plan->n_reads) {
-            plan->reads[plan->n_reads++] = *r;
-        }
-    }
-    plan->spans = (struct header_span *) &plan->reads[trace->n];
+    plan->words = (struct plan_word *) &plan->reads[trace->n];
+    plan->spans = (struct header_span *) &plan->words[trace->n];
     memcpy(plan->spans, spans, n_spans * sizeof *spans);
+
+    /* Reads in order of place, each in the word that the one before it
+     * started if it fits there, else in a word of its own (which ends
+     * at the packet's end at the latest).  All the reads were of the
+     * same bytes, so the values of reads that overlap agree. */
+    memcpy(reads, trace->reads, trace->n * sizeof *reads);
+    qsort(reads, trace->n, sizeof *reads, compare_reads);
+    plan->n_words = plan->n_reads = 0;
+    for (size_t i = 0; i < trace->n; i++) {
+        const struct ps_dread *r = &reads[i];
+        struct plan_word *w = (plan->n_words
+                               ? &plan->words[plan->n_words - 1] : NULL);
+        if (!w || r->bit + r->bits > w->byte * 8 + 64) {
+            size_t byte = r->bit / 8;
+            if (len < 8 || r->bit % 8 + r->bits > 64) {
+                plan->reads[plan->n_reads++] = *r;
+                continue;
+            }
+            w = &plan->words[plan->n_words++];
+            w->byte = byte < len - 8 ? byte : len - 8;
+            w->mask = w->value = 0;
+        }
+        unsigned int shift = w->byte * 8 + 64 - r->bit - r->bits;
+        uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
+                         : UINT64_MAX);
+        w->mask |= mask << shift;
+        w->value |= (r->value & mask) << shift;
+    }
     return plan;
 }
 
