@@ -1032,6 +1032,15 @@ find_stack(const struct ps_registry *reg, const struct ps_snapshot *snap,
     return error;
 }
 
+static enum ps_error dissect_walk(const struct ps_registry *,
+                                  const struct ps_snapshot *,
+                                  const struct ps_dtable *,
+                                  const struct ps_dproto *, struct plan **,
+                                  const uint8_t *pkt, size_t len,
+                                  unsigned int flags, struct ps_dissection *,
+                                  char **errorp)
+    __attribute__((__noinline__));
+
 enum ps_error
 ps_dissect_into(const struct ps_registry *reg, const char *first,
                 const uint8_t *pkt, size_t len, unsigned int flags,
@@ -1054,7 +1063,18 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
         plan_apply(*slot, pkt, len, flags, d);
         return PS_OK;
     }
+    return dissect_walk(reg, snap, t, p, slot, pkt, len, flags, d, errorp);
+}
 
+/* Dissects the 'len' bytes of 'pkt' into 'd' (zeroed) by a walk of table
+ * 't' of snapshot 'snap' of 'reg' from protocol 'p'; leaves its plan in
+ * '*slot' if it makes one. */
+static enum ps_error
+dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
+             const struct ps_dtable *t, const struct ps_dproto *p,
+             struct plan **slot, const uint8_t *pkt, size_t len,
+             unsigned int flags, struct ps_dissection *d, char **errorp)
+{
     struct found_header headers[MAX_HEADERS];
     struct scratch scratch;
     size_t n = 0, offset = 0;
