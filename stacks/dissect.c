@@ -837,10 +837,10 @@ struct plan {
     const struct ps_stack *stack;
     size_t packet_len;
     struct header_span *spans;  /* One per header of 'stack'. */
-    size_t n_words;
-    struct plan_word *words;
-    size_t n_reads;             /* Reads that no word holds. */
-    struct ps_dread reads[];
+    size_t n_reads;             /* Reads that no word holds... */
+    struct ps_dread *reads;
+    size_t n_words;             /* ...and the words. */
+    struct plan_word words[];
 };
 
 struct plans {
@@ -848,7 +848,11 @@ struct plans {
     struct plan *slots[PLAN_SLOTS];
 };
 
-static __thread struct plans *thread_plans;
+/* Initial-exec: one load from the thread pointer, without a call to
+ * __tls_get_addr() per packet.  A program that dlopen()s the library
+ * takes these 8 bytes from the static TLS that glibc keeps spare. */
+static __thread struct plans *thread_plans
+    __attribute__((__tls_model__("initial-exec")));
 static pthread_key_t plans_key;
 static pthread_once_t plans_once = PTHREAD_ONCE_INIT;
 
@@ -912,8 +916,8 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     if (plan->len != len || plan->first != first) {
         return false;
     }
-    for (size_t i = 0; i < plan->n_words; i++) {
-        const struct plan_word *w = &plan->words[i];
+    const struct plan_word *w = plan->words;
+    for (const struct plan_word *end = w + plan->n_words; w < end; w++) {
         if ((ps_load_be64(pkt + w->byte) & w->mask) != w->value) {
             return false;
         }
@@ -943,8 +947,8 @@ plan_create(const struct ps_dproto *first, size_t len,
 {
     size_t n_spans = stack->n_headers;
     struct plan *plan = ps_xmalloc(sizeof *plan
-                                   + trace->n * sizeof *plan->reads
                                    + trace->n * sizeof *plan->words
+                                   + trace->n * sizeof *plan->reads
                                    + n_spans * sizeof *plan->spans);
     struct ps_dread reads[MAX_READS];
 
@@ -952,8 +956,8 @@ plan_create(const struct ps_dproto *first, size_t len,
     plan->len = len;
     plan->stack = stack;
     plan->packet_len = packet_len;
-    plan->words = (struct plan_word *) &plan->reads[trace->n];
-    plan->spans = (struct header_span *) &plan->words[trace->n];
+    plan->reads = (struct ps_dread *) &plan->words[trace->n];
+    plan->spans = (struct header_span *) &plan->reads[trace->n];
     memcpy(plan->spans, spans, n_spans * sizeof *spans);
 
     /* Reads in order of place, each in the word that the one before it
