@@ -820,7 +820,13 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
  * protocol and length, so that readers never lock; they are dropped
  * when the thread dissects with another table (tables have serial
  * numbers that are never reused, so a stack of a plan is only used
- * while the table, and the snapshot that owns the stack, are alive). */
+ * while the table, and the snapshot that owns the stack, are alive).
+ *
+ * Recording the reads and making a plan costs about as much as the walk
+ * itself: a walk makes a plan for a slot that has none, else only on
+ * every 16th miss of the slot, so that packets that seldom repeat a
+ * shape (lengths that vary) cost little more than the walk, and a plan
+ * that serves most packets stays when a few others come between them. */
 
 #define PLAN_SLOTS 64
 
@@ -846,6 +852,7 @@ struct plan {
 struct plans {
     uint64_t serial;            /* Of the table of the plans. */
     struct plan *slots[PLAN_SLOTS];
+    unsigned int misses[PLAN_SLOTS];
 };
 
 /* Initial-exec: one load from the thread pointer, without a call to
@@ -899,12 +906,12 @@ plans_get(const struct ps_dtable *t)
 
 /* The slot of the plans of packets of 'len' bytes that start with
  * 'first'. */
-static struct plan **
-plan_slot(struct plans *plans, const struct ps_dproto *first, size_t len)
+static size_t
+plan_slot(const struct ps_dproto *first, size_t len)
 {
     uint64_t h = ((uint64_t) len << 16 | first->index)
                  * UINT64_C(0x9e3779b97f4a7c15);
-    return &plans->slots[h >> 58];
+    return h >> 58;
 }
 
 /* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
@@ -1062,17 +1069,21 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     }
 
     struct plans *plans = plans_get(t);
-    struct plan **slot = plan_slot(plans, p, len);
-    if (*slot && plan_holds(*slot, p, pkt, len)) {
-        plan_apply(*slot, pkt, len, flags, d);
+    size_t slot = plan_slot(p, len);
+    struct plan *plan = plans->slots[slot];
+    if (plan && plan_holds(plan, p, pkt, len)) {
+        plan_apply(plan, pkt, len, flags, d);
         return PS_OK;
     }
-    return dissect_walk(reg, snap, t, p, slot, pkt, len, flags, d, errorp);
+    bool make = !plan || !(++plans->misses[slot] % 16);
+    return dissect_walk(reg, snap, t, p, make ? &plans->slots[slot] : NULL,
+                        pkt, len, flags, d, errorp);
 }
 
 /* Dissects the 'len' bytes of 'pkt' into 'd' (zeroed) by a walk of table
- * 't' of snapshot 'snap' of 'reg' from protocol 'p'; leaves its plan in
- * '*slot' if it makes one. */
+ * 't' of snapshot 'snap' of 'reg' from protocol 'p'; if 'slot' is
+ * nonnull, records its reads and leaves its plan there if it can make
+ * one. */
 static enum ps_error
 dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
              const struct ps_dtable *t, const struct ps_dproto *p,
@@ -1083,7 +1094,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     struct scratch scratch;
     size_t n = 0, offset = 0;
     struct trace trace;
-    struct view packet = { pkt, len, &trace };
+    struct view packet = { pkt, len, slot ? &trace : NULL };
     const struct ps_dproto *first_p = p;
 
     trace.pkt = pkt;
@@ -1104,7 +1115,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     size_t n_magic = 0;
 
     while (p && n < MAX_HEADERS) {
-        struct view rest = { pkt + offset, limit - offset, &trace };
+        struct view rest = { pkt + offset, limit - offset, packet.trace };
         struct found_header *h = &headers[n];
         char *why = NULL;
 
@@ -1148,7 +1159,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
 
         offset += h->size;
         n++;
-        struct view next = { pkt + offset, limit - offset, &trace };
+        struct view next = { pkt + offset, limit - offset, packet.trace };
         if (!next.len && limit_by != SIZE_MAX) {
             /* The lengths say the packet is whole and has no payload: a
              * binding names what a payload is, if there is one. */
@@ -1199,7 +1210,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
         if (!(flags & PS_DISSECT_NO_VERIFY)) {
             verify(d, pkt, spans);
         }
-        if (!d->truncated && !n_magic && trace.n <= MAX_READS) {
+        if (slot && !d->truncated && !n_magic && trace.n <= MAX_READS) {
             free(*slot);
             *slot = plan_create(first_p, len, &trace, stack, d->packet_len,
                                 spans);
