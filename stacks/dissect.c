@@ -49,6 +49,7 @@ struct scratch {
 /* The reads of packet bytes that a walk made, in order (see "Plans"
  * below). */
 #define MAX_READS 96
+#define MAX_ABSENT 16
 struct trace {
     const uint8_t *pkt;
     size_t n;                   /* MAX_READS + 1 if there were more. */
@@ -57,6 +58,24 @@ struct trace {
         uint32_t bits;
         uint64_t value;
     } reads[MAX_READS];
+
+    /* Successor fields that held no value of their group: only that
+     * matters, not their value (a UDP source port). */
+    size_t n_absent;
+    struct ps_dabsent {
+        uint32_t bit, bits;
+        uint64_t value;         /* What it held. */
+        const struct ps_dgroup *g;
+
+        /* Filled by a plan: the field is ('byte' is not SIZE_MAX) the
+         * 8 bytes from 'byte', big-endian, shifted right by 'shift',
+         * under 'mask'; bit ps_dabsent_bit() of each value of 'g' is
+         * set in 'filter'. */
+        size_t byte;
+        unsigned int shift;
+        uint64_t mask;
+        uint64_t filter[8];
+    } absent[MAX_ABSENT];
 };
 
 /* The part of a packet being read: 'len' bytes from 'base', and where
@@ -90,6 +109,30 @@ trace_read(struct trace *trace, const uint8_t *base, size_t bit,
         r->bit = (base - trace->pkt) * 8 + bit;
         r->bits = bits;
         r->value = value;
+    } else {
+        trace->n = MAX_READS + 1;
+    }
+}
+
+/* The bit of 'value' in the filter of a struct ps_dabsent. */
+static inline unsigned int
+ps_dabsent_bit(uint64_t value)
+{
+    return (value * UINT64_C(0x9e3779b97f4a7c15)) >> 55;
+}
+
+/* Records that field 'bit', 'bits' wide, of the packet at 'base' holds
+ * no value of group 'g'. */
+static void
+trace_absent(struct trace *trace, const uint8_t *base, size_t bit,
+             size_t bits, uint64_t value, const struct ps_dgroup *g)
+{
+    if (trace->n_absent < MAX_ABSENT) {
+        struct ps_dabsent *a = &trace->absent[trace->n_absent++];
+        a->bit = (base - trace->pkt) * 8 + bit;
+        a->bits = bits;
+        a->value = value;
+        a->g = g;
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -427,6 +470,20 @@ try_binding(const struct ps_dbind *b, const struct found_header *h,
     return NULL;
 }
 
+/* The entries of 'value' in group 'g', or NULL. */
+static inline const struct ps_dgroup_slot *
+group_find(const struct ps_dgroup *g, uint64_t value)
+{
+    size_t slot = ps_dgroup_slot(value, g->mask);
+    for (const struct ps_dgroup_slot *s; (s = &g->slots[slot])->hi;
+         slot = (slot + 1) & g->mask) {
+        if (g->entries[s->lo].value == value) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
 /* Finds in group 'g' the bindings whose value is the one its field has
  * in header 'h': sets '*lo' and '*hi' to their range (empty if none). */
 static void
@@ -434,21 +491,22 @@ group_range(const struct ps_dgroup *g, const struct found_header *h,
             const struct view *packet, size_t *lo, size_t *hi)
 {
     const struct ps_dplace *f = place(h, g->field);
-    uint64_t value;
+    size_t bit = h->offset * 8 + f->bit;
 
     *lo = *hi = 0;
     if (!f->present) {
         return;
     }
-    value = get_bits(packet, h->offset * 8 + f->bit, f->bits);
-    size_t slot = ps_dgroup_slot(value, g->mask);
-    for (const struct ps_dgroup_slot *s; (s = &g->slots[slot])->hi;
-         slot = (slot + 1) & g->mask) {
-        if (g->entries[s->lo].value == value) {
-            *lo = s->lo;
-            *hi = s->hi;
-            return;
-        }
+    uint64_t value = load_bits(packet->base, packet->len, bit, f->bits);
+    const struct ps_dgroup_slot *s = group_find(g, value);
+    if (s) {
+        *lo = s->lo;
+        *hi = s->hi;
+    }
+    if (packet->trace && s && f->bits) {
+        trace_read(packet->trace, packet->base, bit, f->bits, value);
+    } else if (packet->trace && f->bits) {
+        trace_absent(packet->trace, packet->base, bit, f->bits, value, g);
     }
 }
 
@@ -845,6 +903,15 @@ struct plan {
     struct header_span *spans;  /* One per header of 'stack'. */
     size_t n_reads;             /* Reads that no word holds... */
     struct ps_dread *reads;
+    size_t n_absent;            /* ...fields that hold no value of a
+                                 * group... */
+    struct ps_dabsent *absent;
+    /* The values that the fields of 'absent' had, as words: a packet
+     * that has them too needs no look-up in the groups.  'soft' is
+     * false if they could not all be put in words. */
+    bool soft;
+    size_t n_soft;
+    struct plan_word *soft_words;
     size_t n_words;             /* ...and the words. */
     struct plan_word words[];
 };
@@ -935,6 +1002,28 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
             return false;
         }
     }
+    if (plan->soft) {
+        const struct plan_word *w = plan->soft_words;
+        const struct plan_word *end = w + plan->n_soft;
+        while (w < end
+               && (ps_load_be64(pkt + w->byte) & w->mask) == w->value) {
+            w++;
+        }
+        if (w == end) {
+            return true;
+        }
+    }
+    for (size_t i = 0; i < plan->n_absent; i++) {
+        const struct ps_dabsent *a = &plan->absent[i];
+        uint64_t value = (a->byte != SIZE_MAX
+                          ? ps_load_be64(pkt + a->byte) >> a->shift & a->mask
+                          : load_bits(pkt, len, a->bit, a->bits));
+        unsigned int b = ps_dabsent_bit(value);
+        if (a->filter[b / 64] & UINT64_C(1) << b % 64
+            && group_find(a->g, value)) {
+            return false;
+        }
+    }
     return true;
 }
 
@@ -943,6 +1032,44 @@ compare_reads(const void *a_, const void *b_)
 {
     const struct ps_dread *a = a_, *b = b_;
     return a->bit < b->bit ? -1 : a->bit > b->bit;
+}
+
+/* Puts the 'n' reads of 'reads' (sorted here) of a packet of 'len'
+ * bytes into words, appended to 'words' ('*n_words' of them): each read
+ * in the word that the one before it started if it fits there, else in
+ * a word of its own (which ends at the packet's end at the latest).  All
+ * the reads were of the same bytes, so the values of reads that overlap
+ * agree.  A read that fits no word (more than 8 bytes) goes to 'rest',
+ * or makes it return false if 'rest' is NULL. */
+static bool
+plan_words(struct ps_dread *reads, size_t n, size_t len,
+           struct plan_word *words, size_t *n_words,
+           struct ps_dread *rest, size_t *n_rest)
+{
+    qsort(reads, n, sizeof *reads, compare_reads);
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &reads[i];
+        struct plan_word *w = *n_words ? &words[*n_words - 1] : NULL;
+        if (!w || r->bit + r->bits > w->byte * 8 + 64) {
+            size_t byte = r->bit / 8;
+            if (len < 8 || r->bit % 8 + r->bits > 64) {
+                if (!rest) {
+                    return false;
+                }
+                rest[(*n_rest)++] = *r;
+                continue;
+            }
+            w = &words[(*n_words)++];
+            w->byte = byte < len - 8 ? byte : len - 8;
+            w->mask = w->value = 0;
+        }
+        unsigned int shift = w->byte * 8 + 64 - r->bit - r->bits;
+        uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
+                         : UINT64_MAX);
+        w->mask |= mask << shift;
+        w->value |= (r->value & mask) << shift;
+    }
+    return true;
 }
 
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
@@ -955,7 +1082,9 @@ plan_create(const struct ps_dproto *first, size_t len,
     size_t n_spans = stack->n_headers;
     struct plan *plan = ps_xmalloc(sizeof *plan
                                    + trace->n * sizeof *plan->words
+                                   + trace->n_absent * sizeof *plan->words
                                    + trace->n * sizeof *plan->reads
+                                   + trace->n_absent * sizeof *plan->absent
                                    + n_spans * sizeof *plan->spans);
     struct ps_dread reads[MAX_READS];
 
@@ -963,37 +1092,44 @@ plan_create(const struct ps_dproto *first, size_t len,
     plan->len = len;
     plan->stack = stack;
     plan->packet_len = packet_len;
-    plan->reads = (struct ps_dread *) &plan->words[trace->n];
-    plan->spans = (struct header_span *) &plan->reads[trace->n];
+    plan->soft_words = &plan->words[trace->n];
+    plan->reads = (struct ps_dread *) &plan->soft_words[trace->n_absent];
+    plan->absent = (struct ps_dabsent *) &plan->reads[trace->n];
+    plan->spans = (struct header_span *) &plan->absent[trace->n_absent];
     memcpy(plan->spans, spans, n_spans * sizeof *spans);
 
-    /* Reads in order of place, each in the word that the one before it
-     * started if it fits there, else in a word of its own (which ends
-     * at the packet's end at the latest).  All the reads were of the
-     * same bytes, so the values of reads that overlap agree. */
-    memcpy(reads, trace->reads, trace->n * sizeof *reads);
-    qsort(reads, trace->n, sizeof *reads, compare_reads);
-    plan->n_words = plan->n_reads = 0;
-    for (size_t i = 0; i < trace->n; i++) {
-        const struct ps_dread *r = &reads[i];
-        struct plan_word *w = (plan->n_words
-                               ? &plan->words[plan->n_words - 1] : NULL);
-        if (!w || r->bit + r->bits > w->byte * 8 + 64) {
-            size_t byte = r->bit / 8;
-            if (len < 8 || r->bit % 8 + r->bits > 64) {
-                plan->reads[plan->n_reads++] = *r;
-                continue;
-            }
-            w = &plan->words[plan->n_words++];
-            w->byte = byte < len - 8 ? byte : len - 8;
-            w->mask = w->value = 0;
+    /* A field that must hold no value of its group is first tested
+     * against a filter of the group's values. */
+    plan->n_absent = trace->n_absent;
+    for (size_t i = 0; i < trace->n_absent; i++) {
+        struct ps_dabsent *a = &plan->absent[i];
+        *a = trace->absent[i];
+        a->byte = SIZE_MAX;
+        if (len >= 8 && a->bit % 8 + a->bits <= 64) {
+            a->byte = a->bit / 8 < len - 8 ? a->bit / 8 : len - 8;
+            a->shift = a->byte * 8 + 64 - a->bit - a->bits;
+            a->mask = (a->bits < 64 ? (UINT64_C(1) << a->bits) - 1
+                       : UINT64_MAX);
         }
-        unsigned int shift = w->byte * 8 + 64 - r->bit - r->bits;
-        uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
-                         : UINT64_MAX);
-        w->mask |= mask << shift;
-        w->value |= (r->value & mask) << shift;
+        memset(a->filter, 0, sizeof a->filter);
+        for (size_t j = 0; j < a->g->n; j++) {
+            unsigned int b = ps_dabsent_bit(a->g->entries[j].value);
+            a->filter[b / 64] |= UINT64_C(1) << b % 64;
+        }
     }
+
+    memcpy(reads, trace->reads, trace->n * sizeof *reads);
+    plan->n_words = plan->n_reads = 0;
+    plan_words(reads, trace->n, len, plan->words, &plan->n_words,
+               plan->reads, &plan->n_reads);
+
+    for (size_t i = 0; i < trace->n_absent; i++) {
+        const struct ps_dabsent *a = &trace->absent[i];
+        reads[i] = (struct ps_dread) { a->bit, a->bits, a->value };
+    }
+    plan->n_soft = 0;
+    plan->soft = plan_words(reads, trace->n_absent, len, plan->soft_words,
+                            &plan->n_soft, NULL, NULL);
     return plan;
 }
 
@@ -1098,7 +1234,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     const struct ps_dproto *first_p = p;
 
     trace.pkt = pkt;
-    trace.n = 0;
+    trace.n = trace.n_absent = 0;
 
     scratch.used = 0;
     d->len = d->packet_len = len;
