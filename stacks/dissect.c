@@ -906,12 +906,13 @@ struct plan {
     size_t n_absent;            /* ...fields that hold no value of a
                                  * group... */
     struct ps_dabsent *absent;
-    /* The values that the fields of 'absent' had, as words: a packet
-     * that has them too needs no look-up in the groups.  'soft' is
-     * false if they could not all be put in words. */
-    bool soft;
-    size_t n_soft;
-    struct plan_word *soft_words;
+    /* The reads and the values that the fields of 'absent' had, all as
+     * words: a packet that has them all (one of the same flow) takes
+     * the plan without anything else checked.  'exact' is false if they
+     * could not all be put in words. */
+    bool exact;
+    size_t n_exact;
+    struct plan_word *exact_words;
     size_t n_words;             /* ...and the words. */
     struct plan_word words[];
 };
@@ -990,6 +991,17 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     if (plan->len != len || plan->first != first) {
         return false;
     }
+    if (plan->exact) {
+        const struct plan_word *w = plan->exact_words;
+        const struct plan_word *end = w + plan->n_exact;
+        while (w < end
+               && (ps_load_be64(pkt + w->byte) & w->mask) == w->value) {
+            w++;
+        }
+        if (w == end) {
+            return true;
+        }
+    }
     const struct plan_word *w = plan->words;
     for (const struct plan_word *end = w + plan->n_words; w < end; w++) {
         if ((ps_load_be64(pkt + w->byte) & w->mask) != w->value) {
@@ -1000,17 +1012,6 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
         const struct ps_dread *r = &plan->reads[i];
         if (load_bits(pkt, len, r->bit, r->bits) != r->value) {
             return false;
-        }
-    }
-    if (plan->soft) {
-        const struct plan_word *w = plan->soft_words;
-        const struct plan_word *end = w + plan->n_soft;
-        while (w < end
-               && (ps_load_be64(pkt + w->byte) & w->mask) == w->value) {
-            w++;
-        }
-        if (w == end) {
-            return true;
         }
     }
     for (size_t i = 0; i < plan->n_absent; i++) {
@@ -1027,12 +1028,6 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     return true;
 }
 
-static int
-compare_reads(const void *a_, const void *b_)
-{
-    const struct ps_dread *a = a_, *b = b_;
-    return a->bit < b->bit ? -1 : a->bit > b->bit;
-}
 
 /* Puts the 'n' reads of 'reads' (sorted here) of a packet of 'len'
  * bytes into words, appended to 'words' ('*n_words' of them): each read
@@ -1046,7 +1041,16 @@ plan_words(struct ps_dread *reads, size_t n, size_t len,
            struct plan_word *words, size_t *n_words,
            struct ps_dread *rest, size_t *n_rest)
 {
-    qsort(reads, n, sizeof *reads, compare_reads);
+    /* By place: an insertion sort, as they are few and mostly in
+     * order. */
+    for (size_t i = 1; i < n; i++) {
+        struct ps_dread r = reads[i];
+        size_t j = i;
+        for (; j && reads[j - 1].bit > r.bit; j--) {
+            reads[j] = reads[j - 1];
+        }
+        reads[j] = r;
+    }
     for (size_t i = 0; i < n; i++) {
         const struct ps_dread *r = &reads[i];
         struct plan_word *w = *n_words ? &words[*n_words - 1] : NULL;
@@ -1082,18 +1086,20 @@ plan_create(const struct ps_dproto *first, size_t len,
     size_t n_spans = stack->n_headers;
     struct plan *plan = ps_xmalloc(sizeof *plan
                                    + trace->n * sizeof *plan->words
-                                   + trace->n_absent * sizeof *plan->words
+                                   + (trace->n + trace->n_absent)
+                                     * sizeof *plan->words
                                    + trace->n * sizeof *plan->reads
                                    + trace->n_absent * sizeof *plan->absent
                                    + n_spans * sizeof *plan->spans);
-    struct ps_dread reads[MAX_READS];
+    struct ps_dread reads[MAX_READS + MAX_ABSENT];
 
     plan->first = first;
     plan->len = len;
     plan->stack = stack;
     plan->packet_len = packet_len;
-    plan->soft_words = &plan->words[trace->n];
-    plan->reads = (struct ps_dread *) &plan->soft_words[trace->n_absent];
+    plan->exact_words = &plan->words[trace->n];
+    plan->reads = (struct ps_dread *) &plan->exact_words[trace->n
+                                                         + trace->n_absent];
     plan->absent = (struct ps_dabsent *) &plan->reads[trace->n];
     plan->spans = (struct header_span *) &plan->absent[trace->n_absent];
     memcpy(plan->spans, spans, n_spans * sizeof *spans);
@@ -1123,13 +1129,15 @@ plan_create(const struct ps_dproto *first, size_t len,
     plan_words(reads, trace->n, len, plan->words, &plan->n_words,
                plan->reads, &plan->n_reads);
 
+    memcpy(reads, trace->reads, trace->n * sizeof *reads);
     for (size_t i = 0; i < trace->n_absent; i++) {
         const struct ps_dabsent *a = &trace->absent[i];
-        reads[i] = (struct ps_dread) { a->bit, a->bits, a->value };
+        reads[trace->n + i] = (struct ps_dread) { a->bit, a->bits,
+                                                  a->value };
     }
-    plan->n_soft = 0;
-    plan->soft = plan_words(reads, trace->n_absent, len, plan->soft_words,
-                            &plan->n_soft, NULL, NULL);
+    plan->n_exact = 0;
+    plan->exact = plan_words(reads, trace->n + trace->n_absent, len,
+                             plan->exact_words, &plan->n_exact, NULL, NULL);
     return plan;
 }
 
@@ -1139,10 +1147,12 @@ static void
 plan_apply(const struct plan *plan, const uint8_t *pkt, size_t len,
            unsigned int flags, struct ps_dissection *d)
 {
-    d->len = len;
-    d->packet_len = plan->packet_len;
-    d->stack = CONST_CAST(struct ps_stack *, plan->stack);
-    d->header_len = plan->stack->size;
+    *d = (struct ps_dissection) {
+        .stack = CONST_CAST(struct ps_stack *, plan->stack),
+        .header_len = plan->stack->size,
+        .packet_len = plan->packet_len,
+        .len = len,
+    };
     if (!(flags & PS_DISSECT_NO_VERIFY)) {
         verify(d, pkt, plan->spans);
     }
@@ -1198,8 +1208,8 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     const struct ps_dtable *t = ps_dtable_get(reg, snap);
     const struct ps_dproto *p = ps_dtable_find(t, first);
 
-    memset(d, 0, sizeof *d);
     if (!p) {
+        memset(d, 0, sizeof *d);
         return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
                             "\"%s\"", first);
     }
@@ -1211,6 +1221,7 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
         plan_apply(plan, pkt, len, flags, d);
         return PS_OK;
     }
+    memset(d, 0, sizeof *d);
     bool make = !plan || !(++plans->misses[slot] % 16);
     return dissect_walk(reg, snap, t, p, make ? &plans->slots[slot] : NULL,
                         pkt, len, flags, d, errorp);
