@@ -23,6 +23,13 @@
  *                  packet (nothing allocated per packet), verifying.
  *     dissect-noverify  the same with PS_DISSECT_NO_VERIFY: headers
  *                  only, as the hand-written parser without verifying.
+ *     dissect-walk dissect-into on the packet followed by a trailer of
+ *                  0 to TRAILERS - 1 zero bytes, one more each time: as
+ *                  the dissector keeps a plan per recently seen frame
+ *                  length (stacks/dissect.c), frames of lengths that
+ *                  seldom repeat are walked, and this is what that
+ *                  costs.  The other ways dissect the same frame every
+ *                  time, which takes its plan.
  *     miniflow     Open vSwitch's miniflow_extract() on a dp_packet of
  *                  the same bytes: the flow key of the outer eth, ip4 and
  *                  udp (OvS parses an inner frame only after popping the
@@ -70,6 +77,7 @@
 #include "protostack/protostack.h"
 
 #define PAYLOAD 64
+#define TRAILERS 600
 
 static struct ps_registry *registry;
 
@@ -188,7 +196,7 @@ craft(struct packet *pk)
         exit(1);
     }
     pk->len = ps_stack_size(stack) + PAYLOAD;
-    pk->data = calloc(1, pk->len);
+    pk->data = calloc(1, pk->len + TRAILERS);
     if (ps_stack_fill(stack, pk->data, pk->len,
                       "ip4.src=192.0.2.1,ip4.dst=192.0.2.2,udp.src=1234",
                       &error)) {
@@ -230,12 +238,13 @@ way_dissect(const struct packet *pk)
     return n;
 }
 
+/* ps_dissect_into() of the packet followed by 'trailer' bytes. */
 static int
-dissect_into(const struct packet *pk, unsigned int flags)
+dissect_into(const struct packet *pk, size_t trailer, unsigned int flags)
 {
     static struct ps_dissection d;
-    if (ps_dissect_into(registry, "eth", pk->data, pk->len, flags, &d,
-                        NULL)) {
+    if (ps_dissect_into(registry, "eth", pk->data, pk->len + trailer, flags,
+                        &d, NULL)) {
         return -1;
     }
     int n = dissection_result(&d);
@@ -246,13 +255,21 @@ dissect_into(const struct packet *pk, unsigned int flags)
 static int
 way_dissect_into(const struct packet *pk)
 {
-    return dissect_into(pk, 0);
+    return dissect_into(pk, 0, 0);
 }
 
 static int
 way_dissect_noverify(const struct packet *pk)
 {
-    return dissect_into(pk, PS_DISSECT_NO_VERIFY);
+    return dissect_into(pk, 0, PS_DISSECT_NO_VERIFY);
+}
+
+static int
+way_dissect_walk(const struct packet *pk)
+{
+    static size_t trailer;
+    trailer = (trailer + 1) % TRAILERS;
+    return dissect_into(pk, trailer, 0);
 }
 
 #ifdef BENCH_MINIFLOW
@@ -286,6 +303,7 @@ static const struct way ways[] = {
     { "dissect", way_dissect, 0 },
     { "dissect-into", way_dissect_into, 0 },
     { "dissect-noverify", way_dissect_noverify, 0 },
+    { "dissect-walk", way_dissect_walk, 0 },
 #ifdef BENCH_MINIFLOW
     { "miniflow", way_miniflow, 3 },
 #endif

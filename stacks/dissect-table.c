@@ -351,7 +351,10 @@ static void *
 dtable_build(const void *snap_)
 {
     const struct ps_snapshot *snap = snap_;
+    static atomic_uint_fast64_t serials = 1;
     struct ps_dtable *t = ps_xzalloc(sizeof *t);
+
+    t->serial = atomic_fetch_add(&serials, 1);
 
     t->snap = snap;
     t->n_protos = snap->defs.n_protocols;
@@ -454,7 +457,8 @@ dtable_destroy(void *t_)
 }
 
 const struct ps_dtable *
-ps_dtable_get(const struct ps_registry *reg, const struct ps_snapshot *snap_)
+ps_dtable_get__(const struct ps_registry *reg,
+                const struct ps_snapshot *snap_)
 {
     /* A snapshot never changes but for this memo. */
     struct ps_snapshot *snap = CONST_CAST(struct ps_snapshot *, snap_);
@@ -473,18 +477,9 @@ ps_dtable_get(const struct ps_registry *reg, const struct ps_snapshot *snap_)
 
 /* Whether names 'a' and 'b' are the same: short, compared here rather
  * than by a call. */
-static bool
-same_name(const char *a, const char *b)
-{
-    while (*a && *a == *b) {
-        a++;
-        b++;
-    }
-    return *a == *b;
-}
 
 const struct ps_dproto *
-ps_dtable_find(const struct ps_dtable *t_, const char *name)
+ps_dtable_find__(const struct ps_dtable *t_, const char *name)
 {
     struct ps_dtable *t = CONST_CAST(struct ps_dtable *, t_);
     if (!name) {
@@ -492,12 +487,12 @@ ps_dtable_find(const struct ps_dtable *t_, const char *name)
     }
     const struct ps_dproto *dp;
     dp = atomic_load_explicit(&t->last_found, memory_order_relaxed);
-    if (dp && same_name(dp->p->name, name)) {
+    if (dp && ps_dsame_name(dp->p->name, name)) {
         return dp;
     }
     size_t slot = hash_name(name) & t->by_name_mask;
     while ((dp = t->by_name[slot]) != NULL) {
-        if (same_name(dp->p->name, name)) {
+        if (ps_dsame_name(dp->p->name, name)) {
             /* Written only when it changes: the line stays shared. */
             atomic_store_explicit(&t->last_found, dp, memory_order_relaxed);
             return dp;

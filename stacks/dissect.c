@@ -46,24 +46,108 @@ struct scratch {
     size_t used;
 };
 
-/* The part of a packet being read: 'len' bytes from 'base'. */
+/* The reads of packet bytes that a walk made, in order (see "Plans"
+ * below). */
+#define MAX_READS 96
+#define MAX_ABSENT 16
+struct trace {
+    const uint8_t *pkt;
+    size_t n;                   /* MAX_READS + 1 if there were more. */
+    struct ps_dread {
+        uint32_t bit;           /* From the packet's start. */
+        uint32_t bits;
+        uint64_t value;
+    } reads[MAX_READS];
+
+    /* Successor fields that held no value of their group: only that
+     * matters, not their value (a UDP source port). */
+    size_t n_absent;
+    struct ps_dabsent {
+        uint32_t bit, bits;
+        uint64_t value;         /* What it held. */
+        const struct ps_dgroup *g;
+
+        /* Filled by a plan: the field is ('byte' is not SIZE_MAX) the
+         * 8 bytes from 'byte', big-endian, shifted right by 'shift',
+         * under 'mask'; bit ps_dabsent_bit() of each value of 'g' is
+         * set in 'filter'. */
+        size_t byte;
+        unsigned int shift;
+        uint64_t mask;
+        uint64_t filter[8];
+    } absent[MAX_ABSENT];
+};
+
+/* The part of a packet being read: 'len' bytes from 'base', and where
+ * to record what is read, if anywhere. */
 struct view {
     const uint8_t *base;
     size_t len;
+    struct trace *trace;
 };
+
+/* Returns the 'bits'-bit integer (at most 64 bits) 'bit' bits into
+ * 'len' bytes at 'base', which hold it. */
+static inline uint64_t
+load_bits(const uint8_t *base, size_t len, size_t bit, size_t bits)
+{
+    size_t byte = bit / 8;
+    unsigned int shift = bit % 8;
+    if (bits && shift + bits <= 64 && byte + 8 <= len) {
+        /* One load of the 8 bytes that hold the field. */
+        return (ps_load_be64(base + byte) << shift) >> (64 - bits);
+    }
+    return bits ? ps_bits_get(base, bit, bits) : 0;
+}
+
+static void
+trace_read(struct trace *trace, const uint8_t *base, size_t bit,
+           size_t bits, uint64_t value)
+{
+    if (trace->n < MAX_READS) {
+        struct ps_dread *r = &trace->reads[trace->n++];
+        r->bit = (base - trace->pkt) * 8 + bit;
+        r->bits = bits;
+        r->value = value;
+    } else {
+        trace->n = MAX_READS + 1;
+    }
+}
+
+/* The bit of 'value' in the filter of a struct ps_dabsent. */
+static inline unsigned int
+ps_dabsent_bit(uint64_t value)
+{
+    return (value * UINT64_C(0x9e3779b97f4a7c15)) >> 55;
+}
+
+/* Records that field 'bit', 'bits' wide, of the packet at 'base' holds
+ * no value of group 'g'. */
+static void
+trace_absent(struct trace *trace, const uint8_t *base, size_t bit,
+             size_t bits, uint64_t value, const struct ps_dgroup *g)
+{
+    if (trace->n_absent < MAX_ABSENT) {
+        struct ps_dabsent *a = &trace->absent[trace->n_absent++];
+        a->bit = (base - trace->pkt) * 8 + bit;
+        a->bits = bits;
+        a->value = value;
+        a->g = g;
+    } else {
+        trace->n = MAX_READS + 1;
+    }
+}
 
 /* Returns the 'bits'-bit integer (at most 64 bits) 'bit' bits into
  * 'view', which holds it. */
 static inline uint64_t
 get_bits(const struct view *view, size_t bit, size_t bits)
 {
-    size_t byte = bit / 8;
-    unsigned int shift = bit % 8;
-    if (bits && shift + bits <= 64 && byte + 8 <= view->len) {
-        /* One load of the 8 bytes that hold the field. */
-        return (ps_load_be64(view->base + byte) << shift) >> (64 - bits);
+    uint64_t value = load_bits(view->base, view->len, bit, bits);
+    if (view->trace && bits) {
+        trace_read(view->trace, view->base, bit, bits, value);
     }
-    return bits ? ps_bits_get(view->base, bit, bits) : 0;
+    return value;
 }
 
 static inline bool
@@ -386,6 +470,20 @@ try_binding(const struct ps_dbind *b, const struct found_header *h,
     return NULL;
 }
 
+/* The entries of 'value' in group 'g', or NULL. */
+static inline const struct ps_dgroup_slot *
+group_find(const struct ps_dgroup *g, uint64_t value)
+{
+    size_t slot = ps_dgroup_slot(value, g->mask);
+    for (const struct ps_dgroup_slot *s; (s = &g->slots[slot])->hi;
+         slot = (slot + 1) & g->mask) {
+        if (g->entries[s->lo].value == value) {
+            return s;
+        }
+    }
+    return NULL;
+}
+
 /* Finds in group 'g' the bindings whose value is the one its field has
  * in header 'h': sets '*lo' and '*hi' to their range (empty if none). */
 static void
@@ -393,21 +491,22 @@ group_range(const struct ps_dgroup *g, const struct found_header *h,
             const struct view *packet, size_t *lo, size_t *hi)
 {
     const struct ps_dplace *f = place(h, g->field);
-    uint64_t value;
+    size_t bit = h->offset * 8 + f->bit;
 
     *lo = *hi = 0;
     if (!f->present) {
         return;
     }
-    value = get_bits(packet, h->offset * 8 + f->bit, f->bits);
-    size_t slot = ps_dgroup_slot(value, g->mask);
-    for (const struct ps_dgroup_slot *s; (s = &g->slots[slot])->hi;
-         slot = (slot + 1) & g->mask) {
-        if (g->entries[s->lo].value == value) {
-            *lo = s->lo;
-            *hi = s->hi;
-            return;
-        }
+    uint64_t value = load_bits(packet->base, packet->len, bit, f->bits);
+    const struct ps_dgroup_slot *s = group_find(g, value);
+    if (s) {
+        *lo = s->lo;
+        *hi = s->hi;
+    }
+    if (packet->trace && s && f->bits) {
+        trace_read(packet->trace, packet->base, bit, f->bits, value);
+    } else if (packet->trace && f->bits) {
+        trace_absent(packet->trace, packet->base, bit, f->bits, value, g);
     }
 }
 
@@ -760,6 +859,305 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
     }
 }
 
+/* Plans.
+ *
+ * The walk is a function of the packet's length and of the values of
+ * the bytes it reads, nothing else: each read's place follows from the
+ * values read before it.  A walk that found a stack without trouble
+ * leaves a plan: the packet's length, every (place, width, value) it
+ * read (successor fields, @magic and length fields, flags and sizes)
+ * and what it found (the stack, the packet's length by its length
+ * fields, the spans that verification needs).  A packet of the same
+ * length and first protocol whose bytes hold the same values at those
+ * places would be walked the same way, so it takes the plan's result
+ * without the walk; verification then runs on it as always.  The reads
+ * are compiled into a few 8-byte words of the packet, each with a mask
+ * and the value it must have under the mask.
+ *
+ * Each thread keeps its own plans, a few per table in slots by first
+ * protocol and length, so that readers never lock; they are dropped
+ * when the thread dissects with another table (tables have serial
+ * numbers that are never reused, so a stack of a plan is only used
+ * while the table, and the snapshot that owns the stack, are alive).
+ *
+ * Recording the reads and making a plan costs about as much as the walk
+ * itself: a walk makes a plan for a slot that has none, else only on
+ * every 16th miss of the slot, so that packets that seldom repeat a
+ * shape (lengths that vary) cost little more than the walk, and a plan
+ * that serves most packets stays when a few others come between them. */
+
+#define PLAN_SLOTS 64
+
+/* The bytes 'byte' to 'byte' + 7 of a packet, big-endian, must be
+ * 'value' under 'mask'. */
+struct plan_word {
+    size_t byte;
+    uint64_t mask, value;
+};
+
+struct plan {
+    const struct ps_dproto *first;
+    size_t len;
+    const struct ps_stack *stack;
+    size_t packet_len;
+    struct header_span *spans;  /* One per header of 'stack'. */
+    size_t n_reads;             /* Reads that no word holds... */
+    struct ps_dread *reads;
+    size_t n_absent;            /* ...fields that hold no value of a
+                                 * group... */
+    struct ps_dabsent *absent;
+    /* The reads and the values that the fields of 'absent' had, all as
+     * words: a packet that has them all (one of the same flow) takes
+     * the plan without anything else checked.  'exact' is false if they
+     * could not all be put in words. */
+    bool exact;
+    size_t n_exact;
+    struct plan_word *exact_words;
+    size_t n_words;             /* ...and the words. */
+    struct plan_word words[];
+};
+
+struct plans {
+    uint64_t serial;            /* Of the table of the plans. */
+    struct plan *slots[PLAN_SLOTS];
+    unsigned int misses[PLAN_SLOTS];
+};
+
+/* Initial-exec: one load from the thread pointer, without a call to
+ * __tls_get_addr() per packet.  A program that dlopen()s the library
+ * takes these 8 bytes from the static TLS that glibc keeps spare. */
+static __thread struct plans *thread_plans
+    __attribute__((__tls_model__("initial-exec")));
+static pthread_key_t plans_key;
+static pthread_once_t plans_once = PTHREAD_ONCE_INIT;
+
+static void
+plans_clear(struct plans *plans)
+{
+    for (size_t i = 0; i < PLAN_SLOTS; i++) {
+        free(plans->slots[i]);
+        plans->slots[i] = NULL;
+    }
+}
+
+static void
+plans_free(void *plans)
+{
+    plans_clear(plans);
+    free(plans);
+}
+
+static void
+plans_init(void)
+{
+    pthread_key_create(&plans_key, plans_free);
+}
+
+/* The calling thread's plans for table 't'. */
+static struct plans *
+plans_get(const struct ps_dtable *t)
+{
+    struct plans *plans = thread_plans;
+
+    if (!plans) {
+        pthread_once(&plans_once, plans_init);
+        plans = ps_xzalloc(sizeof *plans);
+        pthread_setspecific(plans_key, plans);
+        thread_plans = plans;
+    }
+    if (plans->serial != t->serial) {
+        plans_clear(plans);
+        plans->serial = t->serial;
+    }
+    return plans;
+}
+
+/* The slot of the plans of packets of 'len' bytes that start with
+ * 'first'. */
+static size_t
+plan_slot(const struct ps_dproto *first, size_t len)
+{
+    uint64_t h = ((uint64_t) len << 16 | first->index)
+                 * UINT64_C(0x9e3779b97f4a7c15);
+    return h >> 58;
+}
+
+/* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
+ * 'first'. */
+static bool
+plan_holds(const struct plan *plan, const struct ps_dproto *first,
+           const uint8_t *pkt, size_t len)
+{
+    if (plan->len != len || plan->first != first) {
+        return false;
+    }
+    if (plan->exact) {
+        const struct plan_word *w = plan->exact_words;
+        const struct plan_word *end = w + plan->n_exact;
+        while (w < end
+               && (ps_load_be64(pkt + w->byte) & w->mask) == w->value) {
+            w++;
+        }
+        if (w == end) {
+            return true;
+        }
+    }
+    const struct plan_word *w = plan->words;
+    for (const struct plan_word *end = w + plan->n_words; w < end; w++) {
+        if ((ps_load_be64(pkt + w->byte) & w->mask) != w->value) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < plan->n_reads; i++) {
+        const struct ps_dread *r = &plan->reads[i];
+        if (load_bits(pkt, len, r->bit, r->bits) != r->value) {
+            return false;
+        }
+    }
+    for (size_t i = 0; i < plan->n_absent; i++) {
+        const struct ps_dabsent *a = &plan->absent[i];
+        uint64_t value = (a->byte != SIZE_MAX
+                          ? ps_load_be64(pkt + a->byte) >> a->shift & a->mask
+                          : load_bits(pkt, len, a->bit, a->bits));
+        unsigned int b = ps_dabsent_bit(value);
+        if (a->filter[b / 64] & UINT64_C(1) << b % 64
+            && group_find(a->g, value)) {
+            return false;
+        }
+    }
+    return true;
+}
+
+
+/* Puts the 'n' reads of 'reads' (sorted here) of a packet of 'len'
+ * bytes into words, appended to 'words' ('*n_words' of them): each read
+ * in the word that the one before it started if it fits there, else in
+ * a word of its own (which ends at the packet's end at the latest).  All
+ * the reads were of the same bytes, so the values of reads that overlap
+ * agree.  A read that fits no word (more than 8 bytes) goes to 'rest',
+ * or makes it return false if 'rest' is NULL. */
+static bool
+plan_words(struct ps_dread *reads, size_t n, size_t len,
+           struct plan_word *words, size_t *n_words,
+           struct ps_dread *rest, size_t *n_rest)
+{
+    /* By place: an insertion sort, as they are few and mostly in
+     * order. */
+    for (size_t i = 1; i < n; i++) {
+        struct ps_dread r = reads[i];
+        size_t j = i;
+        for (; j && reads[j - 1].bit > r.bit; j--) {
+            reads[j] = reads[j - 1];
+        }
+        reads[j] = r;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &reads[i];
+        struct plan_word *w = *n_words ? &words[*n_words - 1] : NULL;
+        if (!w || r->bit + r->bits > w->byte * 8 + 64) {
+            size_t byte = r->bit / 8;
+            if (len < 8 || r->bit % 8 + r->bits > 64) {
+                if (!rest) {
+                    return false;
+                }
+                rest[(*n_rest)++] = *r;
+                continue;
+            }
+            w = &words[(*n_words)++];
+            w->byte = byte < len - 8 ? byte : len - 8;
+            w->mask = w->value = 0;
+        }
+        unsigned int shift = w->byte * 8 + 64 - r->bit - r->bits;
+        uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
+                         : UINT64_MAX);
+        w->mask |= mask << shift;
+        w->value |= (r->value & mask) << shift;
+    }
+    return true;
+}
+
+/* Makes the plan of the walk of 'len' bytes from 'first', which read
+ * 'trace' and found 'stack' whose headers have 'spans'. */
+static struct plan *
+plan_create(const struct ps_dproto *first, size_t len,
+            const struct trace *trace, const struct ps_stack *stack,
+            size_t packet_len, const struct header_span *spans)
+{
+    size_t n_spans = stack->n_headers;
+    struct plan *plan = ps_xmalloc(sizeof *plan
+                                   + trace->n * sizeof *plan->words
+                                   + (trace->n + trace->n_absent)
+                                     * sizeof *plan->words
+                                   + trace->n * sizeof *plan->reads
+                                   + trace->n_absent * sizeof *plan->absent
+                                   + n_spans * sizeof *plan->spans);
+    struct ps_dread reads[MAX_READS + MAX_ABSENT];
+
+    plan->first = first;
+    plan->len = len;
+    plan->stack = stack;
+    plan->packet_len = packet_len;
+    plan->exact_words = &plan->words[trace->n];
+    plan->reads = (struct ps_dread *) &plan->exact_words[trace->n
+                                                         + trace->n_absent];
+    plan->absent = (struct ps_dabsent *) &plan->reads[trace->n];
+    plan->spans = (struct header_span *) &plan->absent[trace->n_absent];
+    memcpy(plan->spans, spans, n_spans * sizeof *spans);
+
+    /* A field that must hold no value of its group is first tested
+     * against a filter of the group's values. */
+    plan->n_absent = trace->n_absent;
+    for (size_t i = 0; i < trace->n_absent; i++) {
+        struct ps_dabsent *a = &plan->absent[i];
+        *a = trace->absent[i];
+        a->byte = SIZE_MAX;
+        if (len >= 8 && a->bit % 8 + a->bits <= 64) {
+            a->byte = a->bit / 8 < len - 8 ? a->bit / 8 : len - 8;
+            a->shift = a->byte * 8 + 64 - a->bit - a->bits;
+            a->mask = (a->bits < 64 ? (UINT64_C(1) << a->bits) - 1
+                       : UINT64_MAX);
+        }
+        memset(a->filter, 0, sizeof a->filter);
+        for (size_t j = 0; j < a->g->n; j++) {
+            unsigned int b = ps_dabsent_bit(a->g->entries[j].value);
+            a->filter[b / 64] |= UINT64_C(1) << b % 64;
+        }
+    }
+
+    memcpy(reads, trace->reads, trace->n * sizeof *reads);
+    plan->n_words = plan->n_reads = 0;
+    plan_words(reads, trace->n, len, plan->words, &plan->n_words,
+               plan->reads, &plan->n_reads);
+
+    memcpy(reads, trace->reads, trace->n * sizeof *reads);
+    for (size_t i = 0; i < trace->n_absent; i++) {
+        const struct ps_dabsent *a = &trace->absent[i];
+        reads[trace->n + i] = (struct ps_dread) { a->bit, a->bits,
+                                                  a->value };
+    }
+    plan->n_exact = 0;
+    plan->exact = plan_words(reads, trace->n + trace->n_absent, len,
+                             plan->exact_words, &plan->n_exact, NULL, NULL);
+    return plan;
+}
+
+/* Dissects the 'len' bytes of 'pkt' into 'd' by 'plan', which holds for
+ * them. */
+static void
+plan_apply(const struct plan *plan, const uint8_t *pkt, size_t len,
+           unsigned int flags, struct ps_dissection *d)
+{
+    *d = (struct ps_dissection) {
+        .stack = CONST_CAST(struct ps_stack *, plan->stack),
+        .header_len = plan->stack->size,
+        .packet_len = plan->packet_len,
+        .len = len,
+    };
+    if (!(flags & PS_DISSECT_NO_VERIFY)) {
+        verify(d, pkt, plan->spans);
+    }
+}
+
 /* The stack of the 'n' headers of 'headers' in snapshot 'snap' of 'reg':
  * from the table by the key of the headers, else compiled by the
  * registry's cache and remembered. */
@@ -791,6 +1189,15 @@ find_stack(const struct ps_registry *reg, const struct ps_snapshot *snap,
     return error;
 }
 
+static enum ps_error dissect_walk(const struct ps_registry *,
+                                  const struct ps_snapshot *,
+                                  const struct ps_dtable *,
+                                  const struct ps_dproto *, struct plan **,
+                                  const uint8_t *pkt, size_t len,
+                                  unsigned int flags, struct ps_dissection *,
+                                  char **errorp)
+    __attribute__((__noinline__));
+
 enum ps_error
 ps_dissect_into(const struct ps_registry *reg, const char *first,
                 const uint8_t *pkt, size_t len, unsigned int flags,
@@ -801,16 +1208,44 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     const struct ps_dtable *t = ps_dtable_get(reg, snap);
     const struct ps_dproto *p = ps_dtable_find(t, first);
 
-    memset(d, 0, sizeof *d);
     if (!p) {
+        memset(d, 0, sizeof *d);
         return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
                             "\"%s\"", first);
     }
 
+    struct plans *plans = plans_get(t);
+    size_t slot = plan_slot(p, len);
+    struct plan *plan = plans->slots[slot];
+    if (plan && plan_holds(plan, p, pkt, len)) {
+        plan_apply(plan, pkt, len, flags, d);
+        return PS_OK;
+    }
+    memset(d, 0, sizeof *d);
+    bool make = !plan || !(++plans->misses[slot] % 16);
+    return dissect_walk(reg, snap, t, p, make ? &plans->slots[slot] : NULL,
+                        pkt, len, flags, d, errorp);
+}
+
+/* Dissects the 'len' bytes of 'pkt' into 'd' (zeroed) by a walk of table
+ * 't' of snapshot 'snap' of 'reg' from protocol 'p'; if 'slot' is
+ * nonnull, records its reads and leaves its plan there if it can make
+ * one. */
+static enum ps_error
+dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
+             const struct ps_dtable *t, const struct ps_dproto *p,
+             struct plan **slot, const uint8_t *pkt, size_t len,
+             unsigned int flags, struct ps_dissection *d, char **errorp)
+{
     struct found_header headers[MAX_HEADERS];
     struct scratch scratch;
     size_t n = 0, offset = 0;
-    struct view packet = { pkt, len };
+    struct trace trace;
+    struct view packet = { pkt, len, slot ? &trace : NULL };
+    const struct ps_dproto *first_p = p;
+
+    trace.pkt = pkt;
+    trace.n = trace.n_absent = 0;
 
     scratch.used = 0;
     d->len = d->packet_len = len;
@@ -827,7 +1262,7 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     size_t n_magic = 0;
 
     while (p && n < MAX_HEADERS) {
-        struct view rest = { pkt + offset, limit - offset };
+        struct view rest = { pkt + offset, limit - offset, packet.trace };
         struct found_header *h = &headers[n];
         char *why = NULL;
 
@@ -871,7 +1306,7 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
 
         offset += h->size;
         n++;
-        struct view next = { pkt + offset, limit - offset };
+        struct view next = { pkt + offset, limit - offset, packet.trace };
         if (!next.len && limit_by != SIZE_MAX) {
             /* The lengths say the packet is whole and has no payload: a
              * binding names what a payload is, if there is one. */
@@ -888,7 +1323,8 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     if (n) {
         /* The stack is compiled once per registry generation, and owned
          * by the registry's cache. */
-        error = find_stack(reg, snap, t, headers, n, &packet, &stack,
+        struct view untraced = { pkt, len, NULL };
+        error = find_stack(reg, snap, t, headers, n, &untraced, &stack,
                            errorp);
     }
     if (!error && stack) {
@@ -920,6 +1356,11 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
         d->header_len = stack->size;
         if (!(flags & PS_DISSECT_NO_VERIFY)) {
             verify(d, pkt, spans);
+        }
+        if (slot && !d->truncated && !n_magic && trace.n <= MAX_READS) {
+            free(*slot);
+            *slot = plan_create(first_p, len, &trace, stack, d->packet_len,
+                                spans);
         }
     }
     for (size_t i = 0; i < n; i++) {

@@ -194,6 +194,7 @@ struct ps_dstack_index {
 
 struct ps_dtable {
     const struct ps_snapshot *snap;
+    uint64_t serial;            /* Unique among all tables ever built. */
     struct ps_dproto *protos;
     size_t n_protos;
     const struct ps_dproto **by_name;   /* Open addressing, by name. */
@@ -209,12 +210,47 @@ struct ps_dtable {
 };
 
 /* The table of snapshot 'snap' of 'reg', built on first use. */
-const struct ps_dtable *ps_dtable_get(const struct ps_registry *,
-                                      const struct ps_snapshot *);
+const struct ps_dtable *ps_dtable_get__(const struct ps_registry *,
+                                        const struct ps_snapshot *);
+
+static inline const struct ps_dtable *
+ps_dtable_get(const struct ps_registry *reg, const struct ps_snapshot *snap)
+{
+    /* A snapshot never changes but for this memo. */
+    struct ps_snapshot *s = (struct ps_snapshot *) (uintptr_t) snap;
+    const struct ps_dtable *t;
+
+    t = atomic_load_explicit(&s->dissect_table, memory_order_acquire);
+    return t ? t : ps_dtable_get__(reg, snap);
+}
+
+/* Whether strings 'a' and 'b' are the same. */
+static inline bool
+ps_dsame_name(const char *a, const char *b)
+{
+    while (*a && *a == *b) {
+        a++;
+        b++;
+    }
+    return *a == *b;
+}
 
 /* The protocol named 'name', or NULL. */
-const struct ps_dproto *ps_dtable_find(const struct ps_dtable *,
-                                       const char *name);
+const struct ps_dproto *ps_dtable_find__(const struct ps_dtable *,
+                                         const char *name);
+
+static inline const struct ps_dproto *
+ps_dtable_find(const struct ps_dtable *t, const char *name)
+{
+    /* The protocol found last, as ps_dtable_find__() does first, without
+     * a call. */
+    struct ps_dtable *t_ = (struct ps_dtable *) (uintptr_t) t;
+    const struct ps_dproto *dp;
+
+    dp = atomic_load_explicit(&t_->last_found, memory_order_relaxed);
+    return (dp && name && ps_dsame_name(dp->p->name, name) ? dp
+            : ps_dtable_find__(t, name));
+}
 
 /* The stack of key 'key' ('n' words, hash 'hash'), or NULL. */
 const struct ps_stack *ps_dtable_lookup(const struct ps_dtable *,

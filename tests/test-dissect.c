@@ -399,6 +399,72 @@ test_truncated(void **state)
     }
 }
 
+/* The text of the dissection of 'len' bytes of 'pkt' by 'reg'. */
+static char *
+dissect_text(struct ps_registry *reg, const uint8_t *pkt, size_t len)
+{
+    struct ps_dissection *d;
+    char *error = NULL;
+    if (ps_dissect(reg, "eth", pkt, len, &d, &error)) {
+        fail_msg("%s", error);
+    }
+    char *text = ps_dissection_format(d, pkt, 0);
+    char *summary = ps_dissection_format(d, pkt, PS_DUMP_SUMMARY);
+    size_t n = strlen(text);
+    text = realloc(text, n + strlen(summary) + 1);
+    strcpy(text + n, summary);
+    free(summary);
+    ps_dissection_destroy(d);
+    return text;
+}
+
+/* A packet of the same length as the one before it is tried against
+ * the plan that one's walk left: with any one bit of its headers
+ * flipped, it must be dissected as a walk dissects it.  The walk is by a
+ * second registry of the same protocols: a thread's plans are of one
+ * table at a time, so alternating between the registries makes every
+ * dissection by 'other' a walk, and leaves the plan of the unchanged
+ * packet in place for the changed one. */
+static void
+test_plans(void **state)
+{
+    struct ps_registry *other = load_shipped_protocols();
+    size_t n_differ = 0;
+
+    assert_non_null(other);
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
+        struct ps_stack *stack;
+        size_t len;
+        uint8_t *pkt = craft(k, &stack, &len);
+        char *orig = dissect_text(other, pkt, len);
+
+        for (size_t bit = 0; bit < ps_stack_size(stack) * 8; bit++) {
+            pkt[bit / 8] ^= 0x80 >> bit % 8;
+            char *walked = dissect_text(other, pkt, len);
+            pkt[bit / 8] ^= 0x80 >> bit % 8;
+            /* The plan of the unchanged packet is tried on the changed
+             * one. */
+            free(dissect_text(registry, pkt, len));
+            pkt[bit / 8] ^= 0x80 >> bit % 8;
+            char *planned = dissect_text(registry, pkt, len);
+            if (strcmp(walked, planned)) {
+                fail_msg("%s, bit %zu flipped: walked\n%s\nby plan\n%s",
+                         stack_cases[k].spec, bit, walked, planned);
+            }
+            n_differ += strcmp(walked, orig) != 0;
+            pkt[bit / 8] ^= 0x80 >> bit % 8;
+            free(walked);
+            free(planned);
+        }
+        free(orig);
+        free(pkt);
+        ps_stack_destroy(stack);
+    }
+    /* Flips changed what the walk found (a checksum at the least). */
+    assert_true(n_differ > 0);
+    ps_registry_destroy(other);
+}
+
 /* 100,000 frames: random bytes, and crafted packets truncated and with
  * random bytes changed.  Nothing may crash or read past a frame; the
  * result must be consistent. */
@@ -539,6 +605,7 @@ main(void)
         cmocka_unit_test(test_no_verify),
         cmocka_unit_test(test_padding),
         cmocka_unit_test(test_truncated),
+        cmocka_unit_test(test_plans),
         cmocka_unit_test(test_hostile_frames),
         cmocka_unit_test(test_many_fields),
         cmocka_unit_test(test_unknown_first),
