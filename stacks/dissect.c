@@ -982,6 +982,18 @@ plan_slot(const struct ps_dproto *first, size_t len)
     return h >> 58;
 }
 
+/* Whether the packet 'pkt' has the 'n' words of 'words'. */
+static inline bool
+plan_words_hold(const struct plan_word *words, size_t n, const uint8_t *pkt)
+{
+    for (const struct plan_word *w = words, *end = w + n; w < end; w++) {
+        if ((ps_load_be64(pkt + w->byte) & w->mask) != w->value) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
  * 'first'. */
 static bool
@@ -991,22 +1003,12 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     if (plan->len != len || plan->first != first) {
         return false;
     }
-    if (plan->exact) {
-        const struct plan_word *w = plan->exact_words;
-        const struct plan_word *end = w + plan->n_exact;
-        while (w < end
-               && (ps_load_be64(pkt + w->byte) & w->mask) == w->value) {
-            w++;
-        }
-        if (w == end) {
-            return true;
-        }
+    if (plan->exact
+        && plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
+        return true;
     }
-    const struct plan_word *w = plan->words;
-    for (const struct plan_word *end = w + plan->n_words; w < end; w++) {
-        if ((ps_load_be64(pkt + w->byte) & w->mask) != w->value) {
-            return false;
-        }
+    if (!plan_words_hold(plan->words, plan->n_words, pkt)) {
+        return false;
     }
     for (size_t i = 0; i < plan->n_reads; i++) {
         const struct ps_dread *r = &plan->reads[i];
@@ -1198,10 +1200,80 @@ static enum ps_error dissect_walk(const struct ps_registry *,
                                   char **errorp)
     __attribute__((__noinline__));
 
+static enum ps_error dissect_into_rest(const struct ps_registry *,
+                                       const char *first,
+                                       const uint8_t *pkt, size_t len,
+                                       unsigned int flags,
+                                       struct ps_dissection *, char **errorp)
+    __attribute__((__noinline__));
+static void verify_plan(const struct plan *, const uint8_t *pkt,
+                        struct ps_dissection *)
+    __attribute__((__noinline__));
+
+/* The path of a packet whose plan's words all hold (one of a flow seen
+ * before) from the protocol found last by name: it calls nothing but
+ * verification, so that it saves and restores few registers.  Anything
+ * else (no table yet, another first protocol, unknown protocol) goes to
+ * dissect_into_rest(), which starts over. */
 enum ps_error
 ps_dissect_into(const struct ps_registry *reg, const char *first,
                 const uint8_t *pkt, size_t len, unsigned int flags,
                 struct ps_dissection *d, char **errorp)
+{
+    struct ps_snapshot *snap = CONST_CAST(struct ps_snapshot *,
+                                          ps_registry_snapshot_inline(reg));
+    struct ps_dtable *t = CONST_CAST(struct ps_dtable *,
+                                     atomic_load_explicit(
+                                         &snap->dissect_table,
+                                         memory_order_acquire));
+    const struct ps_dproto *p = (t ? atomic_load_explicit(
+                                         &t->last_found,
+                                         memory_order_relaxed)
+                                 : NULL);
+    const struct plans *plans = thread_plans;
+
+    if (p && first && plans && plans->serial == t->serial
+        && ps_dsame_name(p->p->name, first)) {
+        const struct plan *plan = plans->slots[plan_slot(p, len)];
+        if (plan && plan->len == len && plan->first == p && plan->exact
+            && plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
+            /* Member by member (every one: see the assertion below): a
+             * compound literal is a 'rep stos' of the whole struct, then
+             * the stores. */
+            d->stack = CONST_CAST(struct ps_stack *, plan->stack);
+            d->header_len = plan->stack->size;
+            d->packet_len = plan->packet_len;
+            d->len = len;
+            d->truncated = NULL;
+            d->problems = NULL;
+            d->n_problems = 0;
+            if (!(flags & PS_DISSECT_NO_VERIFY)) {
+                verify_plan(plan, pkt, d);
+            }
+            return PS_OK;
+        }
+    }
+    return dissect_into_rest(reg, first, pkt, len, flags, d, errorp);
+}
+
+/* The seven members that ps_dissect_into() sets one by one, and no
+ * other. */
+_Static_assert(sizeof(struct ps_dissection)
+               == 3 * sizeof(void *) + 4 * sizeof(size_t),
+               "ps_dissect_into() sets every member of a dissection");
+
+static void
+verify_plan(const struct plan *plan, const uint8_t *pkt,
+            struct ps_dissection *d)
+{
+    verify(d, pkt, plan->spans);
+}
+
+/* ps_dissect_into() of a packet that the words of no plan take. */
+static enum ps_error
+dissect_into_rest(const struct ps_registry *reg, const char *first,
+                  const uint8_t *pkt, size_t len, unsigned int flags,
+                  struct ps_dissection *d, char **errorp)
 {
     /* One snapshot for the whole dissection, stack included. */
     const struct ps_snapshot *snap = ps_registry_snapshot(reg);
@@ -1396,17 +1468,29 @@ ps_dissect(const struct ps_registry *reg, const char *first,
     return ps_dissect_flags(reg, first, pkt, len, 0, dp, errorp);
 }
 
+/* Frees what 'd' holds and zeroes it. */
+static void __attribute__((__noinline__))
+dissection_free(struct ps_dissection *d)
+{
+    for (size_t i = 0; i < d->n_problems; i++) {
+        free(d->problems[i].message);
+    }
+    free(d->problems);
+    free(d->truncated);
+    memset(d, 0, sizeof *d);
+}
+
 void
 ps_dissection_clear(struct ps_dissection *d)
 {
-    if (d && (d->problems || d->truncated)) {
-        for (size_t i = 0; i < d->n_problems; i++) {
-            free(d->problems[i].message);
-        }
-        free(d->problems);
-        free(d->truncated);
+    /* A dissection without problems (the usual one) holds nothing to
+     * free: zeroed without a stack frame. */
+    if (!d) {
+        return;
     }
-    if (d) {
+    if (d->problems || d->truncated) {
+        dissection_free(d);
+    } else {
         memset(d, 0, sizeof *d);
     }
 }

@@ -11,6 +11,7 @@
  * by definition.c and kept by registry.c.  Nothing here knows any
  * protocol by name. */
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -218,6 +219,22 @@ struct ps_snapshot {
 /* Returns the current snapshot of 'reg' (never NULL).  Lock-free: one
  * atomic acquire load.  Safe from any thread, even during a load. */
 const struct ps_snapshot *ps_registry_snapshot(const struct ps_registry *);
+
+/* What readers see of a registry: the start of struct ps_registry
+ * (registry.c), so that a reader in the library loads the snapshot
+ * without a call. */
+struct ps_registry_head {
+    struct ps_snapshot *_Atomic current;
+};
+
+/* ps_registry_snapshot(), inline. */
+static inline const struct ps_snapshot *
+ps_registry_snapshot_inline(const struct ps_registry *reg)
+{
+    /* C11 atomic_load() does not take a pointer to const. */
+    struct ps_registry_head *h = (struct ps_registry_head *) (uintptr_t) reg;
+    return atomic_load_explicit(&h->current, memory_order_acquire);
+}
 
 const struct ps_protocol *ps_snapshot_find(const struct ps_snapshot *,
                                            const char *name);

@@ -44,8 +44,9 @@
 #include "util.h"
 
 struct ps_registry {
-    /* What readers see. */
-    struct ps_snapshot *_Atomic current;
+    /* What readers see: first, as ps_registry_snapshot_inline() reads
+     * it. */
+    struct ps_registry_head head;
 
     /* Loads: 'mutex' serialises them and guards what follows. */
     pthread_mutex_t mutex;
@@ -65,16 +66,15 @@ ps_registry_cache(const struct ps_registry *reg)
 const struct ps_snapshot *
 ps_registry_snapshot(const struct ps_registry *reg)
 {
-    /* C11 atomic_load() does not take a pointer to const. */
-    struct ps_registry *r = (struct ps_registry *) reg;
-    return atomic_load_explicit(&r->current, memory_order_acquire);
+    return ps_registry_snapshot_inline(reg);
 }
 
 struct ps_registry *
 ps_registry_create(void)
 {
     struct ps_registry *reg = ps_xzalloc(sizeof *reg);
-    atomic_init(&reg->current, ps_xzalloc(sizeof(struct ps_snapshot)));
+    atomic_init(&reg->head.current,
+                ps_xzalloc(sizeof(struct ps_snapshot)));
     pthread_mutex_init(&reg->mutex, NULL);
     reg->cache = ps_stack_cache_create();
     return reg;
@@ -91,7 +91,7 @@ ps_registry_destroy(struct ps_registry *reg)
 {
     if (reg) {
         ps_stack_cache_destroy(reg->cache);
-        struct ps_snapshot *snap = atomic_load(&reg->current);
+        struct ps_snapshot *snap = atomic_load(&reg->head.current);
         while (snap) {
             struct ps_snapshot *older = snap->older;
             free(snap);
@@ -458,7 +458,7 @@ publish(struct ps_registry *reg, struct ps_definitions *new)
     }
     move_definitions(reg, &reg->defs, new);
 
-    struct ps_snapshot *old = atomic_load_explicit(&reg->current,
+    struct ps_snapshot *old = atomic_load_explicit(&reg->head.current,
                                                    memory_order_relaxed);
     struct ps_snapshot *snap = ps_xzalloc(sizeof *snap);
     snap->defs.protocols = reg->defs.protocols;
@@ -469,7 +469,7 @@ publish(struct ps_registry *reg, struct ps_definitions *new)
     snap->defs.n_pseudos = reg->defs.n_pseudos;
     snap->generation = old->generation + 1;
     snap->older = old;
-    atomic_store_explicit(&reg->current, snap, memory_order_release);
+    atomic_store_explicit(&reg->head.current, snap, memory_order_release);
     ps_stack_cache_flush(reg->cache, snap->generation);
 }
 
