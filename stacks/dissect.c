@@ -888,8 +888,10 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
 
 #define PLAN_SLOTS 64
 
-/* The bytes 'byte' to 'byte' + 7 of a packet, big-endian, must be
- * 'value' under 'mask'. */
+/* The bytes 'byte' to 'byte' + 7 of a packet must be 'value' under
+ * 'mask': as the plan is made, both big-endian words; once made, both
+ * in the machine's byte order, as the 8 bytes are loaded
+ * (plan_native()). */
 struct plan_word {
     size_t byte;
     uint64_t mask, value;
@@ -982,16 +984,39 @@ plan_slot(const struct ps_dproto *first, size_t len)
     return h >> 58;
 }
 
-/* Whether the packet 'pkt' has the 'n' words of 'words'. */
+/* The 8 bytes at 'p' as a word in the machine's byte order. */
+static inline uint64_t
+plan_load(const uint8_t *p)
+{
+    uint64_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+/* The bits of word 'w' of a plan that differ from the packet 'pkt'. */
+static inline uint64_t
+plan_word_diff(const struct plan_word *w, const uint8_t *pkt)
+{
+    return (plan_load(pkt + w->byte) ^ w->value) & w->mask;
+}
+
+/* Whether the packet 'pkt' has the 'n' words of 'words' (all within
+ * it).  Without a branch per word: three at a time, the differences
+ * or'ed. */
 static inline bool
 plan_words_hold(const struct plan_word *words, size_t n, const uint8_t *pkt)
 {
-    for (const struct plan_word *w = words, *end = w + n; w < end; w++) {
-        if ((ps_load_be64(pkt + w->byte) & w->mask) != w->value) {
-            return false;
-        }
+    const struct plan_word *w = words;
+    uint64_t diff = 0;
+
+    for (; n >= 3; n -= 3, w += 3) {
+        diff |= (plan_word_diff(&w[0], pkt) | plan_word_diff(&w[1], pkt)
+                 | plan_word_diff(&w[2], pkt));
     }
-    return true;
+    for (; n; n--, w++) {
+        diff |= plan_word_diff(w, pkt);
+    }
+    return !diff;
 }
 
 /* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
@@ -1078,6 +1103,20 @@ plan_words(struct ps_dread *reads, size_t n, size_t len,
     return true;
 }
 
+/* Puts the masks and values of the 'n' words of 'words' in the
+ * machine's byte order. */
+static void
+plan_native(struct plan_word *words, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        uint8_t bytes[8];
+        ps_store_be64(bytes, words[i].mask);
+        words[i].mask = plan_load(bytes);
+        ps_store_be64(bytes, words[i].value);
+        words[i].value = plan_load(bytes);
+    }
+}
+
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
  * 'trace' and found 'stack' whose headers have 'spans'. */
 static struct plan *
@@ -1140,6 +1179,8 @@ plan_create(const struct ps_dproto *first, size_t len,
     plan->n_exact = 0;
     plan->exact = plan_words(reads, trace->n + trace->n_absent, len,
                              plan->exact_words, &plan->n_exact, NULL, NULL);
+    plan_native(plan->words, plan->n_words);
+    plan_native(plan->exact_words, plan->n_exact);
     return plan;
 }
 
