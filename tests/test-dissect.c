@@ -580,6 +580,66 @@ test_many_fields(void **state)
     ps_registry_destroy(reg);
 }
 
+/* The text of the dissection, without verification, of 'len' bytes of
+ * 'pkt' from protocol 'first' into 'd' (NULL if there is no such
+ * protocol). */
+static char *
+dissect_into_text(const char *first, const uint8_t *pkt, size_t len)
+{
+    struct ps_dissection d;
+    char *text = NULL;
+
+    if (ps_dissect_into(registry, first, pkt, len, PS_DISSECT_NO_VERIFY, &d,
+                        NULL)) {
+        assert_null(d.stack);
+        assert_null(d.truncated);
+        assert_null(d.problems);
+        return NULL;
+    }
+    text = ps_dissection_format(&d, pkt, 0);
+    ps_dissection_clear(&d);
+    return text;
+}
+
+/* A frame whose plan holds is dissected from the protocol found last by
+ * name only if the caller's name is that name: the same buffer holding
+ * another name, a prefix of it or a longer one gets what that name gets
+ * by a string of its own. */
+static void
+test_first_name_in_place(void **state)
+{
+    static const char *names[] = { "eth", "ip4", "et", "etha", "", "eth" };
+    char name[8];
+
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
+        struct ps_stack *stack;
+        size_t len;
+        uint8_t *pkt = craft(k, &stack, &len);
+
+        for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
+            /* Each name twice before, so that the frame has its plan. */
+            char *want = dissect_into_text(names[i], pkt, len);
+            free(dissect_into_text(names[i], pkt, len));
+
+            strcpy(name, "eth");
+            free(dissect_into_text(name, pkt, len));
+            strcpy(name, names[i]);
+            char *got = dissect_into_text(name, pkt, len);
+            if (!want || !got) {
+                assert_null(want);
+                assert_null(got);
+            } else if (strcmp(want, got)) {
+                fail_msg("%s from \"%s\": wanted\n%s\ngot\n%s",
+                         stack_cases[k].spec, names[i], want, got);
+            }
+            free(want);
+            free(got);
+        }
+        free(pkt);
+        ps_stack_destroy(stack);
+    }
+}
+
 static void
 test_unknown_first(void **state)
 {
@@ -609,6 +669,7 @@ main(void)
         cmocka_unit_test(test_hostile_frames),
         cmocka_unit_test(test_many_fields),
         cmocka_unit_test(test_unknown_first),
+        cmocka_unit_test(test_first_name_in_place),
     };
     return cmocka_run_group_tests(tests, setup_registry, teardown_registry);
 }
