@@ -1247,15 +1247,23 @@ static enum ps_error dissect_into_rest(const struct ps_registry *,
                                        unsigned int flags,
                                        struct ps_dissection *, char **errorp)
     __attribute__((__noinline__));
+static enum ps_error dissect_from(const struct ps_registry *,
+                                  const struct ps_dtable *,
+                                  const struct ps_dproto *,
+                                  const uint8_t *pkt, size_t len,
+                                  unsigned int flags,
+                                  struct ps_dissection *, char **errorp)
+    __attribute__((__noinline__));
 static void verify_plan(const struct plan *, const uint8_t *pkt,
                         struct ps_dissection *)
     __attribute__((__noinline__));
 
 /* The path of a packet whose plan's words all hold (one of a flow seen
  * before) from the protocol found last by name: it calls nothing but
- * verification, so that it saves and restores few registers.  Anything
- * else (no table yet, another first protocol, unknown protocol) goes to
- * dissect_into_rest(), which starts over. */
+ * verification, so that it saves and restores few registers.  A frame
+ * from that protocol that its plan does not take goes to dissect_from();
+ * anything else (no table yet, another first protocol, unknown protocol)
+ * to dissect_into_rest(), which starts over. */
 enum ps_error
 ps_dissect_into(const struct ps_registry *reg, const char *first,
                 const uint8_t *pkt, size_t len, unsigned int flags,
@@ -1293,6 +1301,8 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
             }
             return PS_OK;
         }
+        /* The protocol is known: no need to find it again. */
+        return dissect_from(reg, t, p, pkt, len, flags, d, errorp);
     }
     return dissect_into_rest(reg, first, pkt, len, flags, d, errorp);
 }
@@ -1310,7 +1320,8 @@ verify_plan(const struct plan *plan, const uint8_t *pkt,
     verify(d, pkt, plan->spans);
 }
 
-/* ps_dissect_into() of a packet that the words of no plan take. */
+/* ps_dissect_into() of a packet that the words of no plan take, or
+ * from a protocol other than the one found last. */
 static enum ps_error
 dissect_into_rest(const struct ps_registry *reg, const char *first,
                   const uint8_t *pkt, size_t len, unsigned int flags,
@@ -1326,7 +1337,18 @@ dissect_into_rest(const struct ps_registry *reg, const char *first,
         return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
                             "\"%s\"", first);
     }
+    return dissect_from(reg, t, p, pkt, len, flags, d, errorp);
+}
 
+/* ps_dissect_into() from protocol 'p' of table 't' (whose snapshot is
+ * the one of the whole dissection) of a packet that the words of no
+ * plan take. */
+static enum ps_error
+dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
+             const struct ps_dproto *p, const uint8_t *pkt, size_t len,
+             unsigned int flags, struct ps_dissection *d, char **errorp)
+{
+    const struct ps_snapshot *snap = t->snap;
     struct plans *plans = plans_get(t);
     size_t slot = plan_slot(p, len);
     struct plan *plan = plans->slots[slot];
