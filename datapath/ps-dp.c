@@ -58,10 +58,8 @@ struct ps_dp_entry {
     unsigned int flags;         /* PS_DP_*. */
     size_t size;                /* Bytes of headers. */
     struct ps_encap *encap;     /* push_stack only. */
-    const uint8_t *template;    /* ps_encap_template(encap). */
     size_t max_len;             /* The stack's ps_stack_max_length(). */
-    OVSRCU_TYPE(ps_encap_fn *) fn; /* ps_encap_jit_function(encap), once
-                                    * there is one. */
+    uint32_t id;                /* Index of its counters. */
 
     struct cmap_node node;      /* In 'ps_dp_entries'. */
     size_t key_len;
@@ -85,14 +83,43 @@ struct ps_dp_entry {
     size_t n_csum_headers;
     bool entropy;
 
-    atomic_ullong n_packets;    /* Packets pushed or popped. */
-    atomic_ullong n_missed;     /* Drops (push), misses (pop). */
-
     uint8_t key[];              /* The action's text form. */
 };
 
 static struct cmap ps_dp_entries = CMAP_INITIALIZER;
 static struct ovs_mutex ps_dp_mutex = OVS_MUTEX_INITIALIZER;
+
+/* The id of the next entry compiled.  Ids are never reused, so that the
+ * entries compiled after protostack/set-tier count from zero. */
+static uint32_t ps_dp_next_id OVS_GUARDED_BY(ps_dp_mutex);
+
+/* Counters.  Each thread that executes actions counts the packets of
+ * every entry in an array of its own, indexed by the entry's id, and the
+ * counters of an entry are the sums over the threads' arrays: counting a
+ * batch then writes no line that another thread writes, nor the entry
+ * (with traffic spread over many flows, the entry is a cache miss).  Only
+ * its thread writes an array; protostack/show reads them all. */
+struct ps_dp_counter {
+    atomic_ullong n_packets;    /* Packets pushed, set or popped. */
+    atomic_ullong n_missed;     /* Drops (push), misses (set, pop). */
+};
+
+struct ps_dp_counter_array {
+    size_t n;
+    struct ps_dp_counter counters[];
+};
+
+/* One thread's counters, in 'ps_dp_threads'.  Never freed: the packets
+ * that a thread counted still count after it exits. */
+struct ps_dp_thread {
+    struct ovs_list node;
+    OVSRCU_TYPE(struct ps_dp_counter_array *) array;
+};
+
+static struct ovs_mutex ps_dp_threads_mutex = OVS_MUTEX_INITIALIZER;
+static struct ovs_list ps_dp_threads OVS_GUARDED_BY(ps_dp_threads_mutex)
+    = OVS_LIST_INITIALIZER(&ps_dp_threads);
+DEFINE_STATIC_PER_THREAD_DATA(struct ps_dp_thread *, ps_dp_thread, NULL);
 
 /* Incremented whenever entries are removed from 'ps_dp_entries'
  * (protostack/set-tier): references of older generations are stale. */
@@ -103,21 +130,41 @@ static atomic_uint ps_dp_generation = 0;
 static atomic_bool ps_dp_running = false;
 
 /* A datapath action's payload starts with a reference to its compiled
- * entry, written by ps_dp_put_action() in this process, followed by the
- * text form (the key): flags, spec and labels.  Hashing the text and
- * comparing it in 'ps_dp_entries' for every batch costs about as much as
- * the encapsulation of a packet, and with traffic spread over many flows
- * a batch is often a single packet; the reference spares both.  It is
- * used only while 'generation' is current; otherwise, or when 'entry' is
+ * entry, written by ps_dp_put_action() in this process, with what a batch
+ * needs of the entry: for push_stack, its JIT function and a copy of its
+ * data (ps_encap_jit_data(), 'data_len' bytes, padded to 8) follow the
+ * reference.  Then comes the text form (the key): flags, spec and labels.
+ * Hashing the text and comparing it in 'ps_dp_entries' for every batch
+ * costs about as much as the encapsulation of a packet, and with traffic
+ * spread over many flows a batch is often a single packet, whose entry,
+ * and the encapsulation's data, are cache misses: with the reference and
+ * the copy, push_stack reads only the action, as OvS's native tunnel
+ * push does.  The reference is used only while 'generation' is current
+ * (protostack/set-tier drops every entry); otherwise, or when 'entry' is
  * null (the action was made where no datapath runs), the text is looked
  * up.  The text form of the action ignores it. */
 struct ps_dp_ref {
     uint32_t generation;
-    uint32_t hash;              /* The entry's hash, as a check. */
+    uint32_t id;                /* The entry's id. */
     struct ps_dp_entry *entry;
-    const uint8_t *data;        /* ps_encap_jit_data() of its encap: its
-                                 * cache miss overlaps the entry's. */
+    ps_encap_fn *fn;            /* push_stack with fix_length: the JIT
+                                 * function, or NULL while the interpreter
+                                 * runs (then the entry's encap does). */
+    uint32_t size;              /* Bytes of headers. */
+    uint32_t max_len;           /* The stack's ps_stack_max_length(). */
+    uint32_t data_len;          /* Bytes of JIT data that follow. */
+    uint8_t flags;              /* PS_DP_*. */
+    bool has_offsets;           /* As in the entry. */
+    uint16_t l2_5_ofs, l3_ofs, l4_ofs;
 };
+
+/* The bytes of the payload before the key, for 'data_len' bytes of
+ * data. */
+static size_t
+ps_dp_ref_len(size_t data_len)
+{
+    return sizeof(struct ps_dp_ref) + ROUND_UP(data_len, 8);
+}
 
 /* The tier that new entries compile for (protostack/set-tier). */
 static atomic_int ps_dp_tier = PS_TIER_AUTO;
@@ -137,17 +184,23 @@ ps_dp_action_name(int type)
 }
 
 /* The text form of the payload of datapath action 'a': 'data' and 'len'
- * (false if the payload is too short even for the reference). */
+ * (false if the payload is too short for the reference and its data). */
 static bool
 ps_dp_key(const struct nlattr *a, const uint8_t **data, size_t *len)
 {
     size_t size = nl_attr_get_size(a);
+    uint32_t data_len;
 
     if (size < sizeof(struct ps_dp_ref)) {
         return false;
     }
-    *data = (const uint8_t *) nl_attr_get(a) + sizeof(struct ps_dp_ref);
-    *len = size - sizeof(struct ps_dp_ref);
+    memcpy(&data_len, (const uint8_t *) nl_attr_get(a)
+           + offsetof(struct ps_dp_ref, data_len), sizeof data_len);
+    if (data_len > size || ps_dp_ref_len(data_len) > size) {
+        return false;
+    }
+    *data = (const uint8_t *) nl_attr_get(a) + ps_dp_ref_len(data_len);
+    *len = size - ps_dp_ref_len(data_len);
     return true;
 }
 
@@ -173,6 +226,28 @@ ps_dp_split(const uint8_t *key, size_t len, unsigned int *flags,
     return true;
 }
 
+/* Fills 'ref' with what a batch needs of entry 'e'. */
+static void
+ps_dp_ref_init(struct ps_dp_ref *ref, struct ps_dp_entry *e)
+{
+    memset(ref, 0, sizeof *ref);
+    ref->entry = e;
+    ref->id = e->id;
+    ref->size = e->size;
+    ref->max_len = MIN(e->max_len, UINT32_MAX);
+    ref->flags = e->flags;
+    ref->has_offsets = e->has_offsets;
+    ref->l2_5_ofs = e->l2_5_ofs;
+    ref->l3_ofs = e->l3_ofs;
+    ref->l4_ofs = e->l4_ofs;
+    if (e->encap) {
+        ref->data_len = ps_encap_jit_data_size(e->encap);
+        if (e->flags & PS_DP_FIX_LENGTH) {
+            ref->fn = ps_encap_jit_function(e->encap);
+        }
+    }
+}
+
 void
 ps_dp_put_action(struct ofpbuf *odp, int type, unsigned int flags,
                  const char *spec, const char *labels)
@@ -180,9 +255,7 @@ ps_dp_put_action(struct ofpbuf *odp, int type, unsigned int flags,
     size_t spec_len = strlen(spec);
     size_t labels_len = strlen(labels);
     size_t len = 1 + spec_len + 1 + labels_len + 1;
-    uint8_t *p = nl_msg_put_unspec_uninit(odp, type, sizeof(struct ps_dp_ref)
-                                                     + len);
-    uint8_t *key = p + sizeof(struct ps_dp_ref);
+    uint8_t *key = xmalloc(len);
     struct ps_dp_ref ref;
     bool running;
 
@@ -193,16 +266,27 @@ ps_dp_put_action(struct ofpbuf *odp, int type, unsigned int flags,
     memset(&ref, 0, sizeof ref);
     atomic_read_relaxed(&ps_dp_running, &running);
     if (running) {
-        atomic_read_explicit(&ps_dp_generation, &ref.generation,
+        uint32_t generation;
+        struct ps_dp_entry *e;
+
+        atomic_read_explicit(&ps_dp_generation, &generation,
                              memory_order_acquire);
-        ref.entry = ps_dp_get(type, key, len);
-        if (ref.entry) {
-            ref.hash = ref.entry->hash;
-            ref.data = (ref.entry->encap ? ps_encap_jit_data(ref.entry->encap)
-                        : NULL);
+        e = ps_dp_get(type, key, len);
+        if (e) {
+            ps_dp_ref_init(&ref, e);
+            ref.generation = generation;
         }
     }
+
+    size_t ref_len = ps_dp_ref_len(ref.data_len);
+    uint8_t *p = nl_msg_put_unspec_zero(odp, type, ref_len + len);
     memcpy(p, &ref, sizeof ref);
+    if (ref.data_len) {
+        memcpy(p + sizeof ref, ps_encap_jit_data(ref.entry->encap),
+               ref.data_len);
+    }
+    memcpy(p + ref_len, key, len);
+    free(key);
 }
 
 /* Formats the text form 'key' of 'len' bytes of an action of 'type'
@@ -335,7 +419,7 @@ ps_dp_compile_offsets(struct ps_dp_entry *e, const char *labels)
 /* Gives 'packet', whose headers 'e' has just pushed, the offsets of its
  * headers. */
 static inline void
-ps_dp_set_offsets(const struct ps_dp_entry *e, struct dp_packet *packet)
+ps_dp_set_offsets(const struct ps_dp_ref *e, struct dp_packet *packet)
 {
     dp_packet_reset_offsets(packet);
     if (e->has_offsets) {
@@ -461,6 +545,7 @@ ps_dp_compile(int type, const uint8_t *key, size_t len, uint32_t hash)
     e->stack = stack;
     e->flags = flags;
     e->size = ps_stack_size(stack);
+    e->id = ps_dp_next_id++;
 
     if (push) {
         long long int start = time_usec();
@@ -476,7 +561,6 @@ ps_dp_compile(int type, const uint8_t *key, size_t len, uint32_t hash)
             return NULL;
         }
         e->compile_ns = (time_usec() - start) * 1000;
-        e->template = ps_encap_template(e->encap);
         e->max_len = ps_stack_max_length(stack);
         ps_dp_compile_offsets(e, labels);
     } else if (set) {
@@ -722,66 +806,145 @@ ps_dp_hash(struct dp_packet *packet, size_t ofs)
     return hash;
 }
 
-/* The entry of datapath action 'a': from its reference when that is
- * current, else looked up (or compiled) from its text form.  Stores in
- * '*data' the encapsulation's JIT data (push_stack). */
-static struct ps_dp_entry *
-ps_dp_get_action(const struct nlattr *a, const uint8_t **data)
+/* The reference of datapath action 'a', in '*ref': its own when that is
+ * current, else made from the entry looked up (or compiled) from its text
+ * form.  Stores in '*data' the encapsulation's JIT data (push_stack): the
+ * action's copy, or the entry's.  Returns false if 'a' has no entry. */
+static bool
+ps_dp_get_action(const struct nlattr *a, struct ps_dp_ref *ref,
+                 const uint8_t **data)
 {
-    struct ps_dp_ref ref;
     unsigned int generation;
     const uint8_t *key;
     size_t len;
 
     if (OVS_UNLIKELY(!ps_dp_key(a, &key, &len))) {
-        return NULL;
+        return false;
     }
-    memcpy(&ref, nl_attr_get(a), sizeof ref);
+    memcpy(ref, nl_attr_get(a), sizeof *ref);
     atomic_read_explicit(&ps_dp_generation, &generation,
                          memory_order_acquire);
-    if (OVS_LIKELY(ref.entry && ref.generation == generation
-                   && ref.hash == ref.entry->hash)) {
-        *data = ref.data;
-        return ref.entry;
+    if (OVS_LIKELY(ref->entry && ref->generation == generation)) {
+        *data = (const uint8_t *) nl_attr_get(a) + sizeof *ref;
+        return true;
     }
 
     struct ps_dp_entry *e = ps_dp_get(nl_attr_type(a), key, len);
-    *data = e && e->encap ? ps_encap_jit_data(e->encap) : NULL;
-    return e;
+    if (!e) {
+        return false;
+    }
+    ps_dp_ref_init(ref, e);
+    *data = e->encap ? ps_encap_jit_data(e->encap) : NULL;
+    return true;
 }
 
 /* Execution. */
 
-/* Adds to the packet and miss counters of 'e'. */
-static void
-ps_dp_count(struct ps_dp_entry *e, unsigned long long n_packets,
-            unsigned long long n_missed)
+/* The counters of this thread, with room for 'id' at least. */
+static struct ps_dp_counter_array *
+ps_dp_counters_grow(struct ps_dp_thread **threadp, uint32_t id)
 {
-    unsigned long long orig;
+    struct ps_dp_thread *thread = *threadp;
+    struct ps_dp_counter_array *old = NULL;
 
-    atomic_add_relaxed(&e->n_packets, n_packets, &orig);
-    atomic_add_relaxed(&e->n_missed, n_missed, &orig);
+    if (!thread) {
+        thread = xzalloc(sizeof *thread);
+        ovsrcu_init(&thread->array, NULL);
+        ovs_mutex_lock(&ps_dp_threads_mutex);
+        ovs_list_push_back(&ps_dp_threads, &thread->node);
+        ovs_mutex_unlock(&ps_dp_threads_mutex);
+        *threadp = thread;
+    } else {
+        old = ovsrcu_get_protected(struct ps_dp_counter_array *,
+                                   &thread->array);
+    }
+
+    size_t n = MAX(64, MAX((old ? old->n : 0) * 2, (size_t) id + 1));
+    struct ps_dp_counter_array *new
+        = xzalloc(sizeof *new + n * sizeof new->counters[0]);
+    new->n = n;
+    for (size_t i = 0; old && i < old->n; i++) {
+        unsigned long long v;
+
+        atomic_read_relaxed(&old->counters[i].n_packets, &v);
+        atomic_init(&new->counters[i].n_packets, v);
+        atomic_read_relaxed(&old->counters[i].n_missed, &v);
+        atomic_init(&new->counters[i].n_missed, v);
+    }
+    ovsrcu_set(&thread->array, new);
+    if (old) {
+        ovsrcu_postpone(free, old);
+    }
+    return new;
 }
 
+/* Adds to the packet and miss counters of the entry whose id is 'id', in
+ * this thread's counters. */
 static void
-ps_dp_push(struct ps_dp_entry *e, const uint8_t *data,
+ps_dp_count(uint32_t id, unsigned long long n_packets,
+            unsigned long long n_missed)
+{
+    struct ps_dp_thread **threadp = ps_dp_thread_get();
+    struct ps_dp_counter_array *array
+        = (*threadp
+           ? ovsrcu_get_protected(struct ps_dp_counter_array *,
+                                  &(*threadp)->array)
+           : NULL);
+
+    if (OVS_UNLIKELY(!array || id >= array->n)) {
+        array = ps_dp_counters_grow(threadp, id);
+    }
+
+    /* This thread alone writes its counters: no atomic addition. */
+    struct ps_dp_counter *c = &array->counters[id];
+    unsigned long long v;
+
+    atomic_read_relaxed(&c->n_packets, &v);
+    atomic_store_relaxed(&c->n_packets, v + n_packets);
+    if (n_missed) {
+        atomic_read_relaxed(&c->n_missed, &v);
+        atomic_store_relaxed(&c->n_missed, v + n_missed);
+    }
+}
+
+/* The counters of entry 'e', summed over the threads. */
+static void
+ps_dp_read_counters(const struct ps_dp_entry *e,
+                    unsigned long long *n_packets,
+                    unsigned long long *n_missed)
+{
+    struct ps_dp_thread *thread;
+
+    *n_packets = *n_missed = 0;
+    ovs_mutex_lock(&ps_dp_threads_mutex);
+    LIST_FOR_EACH (thread, node, &ps_dp_threads) {
+        struct ps_dp_counter_array *array
+            = ovsrcu_get(struct ps_dp_counter_array *, &thread->array);
+
+        if (array && e->id < array->n) {
+            unsigned long long v;
+
+            atomic_read_relaxed(&array->counters[e->id].n_packets, &v);
+            *n_packets += v;
+            atomic_read_relaxed(&array->counters[e->id].n_missed, &v);
+            *n_missed += v;
+        }
+    }
+    ovs_mutex_unlock(&ps_dp_threads_mutex);
+}
+
+/* push_stack: 'e' is the action's reference, 'data' the encapsulation's
+ * JIT data.  Reads the entry only when the JIT function is not there yet
+ * and in the rare paths. */
+static void
+ps_dp_push(const struct ps_dp_ref *e, const uint8_t *data,
            struct dp_packet_batch *batch)
 {
     size_t size = e->size;
-    const uint8_t *template = e->template;
+    const uint8_t *template = data;
     bool fix = e->flags & PS_DP_FIX_LENGTH;
-    ps_encap_fn *fn = NULL;
+    ps_encap_fn *fn = e->fn;
     size_t max_len = e->max_len;
-
-    if (fix) {
-        fn = ovsrcu_get(ps_encap_fn *, &e->fn);
-        if (OVS_UNLIKELY(!fn)) {
-            fn = ps_encap_jit_function(e->encap);
-            if (fn) {
-                ovsrcu_set(&e->fn, fn);
-            }
-        }
-    }
     size_t n = dp_packet_batch_size(batch);
     unsigned long long n_short = 0, n_long = 0, n_copied = 0;
     struct dp_packet *packet;
@@ -812,10 +975,10 @@ ps_dp_push(struct ps_dp_entry *e, const uint8_t *data,
         if (fix) {
             size_t len = dp_packet_size(packet);
 
-            if (fn) {
+            if (OVS_LIKELY(fn)) {
                 fn(data, p, len, hash);
             } else {
-                ps_encap_apply(e->encap, p, len, hash);
+                ps_encap_apply(e->entry->encap, p, len, hash);
             }
         } else {
             memcpy(p, template, size);
@@ -825,15 +988,11 @@ ps_dp_push(struct ps_dp_entry *e, const uint8_t *data,
     }
 
     unsigned long long n_dropped = n_short + n_long;
-    unsigned long long orig;
 
     COVERAGE_ADD(protostack_push, n - n_dropped);
-    atomic_add_relaxed(&e->n_packets, n - n_dropped, &orig);
+    ps_dp_count(e->id, n - n_dropped, n_dropped);
     if (OVS_UNLIKELY(n_copied)) {
         COVERAGE_ADD(protostack_headroom_copy, n_copied);
-    }
-    if (OVS_UNLIKELY(n_dropped)) {
-        atomic_add_relaxed(&e->n_missed, n_dropped, &orig);
     }
     if (OVS_UNLIKELY(n_short)) {
         COVERAGE_ADD(protostack_drop_headroom, n_short);
@@ -841,13 +1000,13 @@ ps_dp_push(struct ps_dp_entry *e, const uint8_t *data,
                      "with less than %"PRIuSIZE" bytes of headroom that "
                      "could not be copied into a larger mbuf (pool empty, "
                      "or packet and stack larger than an mbuf)",
-                     ps_stack_spec(e->stack), n_short, size);
+                     ps_stack_spec(e->entry->stack), n_short, size);
     }
     if (OVS_UNLIKELY(n_long)) {
         COVERAGE_ADD(protostack_drop_length, n_long);
         VLOG_WARN_RL(&ps_dp_rl, "push_stack(%s): dropped %llu packets too "
                      "long for the stack's length fields (%"PRIuSIZE" "
-                     "bytes at most)", ps_stack_spec(e->stack), n_long,
+                     "bytes at most)", ps_stack_spec(e->entry->stack), n_long,
                      max_len);
     }
 }
@@ -875,7 +1034,7 @@ ps_dp_pop(struct ps_dp_entry *e, struct dp_packet_batch *batch)
     }
     COVERAGE_ADD(protostack_pop, n_popped);
     COVERAGE_ADD(protostack_pop_miss, n_missed);
-    ps_dp_count(e, n_popped, n_missed);
+    ps_dp_count(e->id, n_popped, n_missed);
 }
 
 /* set_stack: writes the labels of 'e' into the stack at the front of each
@@ -917,26 +1076,28 @@ ps_dp_set(struct ps_dp_entry *e, struct dp_packet_batch *batch)
 
     COVERAGE_ADD(protostack_set, n_set);
     COVERAGE_ADD(protostack_set_miss, n_missed);
-    ps_dp_count(e, n_set, n_missed);
+    ps_dp_count(e->id, n_set, n_missed);
 }
 
 void
 ps_dp_execute(struct dp_packet_batch *batch, const struct nlattr *a)
 {
     const uint8_t *data;
-    struct ps_dp_entry *e = ps_dp_get_action(a, &data);
+    struct ps_dp_ref ref;
 
-    if (OVS_UNLIKELY(!e)) {
+    if (OVS_UNLIKELY(!ps_dp_get_action(a, &ref, &data))) {
         COVERAGE_ADD(protostack_drop_error, dp_packet_batch_size(batch));
         dp_packet_delete_batch(batch, true);
         return;
     }
-    if (e->type == OVS_ACTION_ATTR_PUSH_STACK) {
-        ps_dp_push(e, data, batch);
-    } else if (e->type == OVS_ACTION_ATTR_SET_STACK) {
-        ps_dp_set(e, batch);
+
+    int type = nl_attr_type(a);
+    if (type == OVS_ACTION_ATTR_PUSH_STACK) {
+        ps_dp_push(&ref, data, batch);
+    } else if (type == OVS_ACTION_ATTR_SET_STACK) {
+        ps_dp_set(ref.entry, batch);
     } else {
-        ps_dp_pop(e, batch);
+        ps_dp_pop(ref.entry, batch);
     }
 }
 
@@ -964,8 +1125,7 @@ ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
         ps_dp_format_key(&action, e->type, e->key, e->key_len);
 
-        atomic_read_relaxed(&e->n_packets, &n_packets);
-        atomic_read_relaxed(&e->n_missed, &n_missed);
+        ps_dp_read_counters(e, &n_packets, &n_missed);
         ds_put_format(&s, "%s\n  %"PRIuSIZE" bytes, tier %s, compiled in "
                       "%lld us, packets %llu, %s %llu\n",
                       ds_cstr(&action), e->size, ps_dp_tier_name(e),

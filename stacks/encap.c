@@ -398,6 +398,12 @@ ps_encap_jit_data(const struct ps_encap *encap)
     return encap->template;
 }
 
+size_t
+ps_encap_jit_data_size(const struct ps_encap *encap)
+{
+    return ps_encap_data_size(encap);
+}
+
 uint8_t *
 ps_encap_push(const struct ps_encap *encap, uint8_t *payload,
               size_t payload_len, size_t headroom, uint32_t hash)

@@ -87,23 +87,34 @@ nth_size(size_t stack_size, size_t i)
     return i < sizeof big / sizeof *big ? big[i] : 0;
 }
 
+/* Creates the stack of case 'k' and its encapsulations by the interpreter
+ * and by the JIT. */
+static void
+create_case(size_t k, struct ps_stack **stack, struct ps_encap **interp,
+            struct ps_encap **jit)
+{
+    char *error = NULL;
+
+    *interp = *jit = NULL;
+    if (ps_stack_create(registry, nth_case(k)->spec, stack, &error)
+        || ps_encap_create(*stack, nth_case(k)->labels, PS_TIER_INTERP,
+                           interp, &error)
+        || ps_encap_create(*stack, nth_case(k)->labels, PS_TIER_JIT, jit,
+                           &error)) {
+        fail_msg("%s: %s", nth_case(k)->spec, error);
+    }
+}
+
 static void
 test_interpreter_equals_jit(void **state)
 {
-    static uint8_t a[MAX_PKT], b[MAX_PKT];
+    static uint8_t a[MAX_PKT], b[MAX_PKT], c[MAX_PKT];
 
     for (size_t k = 0; k < N_CASES; k++) {
         struct ps_stack *stack;
-        struct ps_encap *interp = NULL, *jit = NULL;
-        char *error = NULL;
+        struct ps_encap *interp, *jit;
 
-        if (ps_stack_create(registry, nth_case(k)->spec, &stack, &error)
-            || ps_encap_create(stack, nth_case(k)->labels, PS_TIER_INTERP,
-                               &interp, &error)
-            || ps_encap_create(stack, nth_case(k)->labels, PS_TIER_JIT, &jit,
-                               &error)) {
-            fail_msg("%s: %s", nth_case(k)->spec, error);
-        }
+        create_case(k, &stack, &interp, &jit);
         assert_int_equal(ps_encap_tier(interp), PS_TIER_INTERP);
         assert_int_equal(ps_encap_tier(jit), PS_TIER_JIT);
 
@@ -134,14 +145,35 @@ test_interpreter_equals_jit(void **state)
         assert_memory_equal(ps_encap_template(interp),
                             ps_encap_template(jit), ps_stack_size(stack));
 
+        /* The JIT function reads only ps_encap_jit_data_size() bytes of
+         * its data: given a copy of them at an odd address, followed by
+         * garbage, it pushes the same. */
         size_t size = ps_stack_size(stack);
+        size_t data_size = ps_encap_jit_data_size(jit);
+        ps_encap_fn *fn = ps_encap_jit_function(jit);
+        uint8_t *copy = malloc(1 + data_size + 64);
+
+        assert_true(data_size >= size);
+        assert_int_equal(data_size, ps_encap_jit_data_size(interp));
+        assert_non_null(fn);
+        assert_non_null(copy);
+        memset(copy, 0xa5, 1 + data_size + 64);
+        memcpy(copy + 1, ps_encap_jit_data(jit), data_size);
+
         for (size_t i = 0; nth_size(size, i); i++) {
             size_t len = nth_size(size, i);
             uint32_t hash = rng_next();
             rng_fill(a, len);
             memcpy(b, a, len);
+            memcpy(c, a, len);
             ps_encap_apply(interp, a, len, hash);
             ps_encap_apply(jit, b, len, hash);
+            fn(copy + 1, c, len, hash);
+            if (memcmp(a, c, len)) {
+                fail_msg("%s, %zu bytes: the JIT function given a copy of "
+                         "its data differs from the interpreter",
+                         nth_case(k)->spec, len);
+            }
             if (memcmp(a, b, len)) {
                 for (size_t j = 0; j < len; j++) {
                     if (a[j] != b[j]) {
@@ -152,6 +184,7 @@ test_interpreter_equals_jit(void **state)
                 }
             }
         }
+        free(copy);
         ps_encap_destroy(jit);
         ps_encap_destroy(interp);
         ps_stack_destroy(stack);

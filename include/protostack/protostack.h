@@ -478,11 +478,19 @@ uint8_t *ps_encap_push(const struct ps_encap *, uint8_t *payload,
  * left to compute); the label values are in 'data' (the template and
  * partial checksums).  So encapsulations that differ only in label
  * values (another VNI, another address) share one compiled function.
- * 'data' lives as long as the encapsulation. */
+ * 'data' lives as long as the encapsulation.
+ *
+ * ps_encap_jit_data_size() is the size of 'data' in bytes: the function
+ * reads only those, so a caller may keep a copy of them (in a datapath
+ * action, next to the function pointer) and pass the copy instead; the
+ * copy needs no particular alignment.  The first ps_encap_size() bytes
+ * are the template, the headers as pushed before lengths, entropy and
+ * checksums are computed. */
 typedef void ps_encap_fn(const uint8_t *data, uint8_t *pkt, size_t pkt_len,
                          uint32_t hash);
 ps_encap_fn *ps_encap_jit_function(const struct ps_encap *);
 const uint8_t *ps_encap_jit_data(const struct ps_encap *);
+size_t ps_encap_jit_data_size(const struct ps_encap *);
 
 /* The tier that runs now (PS_TIER_JIT or PS_TIER_INTERP). */
 enum ps_tier ps_encap_tier(const struct ps_encap *);
