@@ -12,6 +12,7 @@
 #include "cmap.h"
 #include "coverage.h"
 #include "dp-packet.h"
+#include "dpif.h"
 #include "flow.h"
 #include "hash.h"
 #include "netlink.h"
@@ -25,6 +26,7 @@
 #include "packets.h"
 #include "protostack/protostack.h"
 #include "ps-ofp.h"
+#include "sset.h"
 #include "timeval.h"
 #include "unixctl.h"
 #include "util.h"
@@ -82,6 +84,9 @@ struct ps_dp_entry {
     size_t *csum_headers;
     size_t n_csum_headers;
     bool entropy;
+
+    size_t n_flows;             /* Datapath flows that use it, as the
+                                 * main thread last counted them. */
 
     uint8_t key[];              /* The action's text form. */
 };
@@ -1112,6 +1117,86 @@ ps_dp_tier_name(const struct ps_dp_entry *e)
     return ps_encap_tier(e->encap) == PS_TIER_JIT ? "jit" : "interpreter";
 }
 
+/* Adds 1 to the flow count of the entry of each of our actions in the
+ * datapath actions 'actions' (of 'len' bytes), nested ones included. */
+static void
+ps_dp_count_flow_actions(const struct nlattr *actions, size_t len)
+{
+    const struct nlattr *a;
+    size_t left;
+
+    NL_ATTR_FOR_EACH (a, left, actions, len) {
+        int type = nl_attr_type(a);
+
+        if (type == OVS_ACTION_ATTR_PUSH_STACK
+            || type == OVS_ACTION_ATTR_SET_STACK
+            || type == OVS_ACTION_ATTR_POP_STACK) {
+            const uint8_t *key;
+            size_t key_len;
+
+            if (ps_dp_key(a, &key, &key_len)) {
+                struct ps_dp_entry *e = ps_dp_lookup(
+                    type, key, key_len, hash_bytes(key, key_len, type));
+                if (e) {
+                    e->n_flows++;
+                }
+            }
+        } else if (type == OVS_ACTION_ATTR_CLONE) {
+            ps_dp_count_flow_actions(nl_attr_get(a), nl_attr_get_size(a));
+        }
+    }
+}
+
+/* Counts, in each entry's 'n_flows', the flows of every datapath that use
+ * it, as "ovs-dpctl dump-flows" would list them.  Main thread only. */
+static void
+ps_dp_count_flows(void)
+{
+    struct sset types = SSET_INITIALIZER(&types);
+    struct ps_dp_entry *e;
+    const char *type;
+
+    CMAP_FOR_EACH (e, node, &ps_dp_entries) {
+        e->n_flows = 0;
+    }
+    dp_enumerate_types(&types);
+    SSET_FOR_EACH (type, &types) {
+        struct sset names = SSET_INITIALIZER(&names);
+        const char *name;
+
+        if (dp_enumerate_names(type, &names)) {
+            sset_destroy(&names);
+            continue;
+        }
+        SSET_FOR_EACH (name, &names) {
+            struct dpif *dpif;
+
+            if (dpif_open(name, type, &dpif)) {
+                continue;
+            }
+            struct dpif_flow_dump *dump = dpif_flow_dump_create(dpif, false,
+                                                                NULL);
+            struct dpif_flow_dump_thread *thread
+                = dpif_flow_dump_thread_create(dump);
+            struct dpif_flow flows[50];
+            int n;
+
+            while ((n = dpif_flow_dump_next(thread, flows,
+                                            ARRAY_SIZE(flows))) > 0) {
+                for (int i = 0; i < n; i++) {
+                    ps_dp_count_flow_actions(flows[i].actions,
+                                             flows[i].actions_len);
+                }
+            }
+            dpif_flow_dump_thread_destroy(thread);
+            dpif_flow_dump_destroy(dump);
+            dpif_close(dpif);
+        }
+        sset_destroy(&names);
+    }
+    sset_destroy(&types);
+}
+
 static void
 ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
                    const char *argv[] OVS_UNUSED, void *aux OVS_UNUSED)
@@ -1119,6 +1204,7 @@ ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
     struct ds s = DS_EMPTY_INITIALIZER;
     struct ps_dp_entry *e;
 
+    ps_dp_count_flows();
     CMAP_FOR_EACH (e, node, &ps_dp_entries) {
         unsigned long long n_packets, n_missed;
         struct ds action = DS_EMPTY_INITIALIZER;
@@ -1127,10 +1213,11 @@ ps_dp_unixctl_show(struct unixctl_conn *conn, int argc OVS_UNUSED,
 
         ps_dp_read_counters(e, &n_packets, &n_missed);
         ds_put_format(&s, "%s\n  %"PRIuSIZE" bytes, tier %s, compiled in "
-                      "%lld us, packets %llu, %s %llu\n",
+                      "%lld us, packets %llu, %s %llu, flows %"PRIuSIZE"\n",
                       ds_cstr(&action), e->size, ps_dp_tier_name(e),
                       e->compile_ns / 1000, n_packets,
-                      e->encap ? "dropped" : "missed", n_missed);
+                      e->encap ? "dropped" : "missed", n_missed,
+                      e->n_flows);
         ds_destroy(&action);
     }
 
