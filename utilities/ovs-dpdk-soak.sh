@@ -101,7 +101,7 @@ failed=$(echo "$pmd_stats" \
          | awk '/miss with failed upcall:/ { s += $5 } END { print s }')
 during=$(pool_in_use p2)
 show=$(ovsi sw ovs-appctl protostack/show | grep -A1 '^push_stack')
-ps_dropped=$(echo "$show" | awk '/packets/ { print $12 }')
+ps_dropped=$(echo "$show" | sed -n 's/.*dropped \([0-9]*\).*/\1/p')
 sent=$(ovsi sw ovs-appctl dpctl/show -s | awk '
         /port 2: p2/ { p = 1; next }
         p && /TX packets:/ { split($2, a, ":"); print a[2]; exit }')
