@@ -299,13 +299,25 @@ profile () {
     for way in plain native push; do
         switch_to "$way"
         sleep "$warm"
+        appctl dpif-netdev/pmd-stats-clear > /dev/null
+        cpu0=$(pmd_ns)
         perf record -q -t "$tid" -o "$R/perf.data" -- sleep "$secs" \
             > /dev/null 2>&1
+        cpu1=$(pmd_ns)
+        rx=$(appctl dpif-netdev/pmd-perf-show \
+             | awk '/Rx packets:/ { print $3; exit }')
         {
-            echo "== $1 $2 $way: perf record -t (PMD thread), $secs s"
+            echo "== $1 $2 $way: perf record -t (PMD thread), $secs s," \
+                 "$rx packets, $(((cpu1 - cpu0) / ${rx:-1})) ns of PMD" \
+                 "time per packet; ns per packet of each symbol"
             perf report -i "$R/perf.data" --stdio --no-children \
                 --sort symbol 2> /dev/null | grep -v '^#' | grep -v '^$' \
-                | head -n 25
+                | head -n 25 \
+                | awk -v ns="$((cpu1 - cpu0))" -v rx="${rx:-0}" '{
+                      pct = $1; sub(/%/, "", pct)
+                      printf "%s %6.1f ns/packet\n", $0,
+                             rx ? pct / 100 * ns / rx : 0
+                  }'
             if test -n "$OVS_BENCH_ANNOTATE"; then
                 perf annotate -i "$R/perf.data" --stdio \
                     "$OVS_BENCH_ANNOTATE" 2> /dev/null \

@@ -149,19 +149,28 @@ static atomic_bool ps_dp_running = false;
  * null (the action was made where no datapath runs), the text is looked
  * up.  The text form of the action ignores it. */
 struct ps_dp_ref {
-    uint32_t generation;
-    uint32_t id;                /* The entry's id. */
-    struct ps_dp_entry *entry;
     ps_encap_fn *fn;            /* push_stack with fix_length: the JIT
                                  * function, or NULL while the interpreter
                                  * runs (then the entry's encap does). */
-    uint32_t size;              /* Bytes of headers. */
+    struct ps_dp_entry *entry;
+    uint32_t generation;
+    uint32_t id;                /* The entry's id. */
     uint32_t max_len;           /* The stack's ps_stack_max_length(). */
-    uint32_t data_len;          /* Bytes of JIT data that follow. */
-    uint8_t flags;              /* PS_DP_*. */
-    bool has_offsets;           /* As in the entry. */
+    uint16_t size;              /* Bytes of headers. */
+    uint16_t data_len;          /* Bytes of JIT data that follow. */
     uint16_t l2_5_ofs, l3_ofs, l4_ofs;
+    uint8_t flags;              /* PS_DP_* and PS_DP_REF_OFFSETS. */
 };
+
+/* In a reference's 'flags': the entry has offsets ('has_offsets'). */
+#define PS_DP_REF_OFFSETS 0x80
+BUILD_ASSERT_DECL(!(PS_DP_FIX_LENGTH & PS_DP_REF_OFFSETS));
+
+/* The reference and the JIT data are what a batch reads of the action:
+ * kept small, so that with traffic spread over many flows (each batch of
+ * one flow a cache miss) they take as few cache lines as OvS's native
+ * tunnel push does. */
+BUILD_ASSERT_DECL(sizeof(struct ps_dp_ref) == 40);
 
 /* The bytes of the payload before the key, for 'data_len' bytes of
  * data. */
@@ -194,7 +203,7 @@ static bool
 ps_dp_key(const struct nlattr *a, const uint8_t **data, size_t *len)
 {
     size_t size = nl_attr_get_size(a);
-    uint32_t data_len;
+    uint16_t data_len;
 
     if (size < sizeof(struct ps_dp_ref)) {
         return false;
@@ -231,26 +240,31 @@ ps_dp_split(const uint8_t *key, size_t len, unsigned int *flags,
     return true;
 }
 
-/* Fills 'ref' with what a batch needs of entry 'e'. */
-static void
+/* Fills 'ref' with what a batch needs of entry 'e'.  Returns false if
+ * 'e' does not fit in a reference (a stack or data over 64 kB, which the
+ * switch's own flows never have): its actions then go by the text. */
+static bool
 ps_dp_ref_init(struct ps_dp_ref *ref, struct ps_dp_entry *e)
 {
+    size_t data_len = e->encap ? ps_encap_jit_data_size(e->encap) : 0;
+
     memset(ref, 0, sizeof *ref);
+    if (e->size > UINT16_MAX || data_len > UINT16_MAX - 8) {
+        return false;
+    }
     ref->entry = e;
     ref->id = e->id;
     ref->size = e->size;
     ref->max_len = MIN(e->max_len, UINT32_MAX);
-    ref->flags = e->flags;
-    ref->has_offsets = e->has_offsets;
+    ref->flags = e->flags | (e->has_offsets ? PS_DP_REF_OFFSETS : 0);
     ref->l2_5_ofs = e->l2_5_ofs;
     ref->l3_ofs = e->l3_ofs;
     ref->l4_ofs = e->l4_ofs;
-    if (e->encap) {
-        ref->data_len = ps_encap_jit_data_size(e->encap);
-        if (e->flags & PS_DP_FIX_LENGTH) {
-            ref->fn = ps_encap_jit_function(e->encap);
-        }
+    ref->data_len = data_len;
+    if (e->encap && e->flags & PS_DP_FIX_LENGTH) {
+        ref->fn = ps_encap_jit_function(e->encap);
     }
+    return true;
 }
 
 void
@@ -277,8 +291,7 @@ ps_dp_put_action(struct ofpbuf *odp, int type, unsigned int flags,
         atomic_read_explicit(&ps_dp_generation, &generation,
                              memory_order_acquire);
         e = ps_dp_get(type, key, len);
-        if (e) {
-            ps_dp_ref_init(&ref, e);
+        if (e && ps_dp_ref_init(&ref, e)) {
             ref.generation = generation;
         }
     }
@@ -427,7 +440,7 @@ static inline void
 ps_dp_set_offsets(const struct ps_dp_ref *e, struct dp_packet *packet)
 {
     dp_packet_reset_offsets(packet);
-    if (e->has_offsets) {
+    if (e->flags & PS_DP_REF_OFFSETS) {
         packet->packet_type = htonl(PT_ETH);
         packet->l2_5_ofs = e->l2_5_ofs;
         packet->l3_ofs = e->l3_ofs;
@@ -739,9 +752,10 @@ ps_dp_hash_ip4(const uint8_t *ip, size_t size, uint32_t *hash)
     return true;
 }
 
-/* Returns the 5-tuple hash of the frame that starts 'ofs' bytes into
- * 'packet' (after a stack pushed before): the packet's RSS hash when the
- * NIC or the datapath set one, otherwise the hash that the datapath
+/* ps_dp_hash() returns the 5-tuple hash of the frame that starts 'ofs'
+ * bytes into 'packet' (after a stack pushed before): the packet's RSS hash
+ * when the NIC or the datapath set one, otherwise (ps_dp_hash__()) the
+ * hash that the datapath
  * computes for the packets it classifies (miniflow_hash_5tuple()), which is
  * then stored as the packet's RSS hash.  Packets of DPDK vdevs and dummy
  * ports carry no RSS hash, and the datapath skips computing one when it
@@ -750,13 +764,9 @@ ps_dp_hash_ip4(const uint8_t *ip, size_t size, uint32_t *hash)
  * took.  Untagged IPv4 UDP and TCP, and frames of no IP protocol, are
  * hashed from the bytes, the rest through flow_extract() (the packet's
  * offsets are kept). */
-static uint32_t
-ps_dp_hash(struct dp_packet *packet, size_t ofs)
+static uint32_t __attribute__((noinline))
+ps_dp_hash__(struct dp_packet *packet, size_t ofs)
 {
-    if (OVS_LIKELY(dp_packet_rss_valid(packet))) {
-        return dp_packet_get_rss_hash(packet);
-    }
-
     const uint8_t *p = (const uint8_t *) dp_packet_data(packet) + ofs;
     size_t size = dp_packet_size(packet) - ofs;
     uint32_t hash;
@@ -811,34 +821,48 @@ ps_dp_hash(struct dp_packet *packet, size_t ofs)
     return hash;
 }
 
+/* ps_dp_hash__(), with the packet's RSS hash taken inline. */
+static inline uint32_t
+ps_dp_hash(struct dp_packet *packet, size_t ofs)
+{
+    return (OVS_LIKELY(dp_packet_rss_valid(packet))
+            ? dp_packet_get_rss_hash(packet)
+            : ps_dp_hash__(packet, ofs));
+}
+
 /* The reference of datapath action 'a', in '*ref': its own when that is
  * current, else made from the entry looked up (or compiled) from its text
  * form.  Stores in '*data' the encapsulation's JIT data (push_stack): the
  * action's copy, or the entry's.  Returns false if 'a' has no entry. */
-static bool
-ps_dp_get_action(const struct nlattr *a, struct ps_dp_ref *ref,
+static inline bool
+ps_dp_get_action(const struct nlattr *a, int type, struct ps_dp_ref *ref,
                  const uint8_t **data)
 {
+    const uint8_t *payload = (const uint8_t *) (a + 1);
+    size_t size = a->nla_len - NLA_HDRLEN;
     unsigned int generation;
+
+    if (OVS_LIKELY(size >= sizeof *ref)) {
+        memcpy(ref, payload, sizeof *ref);
+        atomic_read_explicit(&ps_dp_generation, &generation,
+                             memory_order_acquire);
+        if (OVS_LIKELY(ref->entry && ref->generation == generation
+                       && ps_dp_ref_len(ref->data_len) <= size)) {
+            *data = payload + sizeof *ref;
+            return true;
+        }
+    }
+
     const uint8_t *key;
     size_t len;
-
-    if (OVS_UNLIKELY(!ps_dp_key(a, &key, &len))) {
+    if (!ps_dp_key(a, &key, &len)) {
         return false;
     }
-    memcpy(ref, nl_attr_get(a), sizeof *ref);
-    atomic_read_explicit(&ps_dp_generation, &generation,
-                         memory_order_acquire);
-    if (OVS_LIKELY(ref->entry && ref->generation == generation)) {
-        *data = (const uint8_t *) nl_attr_get(a) + sizeof *ref;
-        return true;
-    }
 
-    struct ps_dp_entry *e = ps_dp_get(nl_attr_type(a), key, len);
-    if (!e) {
+    struct ps_dp_entry *e = ps_dp_get(type, key, len);
+    if (!e || !ps_dp_ref_init(ref, e)) {
         return false;
     }
-    ps_dp_ref_init(ref, e);
     *data = e->encap ? ps_encap_jit_data(e->encap) : NULL;
     return true;
 }
@@ -846,7 +870,7 @@ ps_dp_get_action(const struct nlattr *a, struct ps_dp_ref *ref,
 /* Execution. */
 
 /* The counters of this thread, with room for 'id' at least. */
-static struct ps_dp_counter_array *
+static struct ps_dp_counter_array * __attribute__((noinline))
 ps_dp_counters_grow(struct ps_dp_thread **threadp, uint32_t id)
 {
     struct ps_dp_thread *thread = *threadp;
@@ -885,13 +909,13 @@ ps_dp_counters_grow(struct ps_dp_thread **threadp, uint32_t id)
 
 /* Adds to the packet and miss counters of the entry whose id is 'id', in
  * this thread's counters. */
-static void
+static inline void
 ps_dp_count(uint32_t id, unsigned long long n_packets,
             unsigned long long n_missed)
 {
     struct ps_dp_thread **threadp = ps_dp_thread_get();
     struct ps_dp_counter_array *array
-        = (*threadp
+        = (OVS_LIKELY(*threadp)
            ? ovsrcu_get_protected(struct ps_dp_counter_array *,
                                   &(*threadp)->array)
            : NULL);
@@ -976,7 +1000,15 @@ ps_dp_push(const struct ps_dp_ref *e, const uint8_t *data,
         }
 
         uint32_t hash = fix ? ps_dp_hash(packet, 0) : 0;
-        uint8_t *p = dp_packet_push_uninit(packet, size);
+        uint8_t *p;
+        if (OVS_LIKELY(dp_packet_headroom(packet) >= size)) {
+            /* dp_packet_push_uninit() without its call. */
+            p = (uint8_t *) dp_packet_data(packet) - size;
+            dp_packet_set_data(packet, p);
+            dp_packet_set_size(packet, dp_packet_size(packet) + size);
+        } else {
+            p = dp_packet_push_uninit(packet, size);
+        }
         if (fix) {
             size_t len = dp_packet_size(packet);
 
@@ -1087,16 +1119,16 @@ ps_dp_set(struct ps_dp_entry *e, struct dp_packet_batch *batch)
 void
 ps_dp_execute(struct dp_packet_batch *batch, const struct nlattr *a)
 {
+    int type = a->nla_type & NLA_TYPE_MASK;
     const uint8_t *data;
     struct ps_dp_ref ref;
 
-    if (OVS_UNLIKELY(!ps_dp_get_action(a, &ref, &data))) {
+    if (OVS_UNLIKELY(!ps_dp_get_action(a, type, &ref, &data))) {
         COVERAGE_ADD(protostack_drop_error, dp_packet_batch_size(batch));
         dp_packet_delete_batch(batch, true);
         return;
     }
 
-    int type = nl_attr_type(a);
     if (type == OVS_ACTION_ATTR_PUSH_STACK) {
         ps_dp_push(&ref, data, batch);
     } else if (type == OVS_ACTION_ATTR_SET_STACK) {
