@@ -42,6 +42,9 @@ COVERAGE_DEFINE(protostack_headroom_copy);
 COVERAGE_DEFINE(protostack_drop_error);
 COVERAGE_DEFINE(protostack_set);
 COVERAGE_DEFINE(protostack_set_miss);
+COVERAGE_DEFINE(protostack_hash_ip);
+COVERAGE_DEFINE(protostack_hash_other);
+COVERAGE_DEFINE(protostack_hash_flow);
 
 /* A binding field that pop_stack compares with the packet. */
 struct ps_dp_check {
@@ -701,6 +704,70 @@ ps_dp_headroom(struct dp_packet *packet, size_t headroom)
 
 /* Flow entropy. */
 
+/* True if 'l4', the 'size' bytes of IP payload of protocol 'proto', is a
+ * UDP or TCP header from which miniflow_extract() takes the ports. */
+static inline bool
+ps_dp_hash_l4_ok(uint8_t proto, const uint8_t *l4, size_t size)
+{
+    if (proto == IPPROTO_UDP) {
+        return size >= UDP_HEADER_LEN;
+    } else if (proto == IPPROTO_TCP) {
+        size_t tcp_len;
+
+        if (size < TCP_HEADER_LEN) {
+            return false;
+        }
+        tcp_len = (l4[12] >> 4) * 4;
+        return tcp_len >= TCP_HEADER_LEN && size >= tcp_len;
+    }
+    return false;
+}
+
+/* Adds the protocol and the ports at 'l4' to 'hash' and finishes it, as
+ * miniflow_hash_5tuple() does. */
+static inline uint32_t
+ps_dp_hash_l4(uint32_t hash, uint8_t proto, const uint8_t *l4)
+{
+    uint32_t ports;
+
+    memcpy(&ports, l4, 4);
+    hash = hash_add(hash, proto);
+    hash = hash_add(hash, ports);
+    return hash_finish(hash, 42);
+}
+
+/* Computes in '*hash' the 5-tuple hash that the datapath computes for the
+ * IPv6 packet 'ip' of 'size' bytes (miniflow_hash_5tuple()), when its
+ * first next header is UDP or TCP, well formed; returns false otherwise
+ * (extension headers, say: the caller then goes through flow_extract()). */
+static bool
+ps_dp_hash_ip6(const uint8_t *ip, size_t size, uint32_t *hash)
+{
+    if (size < IPV6_HEADER_LEN || (ip[0] >> 4) != 6) {
+        return false;
+    }
+
+    size_t plen = (ip[4] << 8) | ip[5];
+    uint8_t proto = ip[6];
+    const uint8_t *l4 = ip + IPV6_HEADER_LEN;
+
+    if (plen > size - IPV6_HEADER_LEN || !ps_dp_hash_l4_ok(proto, l4, plen)) {
+        return false;
+    }
+
+    /* The source and destination, as the four 64-bit words of the
+     * miniflow. */
+    uint32_t h = 0;
+    for (size_t i = 0; i < 4; i++) {
+        uint64_t word;
+
+        memcpy(&word, ip + 8 + 8 * i, 8);
+        h = hash_add64(h, word);
+    }
+    *hash = ps_dp_hash_l4(h, proto, l4);
+    return true;
+}
+
 /* Computes in '*hash' the 5-tuple hash that the datapath computes for the
  * IPv4 packet 'ip' of 'size' bytes (miniflow_hash_5tuple()), when it is a
  * well-formed UDP or TCP packet and no fragment; returns false otherwise
@@ -723,32 +790,15 @@ ps_dp_hash_ip4(const uint8_t *ip, size_t size, uint32_t *hash)
 
     /* The L4 header as miniflow_extract() wants it to take the ports. */
     const uint8_t *l4 = ip + ihl;
-    size_t l4_size = tot_len - ihl;
-    if (proto == IPPROTO_UDP) {
-        if (l4_size < UDP_HEADER_LEN) {
-            return false;
-        }
-    } else if (proto == IPPROTO_TCP) {
-        size_t tcp_len = (l4[12] >> 4) * 4;
-
-        if (l4_size < TCP_HEADER_LEN || tcp_len < TCP_HEADER_LEN
-            || l4_size < tcp_len) {
-            return false;
-        }
-    } else {
+    if (!ps_dp_hash_l4_ok(proto, l4, tot_len - ihl)) {
         return false;
     }
 
-    uint32_t src, dst, ports;
+    uint32_t src, dst;
 
     memcpy(&src, ip + 12, 4);
     memcpy(&dst, ip + 16, 4);
-    memcpy(&ports, l4, 4);
-    *hash = hash_add(0, src);
-    *hash = hash_add(*hash, dst);
-    *hash = hash_add(*hash, proto);
-    *hash = hash_add(*hash, ports);
-    *hash = hash_finish(*hash, 42);
+    *hash = ps_dp_hash_l4(hash_add(hash_add(0, src), dst), proto, l4);
     return true;
 }
 
@@ -761,8 +811,9 @@ ps_dp_hash_ip4(const uint8_t *ip, size_t size, uint32_t *hash)
  * ports carry no RSS hash, and the datapath skips computing one when it
  * forwards by "simple match" (flows matching the input port only): without
  * this, the UDP source port of a tunnel would depend on the path a packet
- * took.  Untagged IPv4 UDP and TCP, and frames of no IP protocol, are
- * hashed from the bytes, the rest through flow_extract() (the packet's
+ * took.  Untagged IPv4 and IPv6 UDP and TCP (no IPv4 fragment, no IPv6
+ * extension header), and frames of no IP protocol, are hashed from the
+ * bytes, the rest through flow_extract() (the packet's
  * offsets are kept). */
 static uint32_t __attribute__((noinline))
 ps_dp_hash__(struct dp_packet *packet, size_t ofs)
@@ -775,13 +826,18 @@ ps_dp_hash__(struct dp_packet *packet, size_t ofs)
                    && size >= ETH_HEADER_LEN + LLC_SNAP_HEADER_LEN)) {
         uint16_t type = (p[12] << 8) | p[13];
 
-        if (type == ETH_TYPE_IP) {
-            if (ps_dp_hash_ip4(p + ETH_HEADER_LEN, size - ETH_HEADER_LEN,
-                               &hash)) {
+        if (type == ETH_TYPE_IP || type == ETH_TYPE_IPV6) {
+            const uint8_t *ip = p + ETH_HEADER_LEN;
+            size_t ip_size = size - ETH_HEADER_LEN;
+
+            if (type == ETH_TYPE_IP
+                ? ps_dp_hash_ip4(ip, ip_size, &hash)
+                : ps_dp_hash_ip6(ip, ip_size, &hash)) {
+                COVERAGE_INC(protostack_hash_ip);
                 dp_packet_set_rss_hash(packet, hash);
                 return hash;
             }
-        } else if ((type >= ETH_TYPE_MIN && type != ETH_TYPE_IPV6
+        } else if ((type >= ETH_TYPE_MIN
                     && type != ETH_TYPE_ARP && type != ETH_TYPE_VLAN_8021Q
                     && type != ETH_TYPE_VLAN_8021AD)
                    || (type < ETH_TYPE_MIN
@@ -790,6 +846,7 @@ ps_dp_hash__(struct dp_packet *packet, size_t ofs)
             /* Neither IPv4, IPv6 nor ARP, even behind a VLAN tag or an
              * LLC SNAP header: the 5-tuple hash hashes nothing. */
             hash = hash_finish(0, 42);
+            COVERAGE_INC(protostack_hash_other);
             dp_packet_set_rss_hash(packet, hash);
             return hash;
         }
@@ -816,7 +873,13 @@ ps_dp_hash__(struct dp_packet *packet, size_t ofs)
     packet->l2_5_ofs = l2_5_ofs;
     packet->l3_ofs = l3_ofs;
     packet->l4_ofs = l4_ofs;
-    hash = flow_hash_5tuple(&flow, 0);
+    /* flow_extract() gave IPv4 and IPv6 TCP and UDP packets the datapath's
+     * RSS hash (dp_packet_update_rss_hash_ipv6_tcp_udp(), say, which takes
+     * the first next header, not the last): the datapath uses it. */
+    hash = (dp_packet_rss_valid(packet)
+            ? dp_packet_get_rss_hash(packet)
+            : flow_hash_5tuple(&flow, 0));
+    COVERAGE_INC(protostack_hash_flow);
     dp_packet_set_rss_hash(packet, hash);
     return hash;
 }
@@ -1315,6 +1378,52 @@ ps_dp_unixctl_load(struct unixctl_conn *conn, int argc OVS_UNUSED,
     }
 }
 
+/* protostack/hash FRAME: the hash that push_stack gives the Ethernet frame
+ * FRAME (hexadecimal) when it comes without one, and the one that the
+ * datapath gives it when it classifies it (miniflow_extract(), which sets
+ * the RSS hash of TCP and UDP packets, else miniflow_hash_5tuple()): the
+ * two must be equal, whatever way push_stack found it (from the bytes, or
+ * through flow_extract()). */
+static void
+ps_dp_unixctl_hash(struct unixctl_conn *conn, int argc OVS_UNUSED,
+                   const char *argv[], void *aux OVS_UNUSED)
+{
+    struct dp_packet *classified, *packet;
+    const char *error = eth_from_hex(argv[1], &classified);
+
+    if (error) {
+        unixctl_command_reply_error(conn, error);
+        return;
+    }
+    eth_from_hex(argv[1], &packet);
+
+    struct {
+        struct miniflow mf;
+        uint64_t buf[FLOW_MAX_PACKET_U64S];
+    } key;
+    miniflow_extract(classified, &key.mf);
+    uint32_t datapath = (dp_packet_rss_valid(classified)
+                         ? dp_packet_get_rss_hash(classified)
+                         : miniflow_hash_5tuple(&key.mf, 0));
+
+    /* This thread's counts, not yet gathered, tell the way taken. */
+    unsigned int n_ip = *counter_protostack_hash_ip_get();
+    unsigned int n_other = *counter_protostack_hash_other_get();
+    packet->packet_type = htonl(PT_ETH);
+    uint32_t ours = ps_dp_hash(packet, 0);
+    const char *way
+        = (*counter_protostack_hash_ip_get() != n_ip ? "bytes, ip"
+           : *counter_protostack_hash_other_get() != n_other
+           ? "bytes, no ip" : "flow_extract");
+
+    char *reply = xasprintf("push_stack 0x%08"PRIx32", datapath 0x%08"PRIx32
+                            " (%s)", ours, datapath, way);
+    unixctl_command_reply(conn, reply);
+    free(reply);
+    dp_packet_delete(classified);
+    dp_packet_delete(packet);
+}
+
 void
 ps_dp_init(void)
 {
@@ -1327,6 +1436,8 @@ ps_dp_init(void)
                                  1, 1, ps_dp_unixctl_set_tier, NULL);
         unixctl_command_register("protostack/load", "FILE", 1, 1,
                                  ps_dp_unixctl_load, NULL);
+        unixctl_command_register("protostack/hash", "FRAME", 1, 1,
+                                 ps_dp_unixctl_hash, NULL);
         atomic_store_relaxed(&ps_dp_running, true);
         ovsthread_once_done(&once);
     }
