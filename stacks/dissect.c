@@ -1192,6 +1192,8 @@ plan_apply(const struct plan *plan, const uint8_t *pkt, size_t len,
 {
     *d = (struct ps_dissection) {
         .stack = CONST_CAST(struct ps_stack *, plan->stack),
+        .n_headers = plan->stack->n_headers,
+        .offsets = plan->stack->offsets,
         .header_len = plan->stack->size,
         .packet_len = plan->packet_len,
         .len = len,
@@ -1254,20 +1256,56 @@ static enum ps_error dissect_from(const struct ps_registry *,
                                   unsigned int flags,
                                   struct ps_dissection *, char **errorp)
     __attribute__((__noinline__));
-static void verify_plan(const struct plan *, const uint8_t *pkt,
-                        struct ps_dissection *)
+static enum ps_error verify_plan(const struct plan *, const uint8_t *pkt,
+                                 struct ps_dissection *)
+    __attribute__((__noinline__));
+static enum ps_error dissect_with_rest(const struct ps_dissector *,
+                                       const uint8_t *pkt, size_t len,
+                                       unsigned int flags,
+                                       struct ps_dissection *, char **errorp)
+    __attribute__((__noinline__));
+static void dissection_free(struct ps_dissection *)
     __attribute__((__noinline__));
 
 /* The path of a packet whose plan's words all hold (one of a flow seen
- * before) from the protocol found last by name: it calls nothing but
- * verification, so that it saves and restores few registers.  A frame
- * from that protocol that its plan does not take goes to dissect_from();
- * anything else (no table yet, another first protocol, unknown protocol)
- * to dissect_into_rest(), which starts over. */
-enum ps_error
-ps_dissect_into(const struct ps_registry *reg, const char *first,
-                const uint8_t *pkt, size_t len, unsigned int flags,
-                struct ps_dissection *d, char **errorp)
+ * before) from protocol 'p' of table 't', the protocol found last: it
+ * calls nothing, so that it saves and restores few registers.  Returns
+ * the plan that took the packet (the caller verifies it by the plan, if
+ * asked to), or NULL if the plan of the packet's slot does not take
+ * it. */
+static inline const struct plan *
+dissect_by_plan(const struct ps_dtable *t, const struct ps_dproto *p,
+                const struct plans *plans, const uint8_t *pkt, size_t len,
+                struct ps_dissection *d)
+{
+    if (!plans || plans->serial != t->serial) {
+        return NULL;
+    }
+    const struct plan *plan = plans->slots[plan_slot(p, len)];
+    if (!plan || plan->len != len || plan->first != p || !plan->exact
+        || !plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
+        return NULL;
+    }
+    /* Member by member (every one: see the assertion below): a compound
+     * literal is a 'rep stos' of the whole struct, then the stores. */
+    const struct ps_stack *stack = plan->stack;
+    d->stack = CONST_CAST(struct ps_stack *, stack);
+    d->n_headers = stack->n_headers;
+    d->offsets = stack->offsets;
+    d->header_len = stack->size;
+    d->packet_len = plan->packet_len;
+    d->len = len;
+    d->truncated = NULL;
+    d->problems = NULL;
+    d->n_problems = 0;
+    return plan;
+}
+
+/* The table of the current snapshot of 'reg', if built yet, and its
+ * protocol found last ('*pp'). */
+static inline const struct ps_dtable *
+dissect_table_inline(const struct ps_registry *reg,
+                     const struct ps_dproto **pp)
 {
     struct ps_snapshot *snap = CONST_CAST(struct ps_snapshot *,
                                           ps_registry_snapshot_inline(reg));
@@ -1275,31 +1313,29 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
                                      atomic_load_explicit(
                                          &snap->dissect_table,
                                          memory_order_acquire));
-    const struct ps_dproto *p = (t ? atomic_load_explicit(
-                                         &t->last_found,
-                                         memory_order_relaxed)
-                                 : NULL);
-    const struct plans *plans = thread_plans;
+    *pp = (t ? atomic_load_explicit(&t->last_found, memory_order_relaxed)
+           : NULL);
+    return t;
+}
 
-    if (p && first && plans && plans->serial == t->serial
-        && ps_dsame_name(p->p->name, first)) {
-        const struct plan *plan = plans->slots[plan_slot(p, len)];
-        if (plan && plan->len == len && plan->first == p && plan->exact
-            && plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
-            /* Member by member (every one: see the assertion below): a
-             * compound literal is a 'rep stos' of the whole struct, then
-             * the stores. */
-            d->stack = CONST_CAST(struct ps_stack *, plan->stack);
-            d->header_len = plan->stack->size;
-            d->packet_len = plan->packet_len;
-            d->len = len;
-            d->truncated = NULL;
-            d->problems = NULL;
-            d->n_problems = 0;
-            if (!(flags & PS_DISSECT_NO_VERIFY)) {
-                verify_plan(plan, pkt, d);
-            }
-            return PS_OK;
+/* A frame from the protocol found last that its plan does not take goes
+ * to dissect_from(); anything else (no table yet, another first
+ * protocol, unknown protocol) to dissect_into_rest(), which starts
+ * over. */
+enum ps_error
+ps_dissect_into(const struct ps_registry *reg, const char *first,
+                const uint8_t *pkt, size_t len, unsigned int flags,
+                struct ps_dissection *d, char **errorp)
+{
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(reg, &p);
+
+    if (p && first && ps_dsame_name(p->p->name, first)) {
+        const struct plan *plan = dissect_by_plan(t, p, thread_plans, pkt,
+                                                  len, d);
+        if (plan) {
+            return (flags & PS_DISSECT_NO_VERIFY ? PS_OK
+                    : verify_plan(plan, pkt, d));
         }
         /* The protocol is known: no need to find it again. */
         return dissect_from(reg, t, p, pkt, len, flags, d, errorp);
@@ -1307,17 +1343,44 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     return dissect_into_rest(reg, first, pkt, len, flags, d, errorp);
 }
 
-/* The seven members that ps_dissect_into() sets one by one, and no
- * other. */
+/* As ps_dissect_into(), but the protocol found last is known to be the
+ * dissector's by a pointer, not by its name.  What the fast path does
+ * not take (a dissection that holds anything to free included) goes to
+ * dissect_with_rest(), as a tail call: the fast path has no stack
+ * frame. */
+enum ps_error
+ps_dissect_with(const struct ps_dissector *dis, const uint8_t *pkt,
+                size_t len, unsigned int flags, struct ps_dissection *d,
+                char **errorp)
+{
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(dis->reg, &p);
+
+    if (p && !d->problems && !d->truncated
+        && atomic_load_explicit(&CONST_CAST(struct ps_dproto *,
+                                            p)->dissector,
+                                memory_order_relaxed) == dis) {
+        const struct plan *plan = dissect_by_plan(t, p, thread_plans, pkt,
+                                                  len, d);
+        if (plan) {
+            return (flags & PS_DISSECT_NO_VERIFY ? PS_OK
+                    : verify_plan(plan, pkt, d));
+        }
+    }
+    return dissect_with_rest(dis, pkt, len, flags, d, errorp);
+}
+
+/* The members that ps_dissect_into() sets one by one, and no other. */
 _Static_assert(sizeof(struct ps_dissection)
-               == 3 * sizeof(void *) + 4 * sizeof(size_t),
+               == 4 * sizeof(void *) + 5 * sizeof(size_t),
                "ps_dissect_into() sets every member of a dissection");
 
-static void
+static enum ps_error
 verify_plan(const struct plan *plan, const uint8_t *pkt,
             struct ps_dissection *d)
 {
     verify(d, pkt, plan->spans);
+    return PS_OK;
 }
 
 /* ps_dissect_into() of a packet that the words of no plan take, or
@@ -1338,6 +1401,39 @@ dissect_into_rest(const struct ps_registry *reg, const char *first,
                             "\"%s\"", first);
     }
     return dissect_from(reg, t, p, pkt, len, flags, d, errorp);
+}
+
+/* ps_dissect_with() of a packet that no plan took at once, of a
+ * dissection that holds something to free, or from a protocol other than
+ * the one found last. */
+static enum ps_error
+dissect_with_rest(const struct ps_dissector *dis, const uint8_t *pkt,
+                  size_t len, unsigned int flags, struct ps_dissection *d,
+                  char **errorp)
+{
+    if (d->problems || d->truncated) {
+        dissection_free(d);
+    }
+
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(dis->reg, &p);
+    if (p && atomic_load_explicit(&CONST_CAST(struct ps_dproto *,
+                                              p)->dissector,
+                                  memory_order_relaxed) == dis) {
+        return dissect_from(dis->reg, t, p, pkt, len, flags, d, errorp);
+    }
+
+    const struct ps_snapshot *snap = ps_registry_snapshot(dis->reg);
+    t = ps_dtable_get(dis->reg, snap);
+    p = ps_dtable_find(t, dis->first);
+    if (!p) {
+        memset(d, 0, sizeof *d);
+        return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
+                            "\"%s\"", dis->first);
+    }
+    atomic_store_explicit(&CONST_CAST(struct ps_dproto *, p)->dissector,
+                          dis, memory_order_relaxed);
+    return dissect_from(dis->reg, t, p, pkt, len, flags, d, errorp);
 }
 
 /* ps_dissect_into() from protocol 'p' of table 't' (whose snapshot is
@@ -1479,6 +1575,8 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     if (!error && stack) {
         size_t allocated = 0;
         d->stack = CONST_CAST(struct ps_stack *, stack);
+        d->n_headers = stack->n_headers;
+        d->offsets = stack->offsets;
         for (size_t i = 0; i < n_magic; i++) {
             size_t field = stack_field(stack, magic[i].header,
                                        &headers[magic[i].header],
@@ -1532,7 +1630,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
 }
 
 /* Frees what 'd' holds and zeroes it. */
-static void __attribute__((__noinline__))
+static void
 dissection_free(struct ps_dissection *d)
 {
     for (size_t i = 0; i < d->n_problems; i++) {

@@ -175,6 +175,11 @@ struct ps_dproto {
     bool has_subtypes;          /* A variant that dissection may pick. */
     struct ps_dmagic *magic;    /* Plain layout, leading fields. */
     size_t n_magic;
+
+    /* The dissector of its name (ps_registry_dissector()), once a
+     * dissection from it has found this protocol by name, or NULL: any
+     * thread may set it, always to the same value. */
+    const struct ps_dissector *_Atomic dissector;
 };
 
 /* A stack found in packets, by its key: the header sequence. */

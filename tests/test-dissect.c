@@ -640,6 +640,108 @@ test_first_name_in_place(void **state)
     }
 }
 
+/* Whether 'd' is what 'want' (from ps_dissect()) is, by its text and its
+ * offsets. */
+static void
+assert_same_dissection(const struct ps_dissection *d,
+                       const struct ps_dissection *want, const uint8_t *pkt,
+                       const char *spec)
+{
+    char *a = ps_dissection_format(want, pkt, 0);
+    char *b = ps_dissection_format(d, pkt, 0);
+    if (strcmp(a, b)) {
+        fail_msg("%s: ps_dissect() gives\n%s\nps_dissect_with()\n%s",
+                 spec, a, b);
+    }
+    free(a);
+    free(b);
+    assert_ptr_equal(d->stack, want->stack);
+    assert_int_equal(d->n_headers, ps_stack_n_headers(want->stack));
+    for (size_t i = 0; i < d->n_headers; i++) {
+        assert_int_equal(d->offsets[i],
+                         ps_stack_header(want->stack, i)->offset);
+    }
+    assert_int_equal(d->offsets[d->n_headers], want->header_len);
+}
+
+/* ps_dissect_with() gives what ps_dissect() gives, on a dissection
+ * reused without ps_dissection_clear() (one with problems, then one
+ * without, each twice so that the second takes its plan); a dissector
+ * is one per name, and one of a name not yet loaded works once it
+ * is. */
+static void
+test_dissector(void **state)
+{
+    struct ps_registry *reg = load_shipped_protocols();
+    const struct ps_dissector *eth = ps_registry_dissector(reg, "eth");
+    struct ps_dissection d;
+    char *error = NULL;
+
+    assert_ptr_equal(eth, ps_registry_dissector(reg, "eth"));
+    assert_ptr_not_equal(eth, ps_registry_dissector(reg, "ip4"));
+    assert_string_equal(ps_dissector_first(eth), "eth");
+
+    memset(&d, 0, sizeof d);
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
+        struct ps_stack *stack;
+        size_t len;
+        uint8_t *pkt = craft(k, &stack, &len);
+        size_t bad = ps_stack_size(stack) - 1;
+
+        for (int round = 0; round < 4; round++) {
+            struct ps_dissection *want;
+            /* Rounds 0 and 1 with the last header byte changed. */
+            pkt[bad] ^= round < 2 ? 0x5a : 0;
+            assert_int_equal(ps_dissect(reg, "eth", pkt, len, &want, NULL),
+                             PS_OK);
+            for (unsigned int flags = 0; flags <= PS_DISSECT_NO_VERIFY;
+                 flags += PS_DISSECT_NO_VERIFY) {
+                assert_int_equal(ps_dissect_with(eth, pkt, len, flags, &d,
+                                                 NULL), PS_OK);
+                if (!flags) {
+                    assert_same_dissection(&d, want, pkt,
+                                           stack_cases[k].spec);
+                }
+            }
+            assert_same_dissection(&d, &d, pkt, stack_cases[k].spec);
+            assert_int_equal(ps_dissect_with(eth, pkt, len, 0, &d, NULL),
+                             PS_OK);
+            assert_same_dissection(&d, want, pkt, stack_cases[k].spec);
+            pkt[bad] ^= round < 2 ? 0x5a : 0;
+            ps_dissection_destroy(want);
+        }
+        free(pkt);
+        ps_stack_destroy(stack);
+    }
+
+    /* A name that no protocol has, then one loaded. */
+    const struct ps_dissector *t = ps_registry_dissector(reg, "t");
+    uint8_t pkt[4] = { 1, 2, 3, 4 };
+    assert_int_equal(ps_dissect_with(t, pkt, sizeof pkt, 0, &d, &error),
+                     PS_ERR_NO_PROTOCOL);
+    assert_non_null(strstr(error, "\"t\""));
+    free(error);
+    assert_null(d.stack);
+    assert_int_equal(ps_registry_load_string(
+                         reg, "t.proto", "protocol t \"T\" {\n"
+                         "    bit<16> a \"A\";\n}\n", &error), PS_OK);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(ps_dissect_with(t, pkt, sizeof pkt, 0, &d, NULL),
+                         PS_OK);
+        assert_int_equal(d.n_headers, 1);
+        assert_int_equal(d.offsets[0], 0);
+        assert_int_equal(d.offsets[1], 2);
+        assert_int_equal(d.packet_len, 4);
+    }
+    /* From "eth" again, on the newer table. */
+    assert_int_equal(ps_dissect_with(eth, pkt, sizeof pkt, 0, &d, NULL),
+                     PS_OK);
+    assert_null(d.stack);
+    assert_non_null(d.truncated);
+    ps_dissection_clear(&d);
+    ps_registry_destroy(reg);
+}
+
 static void
 test_unknown_first(void **state)
 {
@@ -670,6 +772,7 @@ main(void)
         cmocka_unit_test(test_many_fields),
         cmocka_unit_test(test_unknown_first),
         cmocka_unit_test(test_first_name_in_place),
+        cmocka_unit_test(test_dissector),
     };
     return cmocka_run_group_tests(tests, setup_registry, teardown_registry);
 }
