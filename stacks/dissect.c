@@ -46,10 +46,38 @@ struct scratch {
     size_t used;
 };
 
+/* What the end of the part of a packet being read is, as a plan sees it
+ * (see "Plans" below): the end of the frame, the end that the outermost
+ * length field gives (the packet's, before any trailer), or a place that
+ * a length field of a value the plan holds gives. */
+enum dvar {
+    DVAR_CONST,
+    DVAR_LEN,
+    DVAR_P,
+};
+
+/* A length field that a plan does not hold to its value, in the order
+ * the walk read them: DLEN_SET_P, the outermost, gives the packet's end
+ * ('end' within 'lo' and the frame's length); DLEN_REL, one further in,
+ * ends where the outermost does.  'end' is 'base' + 'value' * 'unit' +
+ * 'sub', for a value of at most 'max'. */
+enum dlen_kind {
+    DLEN_SET_P,
+    DLEN_REL,
+};
+
+struct ps_dlen {
+    enum dlen_kind kind;
+    uint32_t bit, bits;         /* The field, from the packet's start. */
+    size_t base, unit, sub, lo;
+    uint64_t max;
+};
+
 /* The reads of packet bytes that a walk made, in order (see "Plans"
  * below). */
 #define MAX_READS 96
 #define MAX_ABSENT 16
+#define MAX_LENS 16
 struct trace {
     const uint8_t *pkt;
     size_t n;                   /* MAX_READS + 1 if there were more. */
@@ -57,7 +85,17 @@ struct trace {
         uint32_t bit;           /* From the packet's start. */
         uint32_t bits;
         uint64_t value;
+        bool free;              /* A length field of 'lens'. */
     } reads[MAX_READS];
+
+    /* The length fields that a plan checks by their relation to the
+     * packet's ends... */
+    size_t n_lens;
+    struct ps_dlen lens[MAX_LENS];
+
+    /* ...and the frame's lengths ('len_*') and packet's ends ('p_*') for
+     * which each bound that the walk checked comes out the same. */
+    size_t len_min, len_max, p_min, p_max;
 
     /* Successor fields that held no value of their group: only that
      * matters, not their value (a UDP source port). */
@@ -79,12 +117,86 @@ struct trace {
 };
 
 /* The part of a packet being read: 'len' bytes from 'base', and where
- * to record what is read, if anywhere. */
+ * to record what is read, if anywhere, with what its end is. */
 struct view {
     const uint8_t *base;
     size_t len;
     struct trace *trace;
+    enum dvar end;
 };
+
+/* Records that the walk checked whether 'view' has its first 'need'
+ * bytes, and 'ok' if it does: for a plan, a bound on the end of the
+ * view. */
+static void
+trace_bound(const struct view *view, size_t need, bool ok)
+{
+    struct trace *t = view->trace;
+    size_t at = view->base - t->pkt + need;
+    size_t *min = view->end == DVAR_LEN ? &t->len_min : &t->p_min;
+    size_t *max = view->end == DVAR_LEN ? &t->len_max : &t->p_max;
+
+    if (view->end == DVAR_CONST) {
+        return;
+    } else if (ok) {
+        *min = *min > at ? *min : at;
+    } else {
+        *max = *max < at - 1 ? *max : at - 1;
+    }
+}
+
+/* Records, for a plan, the walk's check of length field 'c' of the
+ * header at 'offset' ('size' bytes), which holds 'value' (the trace's
+ * last read), against the end 'limit', which is 'var'; returns what the
+ * end is after the check.  A length that the walk takes is, if the end
+ * was the frame's, the packet's end (DLEN_SET_P), or if it was the
+ * packet's and it ends there too, one that must end there (DLEN_REL):
+ * the plan does not hold either to its value.  Any other is held to its
+ * value, and a bound that it checked is recorded. */
+static enum dvar
+trace_length(struct trace *t, const struct ps_dcheck *c, size_t offset,
+             size_t size, uint64_t value, size_t limit, enum dvar var)
+{
+    size_t base = c->span == PS_SPAN_REST ? offset : offset + size;
+    size_t lo = offset + size;
+    bool in_range = value <= c->max;
+    size_t end = in_range ? base + value * c->unit + c->sub : 0;
+    bool ok = in_range && end >= lo && end <= limit;
+
+    if (ok && (var == DVAR_LEN || (var == DVAR_P && end == limit))) {
+        if (!t->n || t->n > MAX_READS || t->n_lens >= MAX_LENS) {
+            /* No room: no plan. */
+            t->n = MAX_READS + 1;
+            return DVAR_CONST;
+        }
+        struct ps_dread *r = &t->reads[t->n - 1];
+        struct ps_dlen *l = &t->lens[t->n_lens++];
+        l->kind = var == DVAR_LEN ? DLEN_SET_P : DLEN_REL;
+        l->bit = r->bit;
+        l->bits = r->bits;
+        l->base = base;
+        l->unit = c->unit;
+        l->sub = c->sub;
+        l->lo = lo;
+        l->max = c->max;
+        r->free = true;
+        if (var == DVAR_P) {
+            t->p_min = t->p_min > lo ? t->p_min : lo;
+        }
+        return DVAR_P;
+    } else if (ok) {
+        /* A place before the end, or after a place. */
+        if (var == DVAR_P) {
+            t->p_min = t->p_min > end ? t->p_min : end;
+        }
+        return DVAR_CONST;
+    } else if (in_range && end >= lo) {
+        /* Beyond the end. */
+        struct view v = { t->pkt, 0, t, var };
+        trace_bound(&v, end, false);
+    }
+    return var;
+}
 
 /* Returns the 'bits'-bit integer (at most 64 bits) 'bit' bits into
  * 'len' bytes at 'base', which hold it. */
@@ -109,6 +221,7 @@ trace_read(struct trace *trace, const uint8_t *base, size_t bit,
         r->bit = (base - trace->pkt) * 8 + bit;
         r->bits = bits;
         r->value = value;
+        r->free = false;
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -153,7 +266,14 @@ get_bits(const struct view *view, size_t bit, size_t bits)
 static inline bool
 read_bits(const struct view *view, size_t bit, size_t bits, uint64_t *value)
 {
-    if (bits > 64 || bit + bits > view->len * 8) {
+    if (bits > 64) {
+        return false;
+    }
+    bool ok = bit + bits <= view->len * 8;
+    if (view->trace) {
+        trace_bound(view, (bit + bits + 7) / 8, ok);
+    }
+    if (!ok) {
         return false;
     }
     *value = get_bits(view, bit, bits);
@@ -324,6 +444,9 @@ static bool
 header_fits(const struct found_header *h, const struct view *view,
             char **why)
 {
+    if (view->trace) {
+        trace_bound(view, h->size, h->size <= view->len);
+    }
     if (h->size > view->len) {
         bool plain = h->v->index == 0;
         *why = ps_xasprintf("%s%s%s needs %zu bytes, %zu left",
@@ -756,6 +879,11 @@ struct header_span {
                                  * length: a length must reach it. */
 };
 
+/* What the ends of a header's span are, for a plan (enum dvar). */
+struct span_vars {
+    uint8_t bound, end;
+};
+
 /* Whether 'a' and 'b' are the same one's complement checksum: 0x0000 and
  * 0xffff are both zero (RFC 1071, RFC 1624 section 3). */
 static bool
@@ -861,30 +989,48 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
 
 /* Plans.
  *
- * The walk is a function of the packet's length and of the values of
- * the bytes it reads, nothing else: each read's place follows from the
- * values read before it.  A walk that found a stack without trouble
- * leaves a plan: the packet's length, every (place, width, value) it
- * read (successor fields, @magic and length fields, flags and sizes)
- * and what it found (the stack, the packet's length by its length
- * fields, the spans that verification needs).  A packet of the same
- * length and first protocol whose bytes hold the same values at those
- * places would be walked the same way, so it takes the plan's result
+ * The walk is a function of the frame's length and of the values of the
+ * bytes it reads, nothing else: each read's place follows from the
+ * values read before it, and the length counts only where the walk
+ * checks that a read or a header lies before the end of what it reads
+ * (the frame's end, or where a length field ends the packet).  A walk
+ * that found a stack without trouble leaves a plan: every (place,
+ * width, value) it read (successor fields, @magic and length fields,
+ * flags and sizes), the bounds it checked, and what it found (the
+ * stack, the packet's length by its length fields, the spans that
+ * verification needs).  A frame of the same first protocol whose bytes
+ * hold the same values at those places and whose ends pass the same
+ * bounds would be walked the same way, so it takes the plan's result
  * without the walk; verification then runs on it as always.  The reads
  * are compiled into a few 8-byte words of the packet, each with a mask
  * and the value it must have under the mask.
  *
+ * Length fields are not held to their values, so that the packets of a
+ * flow, whose payload lengths vary, and frames with trailers take the
+ * same plan: the walk's ends are the frame's end, the packet's end P
+ * that the outermost length field gives (DLEN_SET_P: it must lie between
+ * the end of its header and the frame's end), or a place that a length
+ * field held to its value gives.  An inner length field that ended
+ * where P does must end there again (DLEN_REL), one that ended before P
+ * is held to its value.  Each bound checked against the frame's end or
+ * against P is a bound on the frame's length or on P (a range of each),
+ * and each span that verification reads is one of the three ends.  A
+ * frame of the same length as the plan's and the same length fields is
+ * checked first by one set of words, all the values read.
+ *
  * Each thread keeps its own plans, a few per table in slots by first
- * protocol and length, so that readers never lock; they are dropped
- * when the thread dissects with another table (tables have serial
- * numbers that are never reused, so a stack of a plan is only used
- * while the table, and the snapshot that owns the stack, are alive).
+ * protocol and length, and the few it made or used last, so that readers
+ * never lock; they are dropped when the thread dissects with another
+ * table (tables have serial numbers that are never reused, so a stack of
+ * a plan is only used while the table, and the snapshot that owns the
+ * stack, are alive).  A frame that the plan of its slot does not take
+ * is tried against those last plans.
  *
  * Recording the reads and making a plan costs about as much as the walk
  * itself: a walk makes a plan for a slot that has none, else only on
  * every 16th miss of the slot, so that packets that seldom repeat a
- * shape (lengths that vary) cost little more than the walk, and a plan
- * that serves most packets stays when a few others come between them. */
+ * shape cost little more than the walk, and a plan that serves most
+ * packets stays when a few others come between them. */
 
 #define PLAN_SLOTS 64
 
@@ -898,20 +1044,29 @@ struct plan_word {
 };
 
 struct plan {
+    size_t refs;                /* Slots and recent plans that hold it. */
     const struct ps_dproto *first;
-    size_t len;
+    size_t len;                 /* The frame's length when it was made. */
     const struct ps_stack *stack;
-    size_t packet_len;
-    struct header_span *spans;  /* One per header of 'stack'. */
+    size_t packet_len;          /* P for a frame of 'len' bytes. */
+    struct header_span *spans;  /* One per header of 'stack', for a frame
+                                 * of 'len' bytes... */
+    struct span_vars *span_vars;        /* ...and what each end is. */
+
+    /* The frame's lengths and the packet's ends it holds for. */
+    size_t len_min, len_max, p_min, p_max;
+    size_t n_lens;              /* Length fields checked as relations. */
+    struct ps_dlen *lens;
     size_t n_reads;             /* Reads that no word holds... */
     struct ps_dread *reads;
     size_t n_absent;            /* ...fields that hold no value of a
                                  * group... */
     struct ps_dabsent *absent;
-    /* The reads and the values that the fields of 'absent' had, all as
-     * words: a packet that has them all (one of the same flow) takes
-     * the plan without anything else checked.  'exact' is false if they
-     * could not all be put in words. */
+    /* The reads, length fields included, and the values that the fields
+     * of 'absent' had, all as words: a frame of 'len' bytes that has
+     * them all (one of the same flow and length) takes the plan without
+     * anything else checked.  'exact' is false if they could not all be
+     * put in words. */
     bool exact;
     size_t n_exact;
     struct plan_word *exact_words;
@@ -919,11 +1074,22 @@ struct plan {
     struct plan_word words[];
 };
 
+#define PLAN_RECENT 4
+
 struct plans {
     uint64_t serial;            /* Of the table of the plans. */
     struct plan *slots[PLAN_SLOTS];
     unsigned int misses[PLAN_SLOTS];
+    struct plan *recent[PLAN_RECENT];   /* Made or used last, first. */
 };
+
+static void
+plan_unref(struct plan *plan)
+{
+    if (plan && !--plan->refs) {
+        free(plan);
+    }
+}
 
 /* Initial-exec: one load from the thread pointer, without a call to
  * __tls_get_addr() per packet.  A program that dlopen()s the library
@@ -937,9 +1103,29 @@ static void
 plans_clear(struct plans *plans)
 {
     for (size_t i = 0; i < PLAN_SLOTS; i++) {
-        free(plans->slots[i]);
+        plan_unref(plans->slots[i]);
         plans->slots[i] = NULL;
     }
+    for (size_t i = 0; i < PLAN_RECENT; i++) {
+        plan_unref(plans->recent[i]);
+        plans->recent[i] = NULL;
+    }
+}
+
+/* Makes 'plan' the one used last, 'i' its index in the recent plans if
+ * it is there already (else PLAN_RECENT). */
+static void
+plans_use(struct plans *plans, struct plan *plan, size_t i)
+{
+    if (i == PLAN_RECENT) {
+        i = PLAN_RECENT - 1;
+        plan_unref(plans->recent[i]);
+        plan->refs++;
+    }
+    for (; i; i--) {
+        plans->recent[i] = plans->recent[i - 1];
+    }
+    plans->recent[0] = plan;
 }
 
 static void
@@ -1020,16 +1206,18 @@ plan_words_hold(const struct plan_word *words, size_t n, const uint8_t *pkt)
 }
 
 /* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
- * 'first'. */
+ * 'first': if so, sets '*p' to the packet's end. */
 static bool
 plan_holds(const struct plan *plan, const struct ps_dproto *first,
-           const uint8_t *pkt, size_t len)
+           const uint8_t *pkt, size_t len, size_t *p)
 {
-    if (plan->len != len || plan->first != first) {
+    if (plan->first != first || len < plan->len_min
+        || len > plan->len_max) {
         return false;
     }
-    if (plan->exact
+    if (len == plan->len && plan->exact
         && plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
+        *p = plan->packet_len;
         return true;
     }
     if (!plan_words_hold(plan->words, plan->n_words, pkt)) {
@@ -1052,9 +1240,31 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
             return false;
         }
     }
+
+    /* The length fields, as the walk checks them. */
+    size_t end_p = len;
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        const struct ps_dlen *l = &plan->lens[i];
+        uint64_t value = load_bits(pkt, len, l->bit, l->bits);
+        if (value > l->max) {
+            return false;
+        }
+        size_t end = l->base + value * l->unit + l->sub;
+        if (l->kind == DLEN_SET_P) {
+            if (end < l->lo || end > len) {
+                return false;
+            }
+            end_p = end;
+        } else if (end != end_p) {
+            return false;
+        }
+    }
+    if (end_p < plan->p_min || end_p > plan->p_max) {
+        return false;
+    }
+    *p = end_p;
     return true;
 }
-
 
 /* Puts the 'n' reads of 'reads' (sorted here) of a packet of 'len'
  * bytes into words, appended to 'words' ('*n_words' of them): each read
@@ -1117,47 +1327,90 @@ plan_native(struct plan_word *words, size_t n)
     }
 }
 
+/* The place 'bits' bits wide at 'bit' as one of the 8-byte words of a
+ * frame of at least 'len' bytes: sets '*byte' (SIZE_MAX if none),
+ * '*shift' and '*mask'. */
+static void
+plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
+                unsigned int *shift, uint64_t *mask)
+{
+    *byte = SIZE_MAX;
+    if (len >= 8 && bit % 8 + bits <= 64) {
+        *byte = bit / 8 < len - 8 ? bit / 8 : len - 8;
+        *shift = *byte * 8 + 64 - bit - bits;
+        *mask = bits < 64 ? (UINT64_C(1) << bits) - 1 : UINT64_MAX;
+    }
+}
+
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
- * 'trace' and found 'stack' whose headers have 'spans'. */
+ * 'trace' and found 'stack', 'packet_len' bytes by its lengths, whose
+ * headers have 'spans' that are 'span_vars'.  Returns NULL if the trace
+ * does not make one. */
 static struct plan *
 plan_create(const struct ps_dproto *first, size_t len,
             const struct trace *trace, const struct ps_stack *stack,
-            size_t packet_len, const struct header_span *spans)
+            size_t packet_len, const struct header_span *spans,
+            const struct span_vars *span_vars)
 {
     size_t n_spans = stack->n_headers;
+    size_t n = trace->n, n_absent = trace->n_absent;
+
+    /* Every frame the plan takes holds every place it reads, and its
+     * packet's end is within the frame. */
+    size_t len_min = trace->len_min > stack->size ? trace->len_min
+                     : stack->size;
+    for (size_t i = 0; i < n + n_absent; i++) {
+        size_t bit = i < n ? trace->reads[i].bit + trace->reads[i].bits
+                     : trace->absent[i - n].bit + trace->absent[i - n].bits;
+        len_min = len_min > (bit + 7) / 8 ? len_min : (bit + 7) / 8;
+    }
+    if (trace->n_lens) {
+        len_min = len_min > trace->p_min ? len_min : trace->p_min;
+    }
+    if (len < len_min || len > trace->len_max
+        || packet_len < trace->p_min || packet_len > trace->p_max) {
+        /* Not the walk's own frame: a bound was misrecorded. */
+        return NULL;
+    }
+
     struct plan *plan = ps_xmalloc(sizeof *plan
-                                   + trace->n * sizeof *plan->words
-                                   + (trace->n + trace->n_absent)
-                                     * sizeof *plan->words
-                                   + trace->n * sizeof *plan->reads
-                                   + trace->n_absent * sizeof *plan->absent
-                                   + n_spans * sizeof *plan->spans);
+                                   + n * sizeof *plan->words
+                                   + (n + n_absent) * sizeof *plan->words
+                                   + n * sizeof *plan->reads
+                                   + n_absent * sizeof *plan->absent
+                                   + trace->n_lens * sizeof *plan->lens
+                                   + n_spans * sizeof *plan->spans
+                                   + n_spans * sizeof *plan->span_vars);
     struct ps_dread reads[MAX_READS + MAX_ABSENT];
 
+    plan->refs = 0;
     plan->first = first;
     plan->len = len;
     plan->stack = stack;
     plan->packet_len = packet_len;
-    plan->exact_words = &plan->words[trace->n];
-    plan->reads = (struct ps_dread *) &plan->exact_words[trace->n
-                                                         + trace->n_absent];
-    plan->absent = (struct ps_dabsent *) &plan->reads[trace->n];
-    plan->spans = (struct header_span *) &plan->absent[trace->n_absent];
+    plan->len_min = len_min;
+    plan->len_max = trace->len_max;
+    plan->p_min = trace->p_min;
+    plan->p_max = trace->p_max;
+    plan->exact_words = &plan->words[n];
+    plan->reads = (struct ps_dread *) &plan->exact_words[n + n_absent];
+    plan->absent = (struct ps_dabsent *) &plan->reads[n];
+    plan->lens = (struct ps_dlen *) &plan->absent[n_absent];
+    plan->spans = (struct header_span *) &plan->lens[trace->n_lens];
+    plan->span_vars = (struct span_vars *) &plan->spans[n_spans];
     memcpy(plan->spans, spans, n_spans * sizeof *spans);
+    memcpy(plan->span_vars, span_vars, n_spans * sizeof *span_vars);
+    plan->n_lens = trace->n_lens;
+    memcpy(plan->lens, trace->lens, trace->n_lens * sizeof *plan->lens);
 
     /* A field that must hold no value of its group is first tested
      * against a filter of the group's values. */
-    plan->n_absent = trace->n_absent;
-    for (size_t i = 0; i < trace->n_absent; i++) {
+    plan->n_absent = n_absent;
+    for (size_t i = 0; i < n_absent; i++) {
         struct ps_dabsent *a = &plan->absent[i];
         *a = trace->absent[i];
-        a->byte = SIZE_MAX;
-        if (len >= 8 && a->bit % 8 + a->bits <= 64) {
-            a->byte = a->bit / 8 < len - 8 ? a->bit / 8 : len - 8;
-            a->shift = a->byte * 8 + 64 - a->bit - a->bits;
-            a->mask = (a->bits < 64 ? (UINT64_C(1) << a->bits) - 1
-                       : UINT64_MAX);
-        }
+        plan_field_word(a->bit, a->bits, len_min, &a->byte, &a->shift,
+                        &a->mask);
         memset(a->filter, 0, sizeof a->filter);
         for (size_t j = 0; j < a->g->n; j++) {
             unsigned int b = ps_dabsent_bit(a->g->entries[j].value);
@@ -1165,42 +1418,70 @@ plan_create(const struct ps_dproto *first, size_t len,
         }
     }
 
-    memcpy(reads, trace->reads, trace->n * sizeof *reads);
+    /* The reads but for the length fields, in words within the shortest
+     * frame the plan takes. */
+    size_t n_held = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (!trace->reads[i].free) {
+            reads[n_held++] = trace->reads[i];
+        }
+    }
     plan->n_words = plan->n_reads = 0;
-    plan_words(reads, trace->n, len, plan->words, &plan->n_words,
+    plan_words(reads, n_held, len_min, plan->words, &plan->n_words,
                plan->reads, &plan->n_reads);
 
-    memcpy(reads, trace->reads, trace->n * sizeof *reads);
-    for (size_t i = 0; i < trace->n_absent; i++) {
+    /* All of them, and the values of the fields of 'absent', for frames
+     * of 'len' bytes. */
+    memcpy(reads, trace->reads, n * sizeof *reads);
+    for (size_t i = 0; i < n_absent; i++) {
         const struct ps_dabsent *a = &trace->absent[i];
-        reads[trace->n + i] = (struct ps_dread) { a->bit, a->bits,
-                                                  a->value };
+        reads[n + i] = (struct ps_dread) { a->bit, a->bits, a->value,
+                                           false };
     }
     plan->n_exact = 0;
-    plan->exact = plan_words(reads, trace->n + trace->n_absent, len,
-                             plan->exact_words, &plan->n_exact, NULL, NULL);
+    plan->exact = plan_words(reads, n + n_absent, len, plan->exact_words,
+                             &plan->n_exact, NULL, NULL);
     plan_native(plan->words, plan->n_words);
     plan_native(plan->exact_words, plan->n_exact);
     return plan;
 }
 
 /* Dissects the 'len' bytes of 'pkt' into 'd' by 'plan', which holds for
- * them. */
+ * them with the packet's end at 'end_p'. */
 static void
 plan_apply(const struct plan *plan, const uint8_t *pkt, size_t len,
-           unsigned int flags, struct ps_dissection *d)
+           size_t end_p, unsigned int flags, struct ps_dissection *d)
 {
+    const struct ps_stack *stack = plan->stack;
+
     *d = (struct ps_dissection) {
-        .stack = CONST_CAST(struct ps_stack *, plan->stack),
-        .n_headers = plan->stack->n_headers,
-        .offsets = plan->stack->offsets,
-        .header_len = plan->stack->size,
-        .packet_len = plan->packet_len,
+        .stack = CONST_CAST(struct ps_stack *, stack),
+        .n_headers = stack->n_headers,
+        .offsets = stack->offsets,
+        .header_len = stack->size,
+        .packet_len = end_p,
         .len = len,
     };
-    if (!(flags & PS_DISSECT_NO_VERIFY)) {
-        verify(d, pkt, plan->spans);
+    if (flags & PS_DISSECT_NO_VERIFY) {
+        return;
     }
+    if (len == plan->len && end_p == plan->packet_len) {
+        verify(d, pkt, plan->spans);
+        return;
+    }
+
+    /* The spans of this frame. */
+    struct header_span spans[MAX_HEADERS];
+    for (size_t i = 0; i < stack->n_headers; i++) {
+        const struct span_vars *v = &plan->span_vars[i];
+        const struct header_span *made = &plan->spans[i];
+        spans[i].bound = (v->bound == DVAR_LEN ? len
+                          : v->bound == DVAR_P ? end_p : made->bound);
+        spans[i].end = (v->end == DVAR_LEN ? len
+                        : v->end == DVAR_P ? end_p : made->end);
+        spans[i].exact = made->exact;
+    }
+    verify(d, pkt, spans);
 }
 
 /* The stack of the 'n' headers of 'headers' in snapshot 'snap' of 'reg':
@@ -1438,7 +1719,8 @@ dissect_with_rest(const struct ps_dissector *dis, const uint8_t *pkt,
 
 /* ps_dissect_into() from protocol 'p' of table 't' (whose snapshot is
  * the one of the whole dissection) of a packet that the words of no
- * plan take. */
+ * plan take at once: the plan of its slot, then the plans used last, or
+ * the walk. */
 static enum ps_error
 dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
              const struct ps_dproto *p, const uint8_t *pkt, size_t len,
@@ -1448,35 +1730,57 @@ dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
     struct plans *plans = plans_get(t);
     size_t slot = plan_slot(p, len);
     struct plan *plan = plans->slots[slot];
-    if (plan && plan_holds(plan, p, pkt, len)) {
-        plan_apply(plan, pkt, len, flags, d);
+    size_t end_p;
+
+    if (plan && plan_holds(plan, p, pkt, len, &end_p)) {
+        plan_apply(plan, pkt, len, end_p, flags, d);
         return PS_OK;
     }
+    for (size_t i = 0; i < PLAN_RECENT; i++) {
+        struct plan *recent = plans->recent[i];
+        if (recent && recent != plan
+            && plan_holds(recent, p, pkt, len, &end_p)) {
+            plans_use(plans, recent, i);
+            plan_apply(recent, pkt, len, end_p, flags, d);
+            return PS_OK;
+        }
+    }
+
     memset(d, 0, sizeof *d);
     bool make = !plan || !(++plans->misses[slot] % 16);
-    return dissect_walk(reg, snap, t, p, make ? &plans->slots[slot] : NULL,
-                        pkt, len, flags, d, errorp);
+    struct plan *made = NULL;
+    enum ps_error error = dissect_walk(reg, snap, t, p, make ? &made : NULL,
+                                       pkt, len, flags, d, errorp);
+    if (made) {
+        plan_unref(plans->slots[slot]);
+        plans->slots[slot] = made;
+        made->refs++;
+        plans_use(plans, made, PLAN_RECENT);
+    }
+    return error;
 }
 
 /* Dissects the 'len' bytes of 'pkt' into 'd' (zeroed) by a walk of table
- * 't' of snapshot 'snap' of 'reg' from protocol 'p'; if 'slot' is
- * nonnull, records its reads and leaves its plan there if it can make
+ * 't' of snapshot 'snap' of 'reg' from protocol 'p'; if 'made' is
+ * nonnull, records its reads and sets '*made' to its plan if it can make
  * one. */
 static enum ps_error
 dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
              const struct ps_dtable *t, const struct ps_dproto *p,
-             struct plan **slot, const uint8_t *pkt, size_t len,
+             struct plan **made, const uint8_t *pkt, size_t len,
              unsigned int flags, struct ps_dissection *d, char **errorp)
 {
     struct found_header headers[MAX_HEADERS];
     struct scratch scratch;
     size_t n = 0, offset = 0;
     struct trace trace;
-    struct view packet = { pkt, len, slot ? &trace : NULL };
+    struct view packet = { pkt, len, made ? &trace : NULL, DVAR_LEN };
     const struct ps_dproto *first_p = p;
 
     trace.pkt = pkt;
-    trace.n = trace.n_absent = 0;
+    trace.n = trace.n_absent = trace.n_lens = 0;
+    trace.len_min = trace.p_min = 0;
+    trace.len_max = trace.p_max = SIZE_MAX;
 
     scratch.used = 0;
     d->len = d->packet_len = len;
@@ -1484,7 +1788,9 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
      * the frame does (Ethernet padding). */
     size_t limit = len;
     size_t limit_by = SIZE_MAX; /* The header whose length set 'limit'. */
+    enum dvar limit_var = DVAR_LEN;     /* What 'limit' is for a plan. */
     struct header_span spans[MAX_HEADERS];
+    struct span_vars span_vars[MAX_HEADERS];
     struct magic_problem {
         size_t header;
         int field;
@@ -1493,7 +1799,8 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     size_t n_magic = 0;
 
     while (p && n < MAX_HEADERS) {
-        struct view rest = { pkt + offset, limit - offset, packet.trace };
+        struct view rest = { pkt + offset, limit - offset, packet.trace,
+                             limit_var };
         struct found_header *h = &headers[n];
         char *why = NULL;
 
@@ -1504,6 +1811,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
         h->offset = offset;
         spans[n].bound = limit;
         spans[n].exact = n && limit_by == n - 1;
+        span_vars[n].bound = limit_var;
 
         const struct ps_dvariant *v = h->v;
         for (size_t i = 0; i < v->n_checks; i++) {
@@ -1517,6 +1825,10 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
                 magic[n_magic++] = (struct magic_problem) {
                     n, c->field, value, c->value
                 };
+            }
+            if (c->length && packet.trace && f->bits) {
+                limit_var = trace_length(&trace, c, offset, h->size, value,
+                                         limit, limit_var);
             }
             if (c->length && value <= c->max) {
                 size_t end = (c->span == PS_SPAN_REST ? offset
@@ -1534,10 +1846,19 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
             }
         }
         spans[n].end = limit;
+        span_vars[n].end = limit_var;
 
         offset += h->size;
         n++;
-        struct view next = { pkt + offset, limit - offset, packet.trace };
+        struct view next = { pkt + offset, limit - offset, packet.trace,
+                             limit_var };
+        if (limit_by != SIZE_MAX && next.trace) {
+            /* Whether the end is at 'offset' or beyond it. */
+            trace_bound(&next, 1, next.len != 0);
+            if (!next.len) {
+                trace_bound(&next, 0, true);
+            }
+        }
         if (!next.len && limit_by != SIZE_MAX) {
             /* The lengths say the packet is whole and has no payload: a
              * binding names what a payload is, if there is one. */
@@ -1554,7 +1875,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     if (n) {
         /* The stack is compiled once per registry generation, and owned
          * by the registry's cache. */
-        struct view untraced = { pkt, len, NULL };
+        struct view untraced = { pkt, len, NULL, DVAR_LEN };
         error = find_stack(reg, snap, t, headers, n, &untraced, &stack,
                            errorp);
     }
@@ -1590,10 +1911,9 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
         if (!(flags & PS_DISSECT_NO_VERIFY)) {
             verify(d, pkt, spans);
         }
-        if (slot && !d->truncated && !n_magic && trace.n <= MAX_READS) {
-            free(*slot);
-            *slot = plan_create(first_p, len, &trace, stack, d->packet_len,
-                                spans);
+        if (made && !d->truncated && !n_magic && trace.n <= MAX_READS) {
+            *made = plan_create(first_p, len, &trace, stack, d->packet_len,
+                                spans, span_vars);
         }
     }
     for (size_t i = 0; i < n; i++) {

@@ -465,6 +465,92 @@ test_plans(void **state)
     ps_registry_destroy(other);
 }
 
+/* Fills case 'k' into a new buffer of '*lenp' bytes: 'payload' bytes of
+ * zero payload, then 'trailer' bytes of 'fill' that no length covers. */
+static uint8_t *
+craft_sized(size_t k, size_t payload, size_t trailer, uint8_t fill,
+            size_t *lenp)
+{
+    struct ps_stack *stack;
+    char *error = NULL;
+    if (ps_stack_create(registry, stack_cases[k].spec, &stack, &error)) {
+        fail_msg("%s: %s", stack_cases[k].spec, error);
+    }
+    size_t len = ps_stack_size(stack) + payload;
+    uint8_t *pkt = calloc(1, len + trailer);
+    if (ps_stack_fill(stack, pkt, len, stack_cases[k].labels, &error)) {
+        fail_msg("%s: %s", stack_cases[k].spec, error);
+    }
+    memset(pkt + len, fill, trailer);
+    *lenp = len + trailer;
+    ps_stack_destroy(stack);
+    return pkt;
+}
+
+/* Frames of another length than the one whose walk left a plan, which
+ * is tried on them: the same headers with other payload lengths (their
+ * lengths and checksums right), with trailers of zeros and of other
+ * bytes, and shorter than the packet; as they are and with any one bit
+ * of their headers flipped, each must be dissected as a walk dissects
+ * it.  As in test_plans(), 'other' walks, and dissecting the frame of
+ * the plan with 'registry' right before leaves its plan as the only one
+ * that the thread has (the plans of another table are dropped). */
+static void
+test_plans_lengths(void **state)
+{
+    static const struct {
+        size_t payload, trailer;
+        uint8_t fill;
+    } variants[] = {
+        { PAYLOAD + 1, 0, 0 },
+        { PAYLOAD + 300, 0, 0 },
+        { 0, 0, 0 },
+        { 3, 0, 0 },
+        { PAYLOAD, 1, 0 },
+        { PAYLOAD, 23, 0xff },
+        { PAYLOAD - 7, 7, 0x45 },
+        { PAYLOAD - 1, 0, 0 },
+    };
+    struct ps_registry *other = load_shipped_protocols();
+
+    assert_non_null(other);
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
+        size_t len;
+        uint8_t *orig = craft_sized(k, PAYLOAD, 0, 0, &len);
+
+        for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
+            size_t vlen;
+            uint8_t *pkt = craft_sized(k, variants[i].payload,
+                                       variants[i].trailer,
+                                       variants[i].fill, &vlen);
+            /* A frame cut short of its lengths as well. */
+            size_t cut = i == ARRAY_SIZE(variants) - 1 ? vlen - 9 : vlen;
+            size_t header_bits = (vlen - variants[i].payload
+                                  - variants[i].trailer) * 8;
+
+            for (size_t bit = 0; bit <= header_bits; bit++) {
+                /* The last round flips nothing. */
+                uint8_t flip = bit < header_bits ? 0x80 >> bit % 8 : 0;
+                pkt[bit / 8 % vlen] ^= flip;
+                char *walked = dissect_text(other, pkt, cut);
+                free(dissect_text(registry, orig, len));
+                char *planned = dissect_text(registry, pkt, cut);
+                if (strcmp(walked, planned)) {
+                    fail_msg("%s, variant %zu, bit %zu flipped: walked\n"
+                             "%s\nby plan\n%s", stack_cases[k].spec, i,
+                             bit, walked, planned);
+                }
+                pkt[bit / 8 % vlen] ^= flip;
+                free(walked);
+                free(planned);
+            }
+            free(pkt);
+        }
+        free(orig);
+    }
+    ps_registry_destroy(other);
+}
+
 /* 100,000 frames: random bytes, and crafted packets truncated and with
  * random bytes changed.  Nothing may crash or read past a frame; the
  * result must be consistent. */
@@ -768,6 +854,7 @@ main(void)
         cmocka_unit_test(test_padding),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_plans_lengths),
         cmocka_unit_test(test_hostile_frames),
         cmocka_unit_test(test_many_fields),
         cmocka_unit_test(test_unknown_first),
