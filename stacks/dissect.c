@@ -71,6 +71,11 @@ struct ps_dlen {
     uint32_t bit, bits;         /* The field, from the packet's start. */
     size_t base, unit, sub, lo;
     uint64_t max;
+
+    /* Filled by a plan, as in struct ps_dabsent. */
+    size_t byte;
+    unsigned int shift;
+    uint64_t mask;
 };
 
 /* The reads of packet bytes that a walk made, in order (see "Plans"
@@ -1070,6 +1075,12 @@ struct plan {
     bool exact;
     size_t n_exact;
     struct plan_word *exact_words;
+    /* The same without the length fields, within the shortest frame the
+     * plan takes: a frame of the same flow and another length that has
+     * them needs only its length fields checked. */
+    bool flow;
+    size_t n_flow;
+    struct plan_word *flow_words;
     size_t n_words;             /* ...and the words. */
     struct plan_word words[];
 };
@@ -1189,7 +1200,7 @@ plan_word_diff(const struct plan_word *w, const uint8_t *pkt)
 /* Whether the packet 'pkt' has the 'n' words of 'words' (all within
  * it).  Without a branch per word: three at a time, the differences
  * or'ed. */
-static inline bool
+static inline bool __attribute__((__always_inline__))
 plan_words_hold(const struct plan_word *words, size_t n, const uint8_t *pkt)
 {
     const struct plan_word *w = words;
@@ -1205,47 +1216,18 @@ plan_words_hold(const struct plan_word *words, size_t n, const uint8_t *pkt)
     return !diff;
 }
 
-/* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
- * 'first': if so, sets '*p' to the packet's end. */
-static bool
-plan_holds(const struct plan *plan, const struct ps_dproto *first,
-           const uint8_t *pkt, size_t len, size_t *p)
+/* Whether the length fields of 'plan' hold for the 'len' bytes of 'pkt'
+ * as the walk checks them: if so, sets '*p' to the packet's end. */
+static inline bool __attribute__((__always_inline__))
+plan_lens_hold(const struct plan *plan, const uint8_t *pkt, size_t len,
+               size_t *p)
 {
-    if (plan->first != first || len < plan->len_min
-        || len > plan->len_max) {
-        return false;
-    }
-    if (len == plan->len && plan->exact
-        && plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
-        *p = plan->packet_len;
-        return true;
-    }
-    if (!plan_words_hold(plan->words, plan->n_words, pkt)) {
-        return false;
-    }
-    for (size_t i = 0; i < plan->n_reads; i++) {
-        const struct ps_dread *r = &plan->reads[i];
-        if (load_bits(pkt, len, r->bit, r->bits) != r->value) {
-            return false;
-        }
-    }
-    for (size_t i = 0; i < plan->n_absent; i++) {
-        const struct ps_dabsent *a = &plan->absent[i];
-        uint64_t value = (a->byte != SIZE_MAX
-                          ? ps_load_be64(pkt + a->byte) >> a->shift & a->mask
-                          : load_bits(pkt, len, a->bit, a->bits));
-        unsigned int b = ps_dabsent_bit(value);
-        if (a->filter[b / 64] & UINT64_C(1) << b % 64
-            && group_find(a->g, value)) {
-            return false;
-        }
-    }
-
-    /* The length fields, as the walk checks them. */
     size_t end_p = len;
     for (size_t i = 0; i < plan->n_lens; i++) {
         const struct ps_dlen *l = &plan->lens[i];
-        uint64_t value = load_bits(pkt, len, l->bit, l->bits);
+        uint64_t value = (l->byte != SIZE_MAX
+                          ? ps_load_be64(pkt + l->byte) >> l->shift & l->mask
+                          : load_bits(pkt, len, l->bit, l->bits));
         if (value > l->max) {
             return false;
         }
@@ -1264,6 +1246,61 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     }
     *p = end_p;
     return true;
+}
+
+/* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
+ * 'first' as for a frame of the same flow (its flow words): if so, sets
+ * '*p' to the packet's end. */
+static inline bool __attribute__((__always_inline__))
+plan_holds_flow(const struct plan *plan, const struct ps_dproto *first,
+                const uint8_t *pkt, size_t len, size_t *p)
+{
+    return (plan->first == first && len >= plan->len_min
+            && len <= plan->len_max && plan->flow
+            && plan_words_hold(plan->flow_words, plan->n_flow, pkt)
+            && plan_lens_hold(plan, pkt, len, p));
+}
+
+/* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
+ * 'first': if so, sets '*p' to the packet's end. */
+static bool
+plan_holds(const struct plan *plan, const struct ps_dproto *first,
+           const uint8_t *pkt, size_t len, size_t *p)
+{
+    if (plan->first != first || len < plan->len_min
+        || len > plan->len_max) {
+        return false;
+    }
+    if (len == plan->len && plan->exact
+        && plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
+        *p = plan->packet_len;
+        return true;
+    }
+    if (!plan->flow
+        || !plan_words_hold(plan->flow_words, plan->n_flow, pkt)) {
+        if (!plan_words_hold(plan->words, plan->n_words, pkt)) {
+            return false;
+        }
+        for (size_t i = 0; i < plan->n_reads; i++) {
+            const struct ps_dread *r = &plan->reads[i];
+            if (load_bits(pkt, len, r->bit, r->bits) != r->value) {
+                return false;
+            }
+        }
+        for (size_t i = 0; i < plan->n_absent; i++) {
+            const struct ps_dabsent *a = &plan->absent[i];
+            uint64_t value = (a->byte != SIZE_MAX
+                              ? (ps_load_be64(pkt + a->byte) >> a->shift
+                                 & a->mask)
+                              : load_bits(pkt, len, a->bit, a->bits));
+            unsigned int b = ps_dabsent_bit(value);
+            if (a->filter[b / 64] & UINT64_C(1) << b % 64
+                && group_find(a->g, value)) {
+                return false;
+            }
+        }
+    }
+    return plan_lens_hold(plan, pkt, len, p);
 }
 
 /* Puts the 'n' reads of 'reads' (sorted here) of a packet of 'len'
@@ -1375,7 +1412,7 @@ plan_create(const struct ps_dproto *first, size_t len,
 
     struct plan *plan = ps_xmalloc(sizeof *plan
                                    + n * sizeof *plan->words
-                                   + (n + n_absent) * sizeof *plan->words
+                                   + 2 * (n + n_absent) * sizeof *plan->words
                                    + n * sizeof *plan->reads
                                    + n_absent * sizeof *plan->absent
                                    + trace->n_lens * sizeof *plan->lens
@@ -1393,7 +1430,8 @@ plan_create(const struct ps_dproto *first, size_t len,
     plan->p_min = trace->p_min;
     plan->p_max = trace->p_max;
     plan->exact_words = &plan->words[n];
-    plan->reads = (struct ps_dread *) &plan->exact_words[n + n_absent];
+    plan->flow_words = &plan->exact_words[n + n_absent];
+    plan->reads = (struct ps_dread *) &plan->flow_words[n + n_absent];
     plan->absent = (struct ps_dabsent *) &plan->reads[n];
     plan->lens = (struct ps_dlen *) &plan->absent[n_absent];
     plan->spans = (struct header_span *) &plan->lens[trace->n_lens];
@@ -1401,7 +1439,12 @@ plan_create(const struct ps_dproto *first, size_t len,
     memcpy(plan->spans, spans, n_spans * sizeof *spans);
     memcpy(plan->span_vars, span_vars, n_spans * sizeof *span_vars);
     plan->n_lens = trace->n_lens;
-    memcpy(plan->lens, trace->lens, trace->n_lens * sizeof *plan->lens);
+    for (size_t i = 0; i < trace->n_lens; i++) {
+        struct ps_dlen *l = &plan->lens[i];
+        *l = trace->lens[i];
+        plan_field_word(l->bit, l->bits, len_min, &l->byte, &l->shift,
+                        &l->mask);
+    }
 
     /* A field that must hold no value of its group is first tested
      * against a filter of the group's values. */
@@ -1441,9 +1484,52 @@ plan_create(const struct ps_dproto *first, size_t len,
     plan->n_exact = 0;
     plan->exact = plan_words(reads, n + n_absent, len, plan->exact_words,
                              &plan->n_exact, NULL, NULL);
+
+    /* The same but for the length fields. */
+    n_held = 0;
+    for (size_t i = 0; i < n + n_absent; i++) {
+        if (i >= n || !trace->reads[i].free) {
+            reads[n_held++] = (i < n ? trace->reads[i]
+                               : (struct ps_dread) {
+                                   trace->absent[i - n].bit,
+                                   trace->absent[i - n].bits,
+                                   trace->absent[i - n].value, false });
+        }
+    }
+    plan->n_flow = 0;
+    plan->flow = plan_words(reads, n_held, len_min, plan->flow_words,
+                            &plan->n_flow, NULL, NULL);
     plan_native(plan->words, plan->n_words);
     plan_native(plan->exact_words, plan->n_exact);
+    plan_native(plan->flow_words, plan->n_flow);
     return plan;
+}
+
+/* Verifies the lengths and checksums of 'd', which 'plan' took (its
+ * 'len' and 'packet_len' set), against the packet 'pkt'. */
+static void
+plan_verify(const struct plan *plan, const uint8_t *pkt,
+            struct ps_dissection *d)
+{
+    size_t len = d->len, end_p = d->packet_len;
+
+    if (len == plan->len && end_p == plan->packet_len) {
+        verify(d, pkt, plan->spans);
+        return;
+    }
+
+    /* The spans of this frame. */
+    struct header_span spans[MAX_HEADERS];
+    for (size_t i = 0; i < plan->stack->n_headers; i++) {
+        const struct span_vars *v = &plan->span_vars[i];
+        const struct header_span *made = &plan->spans[i];
+        spans[i].bound = (v->bound == DVAR_LEN ? len
+                          : v->bound == DVAR_P ? end_p : made->bound);
+        spans[i].end = (v->end == DVAR_LEN ? len
+                        : v->end == DVAR_P ? end_p : made->end);
+        spans[i].exact = made->exact;
+    }
+    verify(d, pkt, spans);
 }
 
 /* Dissects the 'len' bytes of 'pkt' into 'd' by 'plan', which holds for
@@ -1462,26 +1548,9 @@ plan_apply(const struct plan *plan, const uint8_t *pkt, size_t len,
         .packet_len = end_p,
         .len = len,
     };
-    if (flags & PS_DISSECT_NO_VERIFY) {
-        return;
+    if (!(flags & PS_DISSECT_NO_VERIFY)) {
+        plan_verify(plan, pkt, d);
     }
-    if (len == plan->len && end_p == plan->packet_len) {
-        verify(d, pkt, plan->spans);
-        return;
-    }
-
-    /* The spans of this frame. */
-    struct header_span spans[MAX_HEADERS];
-    for (size_t i = 0; i < stack->n_headers; i++) {
-        const struct span_vars *v = &plan->span_vars[i];
-        const struct header_span *made = &plan->spans[i];
-        spans[i].bound = (v->bound == DVAR_LEN ? len
-                          : v->bound == DVAR_P ? end_p : made->bound);
-        spans[i].end = (v->end == DVAR_LEN ? len
-                        : v->end == DVAR_P ? end_p : made->end);
-        spans[i].exact = made->exact;
-    }
-    verify(d, pkt, spans);
 }
 
 /* The stack of the 'n' headers of 'headers' in snapshot 'snap' of 'reg':
@@ -1540,6 +1609,17 @@ static enum ps_error dissect_from(const struct ps_registry *,
 static enum ps_error verify_plan(const struct plan *, const uint8_t *pkt,
                                  struct ps_dissection *)
     __attribute__((__noinline__));
+static enum ps_error dissect_into_flow(const struct ps_registry *,
+                                       const char *first,
+                                       const uint8_t *pkt, size_t len,
+                                       unsigned int flags,
+                                       struct ps_dissection *, char **errorp)
+    __attribute__((__noinline__));
+static enum ps_error dissect_with_flow(const struct ps_dissector *,
+                                       const uint8_t *pkt, size_t len,
+                                       unsigned int flags,
+                                       struct ps_dissection *, char **errorp)
+    __attribute__((__noinline__));
 static enum ps_error dissect_with_rest(const struct ps_dissector *,
                                        const uint8_t *pkt, size_t len,
                                        unsigned int flags,
@@ -1548,13 +1628,33 @@ static enum ps_error dissect_with_rest(const struct ps_dissector *,
 static void dissection_free(struct ps_dissection *)
     __attribute__((__noinline__));
 
+/* Sets every member of 'd' (see the assertion below) for a packet of
+ * 'len' bytes, its end at 'end_p', that 'plan' took. */
+static inline void __attribute__((__always_inline__))
+plan_fill(const struct plan *plan, size_t len, size_t end_p,
+          struct ps_dissection *d)
+{
+    /* Member by member: a compound literal is a 'rep stos' of the whole
+     * struct, then the stores. */
+    const struct ps_stack *stack = plan->stack;
+    d->stack = CONST_CAST(struct ps_stack *, stack);
+    d->n_headers = stack->n_headers;
+    d->offsets = stack->offsets;
+    d->header_len = stack->size;
+    d->packet_len = end_p;
+    d->len = len;
+    d->truncated = NULL;
+    d->problems = NULL;
+    d->n_problems = 0;
+}
+
 /* The path of a packet whose plan's words all hold (one of a flow seen
- * before) from protocol 'p' of table 't', the protocol found last: it
- * calls nothing, so that it saves and restores few registers.  Returns
- * the plan that took the packet (the caller verifies it by the plan, if
- * asked to), or NULL if the plan of the packet's slot does not take
- * it. */
-static inline const struct plan *
+ * before, of the same length) from protocol 'p' of table 't', the
+ * protocol found last.  It calls nothing, so that it saves and restores
+ * few registers.  Returns the plan that took the packet (the caller
+ * verifies it by the plan, if asked to), or NULL if the plan of its slot
+ * does not take it. */
+static inline const struct plan * __attribute__((__always_inline__))
 dissect_by_plan(const struct ps_dtable *t, const struct ps_dproto *p,
                 const struct plans *plans, const uint8_t *pkt, size_t len,
                 struct ps_dissection *d)
@@ -1567,18 +1667,34 @@ dissect_by_plan(const struct ps_dtable *t, const struct ps_dproto *p,
         || !plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
         return NULL;
     }
-    /* Member by member (every one: see the assertion below): a compound
-     * literal is a 'rep stos' of the whole struct, then the stores. */
-    const struct ps_stack *stack = plan->stack;
-    d->stack = CONST_CAST(struct ps_stack *, stack);
-    d->n_headers = stack->n_headers;
-    d->offsets = stack->offsets;
-    d->header_len = stack->size;
-    d->packet_len = plan->packet_len;
-    d->len = len;
-    d->truncated = NULL;
-    d->problems = NULL;
-    d->n_problems = 0;
+    plan_fill(plan, len, plan->packet_len, d);
+    return plan;
+}
+
+/* What the paths of plans return for 'd', which 'plan' took: verified
+ * by the plan unless 'flags' say not to. */
+static inline enum ps_error __attribute__((__always_inline__))
+plan_done(const struct plan *plan, const uint8_t *pkt, unsigned int flags,
+          struct ps_dissection *d)
+{
+    return flags & PS_DISSECT_NO_VERIFY ? PS_OK : verify_plan(plan, pkt, d);
+}
+
+/* The next path, of a packet of the flow of the plan used last, of any
+ * length: as dissect_by_plan(). */
+static inline const struct plan * __attribute__((__always_inline__))
+dissect_by_flow(const struct ps_dtable *t, const struct ps_dproto *p,
+                const struct plans *plans, const uint8_t *pkt, size_t len,
+                struct ps_dissection *d)
+{
+    const struct plan *plan;
+    size_t end_p;
+
+    if (!plans || plans->serial != t->serial || !(plan = plans->recent[0])
+        || !plan_holds_flow(plan, p, pkt, len, &end_p)) {
+        return NULL;
+    }
+    plan_fill(plan, len, end_p, d);
     return plan;
 }
 
@@ -1599,10 +1715,9 @@ dissect_table_inline(const struct ps_registry *reg,
     return t;
 }
 
-/* A frame from the protocol found last that its plan does not take goes
- * to dissect_from(); anything else (no table yet, another first
- * protocol, unknown protocol) to dissect_into_rest(), which starts
- * over. */
+/* A frame from the protocol found last that the plan of its slot does
+ * not take goes on in dissect_into_flow(), as a tail call: the path of
+ * the frames that it takes has no stack frame. */
 enum ps_error
 ps_dissect_into(const struct ps_registry *reg, const char *first,
                 const uint8_t *pkt, size_t len, unsigned int flags,
@@ -1615,8 +1730,30 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
         const struct plan *plan = dissect_by_plan(t, p, thread_plans, pkt,
                                                   len, d);
         if (plan) {
-            return (flags & PS_DISSECT_NO_VERIFY ? PS_OK
-                    : verify_plan(plan, pkt, d));
+            return plan_done(plan, pkt, flags, d);
+        }
+    }
+    return dissect_into_flow(reg, first, pkt, len, flags, d, errorp);
+}
+
+/* ps_dissect_into() of a frame that the plan of its slot does not take:
+ * the plan used last, if the frame is of its flow; else from the
+ * protocol found last, if it is the one, dissect_from(); anything else
+ * (no table yet, another first protocol, unknown protocol) goes to
+ * dissect_into_rest(), which starts over. */
+static enum ps_error
+dissect_into_flow(const struct ps_registry *reg, const char *first,
+                  const uint8_t *pkt, size_t len, unsigned int flags,
+                  struct ps_dissection *d, char **errorp)
+{
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(reg, &p);
+
+    if (p && first && ps_dsame_name(p->p->name, first)) {
+        const struct plan *plan = dissect_by_flow(t, p, thread_plans, pkt,
+                                                  len, d);
+        if (plan) {
+            return plan_done(plan, pkt, flags, d);
         }
         /* The protocol is known: no need to find it again. */
         return dissect_from(reg, t, p, pkt, len, flags, d, errorp);
@@ -1624,11 +1761,22 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     return dissect_into_rest(reg, first, pkt, len, flags, d, errorp);
 }
 
+/* Whether 'p', the protocol found last, is known to be the one of 'dis'
+ * and 'd' holds nothing to free. */
+static inline bool
+dissector_ready(const struct ps_dissector *dis, const struct ps_dproto *p,
+                const struct ps_dissection *d)
+{
+    return (p && !d->problems && !d->truncated
+            && atomic_load_explicit(&CONST_CAST(struct ps_dproto *,
+                                                p)->dissector,
+                                    memory_order_relaxed) == dis);
+}
+
 /* As ps_dissect_into(), but the protocol found last is known to be the
- * dissector's by a pointer, not by its name.  What the fast path does
- * not take (a dissection that holds anything to free included) goes to
- * dissect_with_rest(), as a tail call: the fast path has no stack
- * frame. */
+ * dissector's by a pointer, not by its name.  What the path of the plan
+ * of the slot does not take (a dissection that holds anything to free
+ * included) goes to dissect_with_flow(), as a tail call. */
 enum ps_error
 ps_dissect_with(const struct ps_dissector *dis, const uint8_t *pkt,
                 size_t len, unsigned int flags, struct ps_dissection *d,
@@ -1637,15 +1785,32 @@ ps_dissect_with(const struct ps_dissector *dis, const uint8_t *pkt,
     const struct ps_dproto *p;
     const struct ps_dtable *t = dissect_table_inline(dis->reg, &p);
 
-    if (p && !d->problems && !d->truncated
-        && atomic_load_explicit(&CONST_CAST(struct ps_dproto *,
-                                            p)->dissector,
-                                memory_order_relaxed) == dis) {
+    if (dissector_ready(dis, p, d)) {
         const struct plan *plan = dissect_by_plan(t, p, thread_plans, pkt,
                                                   len, d);
         if (plan) {
-            return (flags & PS_DISSECT_NO_VERIFY ? PS_OK
-                    : verify_plan(plan, pkt, d));
+            return plan_done(plan, pkt, flags, d);
+        }
+    }
+    return dissect_with_flow(dis, pkt, len, flags, d, errorp);
+}
+
+/* ps_dissect_with() of a frame that the plan of its slot does not take:
+ * the plan used last, if the frame is of its flow, else
+ * dissect_with_rest(). */
+static enum ps_error
+dissect_with_flow(const struct ps_dissector *dis, const uint8_t *pkt,
+                  size_t len, unsigned int flags, struct ps_dissection *d,
+                  char **errorp)
+{
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(dis->reg, &p);
+
+    if (dissector_ready(dis, p, d)) {
+        const struct plan *plan = dissect_by_flow(t, p, thread_plans, pkt,
+                                                  len, d);
+        if (plan) {
+            return plan_done(plan, pkt, flags, d);
         }
     }
     return dissect_with_rest(dis, pkt, len, flags, d, errorp);
@@ -1660,7 +1825,7 @@ static enum ps_error
 verify_plan(const struct plan *plan, const uint8_t *pkt,
             struct ps_dissection *d)
 {
-    verify(d, pkt, plan->spans);
+    plan_verify(plan, pkt, d);
     return PS_OK;
 }
 
