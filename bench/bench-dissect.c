@@ -32,6 +32,11 @@
  *                  0 to TRAILERS - 1 zero bytes, one more each time:
  *                  frames of lengths that seldom repeat, whose lengths
  *                  fields stay the same.
+ *     dissect-cold dissect-with of the packet from "eth" of two
+ *                  registries of the same protocols in turn: as the
+ *                  thread's plans are of one registry generation at a
+ *                  time, every frame is walked (and leaves a plan), as
+ *                  the first frame of a flow is.
  *     dissect-flow dissect-with on frames of the same headers whose
  *                  payload is 18 to 1,400 bytes, another each time
  *                  (FLOW_FRAMES of them), their lengths and checksums
@@ -97,6 +102,12 @@
 
 static struct ps_registry *registry;
 static const struct ps_dissector *eth;
+
+/* A second registry of the same protocols: a thread's plans are of one
+ * registry generation at a time, so that dissecting with each in turn
+ * walks every frame. */
+static struct ps_registry *registry2;
+static const struct ps_dissector *eth2;
 
 static uint16_t
 be16(const uint8_t *p)
@@ -383,6 +394,18 @@ way_dissect_walk(const struct packet *pk, struct result *r)
 }
 
 static int
+way_dissect_cold(const struct packet *pk, struct result *r)
+{
+    static struct ps_dissection d;
+    static unsigned int i;
+    if (ps_dissect_with(i++ % 2 ? eth2 : eth, pk->data, pk->len, 0, &d,
+                        NULL)) {
+        return -1;
+    }
+    return dissection_result(&d, r);
+}
+
+static int
 way_dissect_flow(const struct packet *pk, struct result *r)
 {
     static size_t i;
@@ -440,6 +463,7 @@ static const struct way ways[] = {
     { "dissect-with", way_with, 0 },
     { "dissect-with-noverify", way_with_noverify, 0 },
     { "dissect-walk", way_dissect_walk, 0 },
+    { "dissect-cold", way_dissect_cold, 0 },
     { "dissect-flow", way_dissect_flow, 0 },
     { "dissect-flow-noverify", way_dissect_flow_noverify, 0 },
 #ifdef BENCH_MINIFLOW
@@ -500,6 +524,12 @@ main(int argc, char *argv[])
         return 1;
     }
     eth = ps_registry_dissector(registry, "eth");
+    registry2 = ps_registry_create();
+    if (ps_registry_load_default(registry2, &error)) {
+        fprintf(stderr, "bench-dissect: %s\n", error);
+        return 1;
+    }
+    eth2 = ps_registry_dissector(registry2, "eth");
     for (size_t i = 0; i < sizeof packets / sizeof *packets; i++) {
         craft(&packets[i]);
 #ifdef BENCH_MINIFLOW
@@ -546,6 +576,7 @@ main(int argc, char *argv[])
                         return 1;
                     }
                     ps_registry_destroy(registry);
+                    ps_registry_destroy(registry2);
                     return 0;
                 }
             }
@@ -568,5 +599,6 @@ main(int argc, char *argv[])
 #endif
     }
     ps_registry_destroy(registry);
+    ps_registry_destroy(registry2);
     return 0;
 }

@@ -91,6 +91,8 @@ struct trace {
         uint32_t bits;
         uint64_t value;
         bool free;              /* A length field of 'lens'. */
+        bool absent;            /* In a plan: the value that a field of
+                                 * 'absent' had. */
     } reads[MAX_READS];
 
     /* The length fields that a plan checks by their relation to the
@@ -112,12 +114,10 @@ struct trace {
 
         /* Filled by a plan: the field is ('byte' is not SIZE_MAX) the
          * 8 bytes from 'byte', big-endian, shifted right by 'shift',
-         * under 'mask'; bit ps_dabsent_bit() of each value of 'g' is
-         * set in 'filter'. */
+         * under 'mask'. */
         size_t byte;
         unsigned int shift;
         uint64_t mask;
-        uint64_t filter[8];
     } absent[MAX_ABSENT];
 };
 
@@ -227,16 +227,10 @@ trace_read(struct trace *trace, const uint8_t *base, size_t bit,
         r->bits = bits;
         r->value = value;
         r->free = false;
+        r->absent = false;
     } else {
         trace->n = MAX_READS + 1;
     }
-}
-
-/* The bit of 'value' in the filter of a struct ps_dabsent. */
-static inline unsigned int
-ps_dabsent_bit(uint64_t value)
-{
-    return (value * UINT64_C(0x9e3779b97f4a7c15)) >> 55;
 }
 
 /* Records that field 'bit', 'bits' wide, of the packet at 'base' holds
@@ -1037,7 +1031,7 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
  * shape cost little more than the walk, and a plan that serves most
  * packets stays when a few others come between them. */
 
-#define PLAN_SLOTS 64
+#define PLAN_SLOTS 64           /* The bits of struct plans' 'used'. */
 
 /* The bytes 'byte' to 'byte' + 7 of a packet must be 'value' under
  * 'mask': as the plan is made, both big-endian words; once made, both
@@ -1089,6 +1083,7 @@ struct plan {
 
 struct plans {
     uint64_t serial;            /* Of the table of the plans. */
+    uint64_t used;              /* Bit i: 'slots[i]' is nonnull. */
     struct plan *slots[PLAN_SLOTS];
     unsigned int misses[PLAN_SLOTS];
     struct plan *recent[PLAN_RECENT];   /* Made or used last, first. */
@@ -1113,7 +1108,8 @@ static pthread_once_t plans_once = PTHREAD_ONCE_INIT;
 static void
 plans_clear(struct plans *plans)
 {
-    for (size_t i = 0; i < PLAN_SLOTS; i++) {
+    for (; plans->used; plans->used &= plans->used - 1) {
+        size_t i = __builtin_ctzll(plans->used);
         plan_unref(plans->slots[i]);
         plans->slots[i] = NULL;
     }
@@ -1293,8 +1289,8 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
                               ? (ps_load_be64(pkt + a->byte) >> a->shift
                                  & a->mask)
                               : load_bits(pkt, len, a->bit, a->bits));
-            unsigned int b = ps_dabsent_bit(value);
-            if (a->filter[b / 64] & UINT64_C(1) << b % 64
+            unsigned int b = ps_dgroup_filter_bit(value);
+            if (a->g->filter[b / 64] & UINT64_C(1) << b % 64
                 && group_find(a->g, value)) {
                 return false;
             }
@@ -1303,20 +1299,11 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     return plan_lens_hold(plan, pkt, len, p);
 }
 
-/* Puts the 'n' reads of 'reads' (sorted here) of a packet of 'len'
- * bytes into words, appended to 'words' ('*n_words' of them): each read
- * in the word that the one before it started if it fits there, else in
- * a word of its own (which ends at the packet's end at the latest).  All
- * the reads were of the same bytes, so the values of reads that overlap
- * agree.  A read that fits no word (more than 8 bytes) goes to 'rest',
- * or makes it return false if 'rest' is NULL. */
-static bool
-plan_words(struct ps_dread *reads, size_t n, size_t len,
-           struct plan_word *words, size_t *n_words,
-           struct ps_dread *rest, size_t *n_rest)
+/* Sorts the 'n' reads of 'reads' by place: an insertion sort, as they
+ * are few and mostly in order. */
+static void
+plan_sort(struct ps_dread *reads, size_t n)
 {
-    /* By place: an insertion sort, as they are few and mostly in
-     * order. */
     for (size_t i = 1; i < n; i++) {
         struct ps_dread r = reads[i];
         size_t j = i;
@@ -1325,29 +1312,72 @@ plan_words(struct ps_dread *reads, size_t n, size_t len,
         }
         reads[j] = r;
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct ps_dread *r = &reads[i];
-        struct plan_word *w = *n_words ? &words[*n_words - 1] : NULL;
-        if (!w || r->bit + r->bits > w->byte * 8 + 64) {
-            size_t byte = r->bit / 8;
-            if (len < 8 || r->bit % 8 + r->bits > 64) {
-                if (!rest) {
-                    return false;
-                }
-                rest[(*n_rest)++] = *r;
-                continue;
-            }
-            w = &words[(*n_words)++];
-            w->byte = byte < len - 8 ? byte : len - 8;
-            w->mask = w->value = 0;
-        }
-        unsigned int shift = w->byte * 8 + 64 - r->bit - r->bits;
-        uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
-                         : UINT64_MAX);
-        w->mask |= mask << shift;
-        w->value |= (r->value & mask) << shift;
+}
+
+/* Words of a plan being made: 'n' of 'words', within frames of at least
+ * 'len' bytes, of the reads whose 'free' or 'absent' is not in 'skip'.
+ * A read that fits no word (more than 8 bytes) goes to 'rest' or, if
+ * 'rest' is NULL, clears 'ok'. */
+enum {
+    PLAN_SKIP_FREE = 1 << 0,
+    PLAN_SKIP_ABSENT = 1 << 1,
+};
+
+struct plan_words {
+    struct plan_word *words;
+    size_t n;
+    size_t len;
+    unsigned int skip;
+    bool ok;
+    struct ps_dread *rest;
+    size_t n_rest;
+};
+
+/* Puts read 'r' into 'l': in the word that the read before it started if
+ * it fits there, else in a word of its own (which ends at the frame's
+ * end at the latest).  All the reads were of the same bytes, so the
+ * values of reads that overlap agree. */
+static inline void __attribute__((__always_inline__))
+plan_word_put(struct plan_words *l, const struct ps_dread *r)
+{
+    struct plan_word *w = l->n ? &l->words[l->n - 1] : NULL;
+    size_t end = r->bit + r->bits;
+
+    if ((r->free && l->skip & PLAN_SKIP_FREE)
+        || (r->absent && l->skip & PLAN_SKIP_ABSENT)) {
+        return;
     }
-    return true;
+    if (!w || end > w->byte * 8 + 64) {
+        if (l->len < 8 || r->bit % 8 + r->bits > 64) {
+            if (l->rest) {
+                l->rest[l->n_rest++] = *r;
+            } else {
+                l->ok = false;
+            }
+            return;
+        }
+        size_t byte = r->bit / 8;
+        w = &l->words[l->n++];
+        w->byte = byte < l->len - 8 ? byte : l->len - 8;
+        w->mask = w->value = 0;
+    }
+    unsigned int shift = w->byte * 8 + 64 - end;
+    uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
+                     : UINT64_MAX);
+    w->mask |= mask << shift;
+    w->value |= (r->value & mask) << shift;
+}
+
+/* Puts each of the 'n' reads of 'reads' (sorted by place) into each of
+ * the 3 word lists of 'lists', in one pass. */
+static void
+plan_words(const struct ps_dread *reads, size_t n, struct plan_words *lists)
+{
+    for (size_t i = 0; i < n; i++) {
+        plan_word_put(&lists[0], &reads[i]);
+        plan_word_put(&lists[1], &reads[i]);
+        plan_word_put(&lists[2], &reads[i]);
+    }
 }
 
 /* Puts the masks and values of the 'n' words of 'words' in the
@@ -1454,51 +1484,34 @@ plan_create(const struct ps_dproto *first, size_t len,
         *a = trace->absent[i];
         plan_field_word(a->bit, a->bits, len_min, &a->byte, &a->shift,
                         &a->mask);
-        memset(a->filter, 0, sizeof a->filter);
-        for (size_t j = 0; j < a->g->n; j++) {
-            unsigned int b = ps_dabsent_bit(a->g->entries[j].value);
-            a->filter[b / 64] |= UINT64_C(1) << b % 64;
-        }
     }
 
-    /* The reads but for the length fields, in words within the shortest
-     * frame the plan takes. */
-    size_t n_held = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (!trace->reads[i].free) {
-            reads[n_held++] = trace->reads[i];
-        }
-    }
-    plan->n_words = plan->n_reads = 0;
-    plan_words(reads, n_held, len_min, plan->words, &plan->n_words,
-               plan->reads, &plan->n_reads);
-
-    /* All of them, and the values of the fields of 'absent', for frames
-     * of 'len' bytes. */
+    /* The reads and the values of the fields of 'absent', by place. */
     memcpy(reads, trace->reads, n * sizeof *reads);
     for (size_t i = 0; i < n_absent; i++) {
         const struct ps_dabsent *a = &trace->absent[i];
         reads[n + i] = (struct ps_dread) { a->bit, a->bits, a->value,
-                                           false };
+                                           false, true };
     }
-    plan->n_exact = 0;
-    plan->exact = plan_words(reads, n + n_absent, len, plan->exact_words,
-                             &plan->n_exact, NULL, NULL);
+    plan_sort(reads, n + n_absent);
 
-    /* The same but for the length fields. */
-    n_held = 0;
-    for (size_t i = 0; i < n + n_absent; i++) {
-        if (i >= n || !trace->reads[i].free) {
-            reads[n_held++] = (i < n ? trace->reads[i]
-                               : (struct ps_dread) {
-                                   trace->absent[i - n].bit,
-                                   trace->absent[i - n].bits,
-                                   trace->absent[i - n].value, false });
-        }
-    }
-    plan->n_flow = 0;
-    plan->flow = plan_words(reads, n_held, len_min, plan->flow_words,
-                            &plan->n_flow, NULL, NULL);
+    /* In words: the reads but for the length fields, within the
+     * shortest frame the plan takes; all of them, for frames of 'len'
+     * bytes; and all but the length fields, for frames of other
+     * lengths. */
+    struct plan_words lists[3] = {
+        { plan->words, 0, len_min, PLAN_SKIP_FREE | PLAN_SKIP_ABSENT, true,
+          plan->reads, 0 },
+        { plan->exact_words, 0, len, 0, true, NULL, 0 },
+        { plan->flow_words, 0, len_min, PLAN_SKIP_FREE, true, NULL, 0 },
+    };
+    plan_words(reads, n + n_absent, lists);
+    plan->n_words = lists[0].n;
+    plan->n_reads = lists[0].n_rest;
+    plan->n_exact = lists[1].n;
+    plan->exact = lists[1].ok;
+    plan->n_flow = lists[2].n;
+    plan->flow = lists[2].ok;
     plan_native(plan->words, plan->n_words);
     plan_native(plan->exact_words, plan->n_exact);
     plan_native(plan->flow_words, plan->n_flow);
@@ -1919,6 +1932,7 @@ dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
     if (made) {
         plan_unref(plans->slots[slot]);
         plans->slots[slot] = made;
+        plans->used |= UINT64_C(1) << slot;
         made->refs++;
         plans_use(plans, made, PLAN_RECENT);
     }

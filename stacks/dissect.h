@@ -104,7 +104,17 @@ struct ps_dgroup {
         size_t lo, hi;
     } *slots;
     size_t mask;
+
+    /* Bit ps_dgroup_filter_bit() of each value is set: a value whose bit
+     * is clear is in no entry. */
+    uint64_t filter[8];
 };
+
+static inline unsigned int
+ps_dgroup_filter_bit(uint64_t value)
+{
+    return (value * UINT64_C(0x9e3779b97f4a7c15)) >> 55;
+}
 
 /* The slot where the look-up of 'value' starts, in a group with
  * 'mask' + 1 slots. */
