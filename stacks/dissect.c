@@ -1043,6 +1043,8 @@ struct plan_word {
 };
 
 struct plan {
+    size_t size;                /* Bytes, the arrays that follow it
+                                 * included. */
     size_t refs;                /* Slots and recent plans that hold it. */
     const struct ps_dproto *first;
     size_t len;                 /* The frame's length when it was made. */
@@ -1086,6 +1088,7 @@ struct plans {
     uint64_t used;              /* Bit i: 'slots[i]' is nonnull. */
     struct plan *slots[PLAN_SLOTS];
     unsigned int misses[PLAN_SLOTS];
+    size_t last_len[PLAN_SLOTS];        /* See plans_want_slot(). */
     struct plan *recent[PLAN_RECENT];   /* Made or used last, first. */
 };
 
@@ -1440,16 +1443,18 @@ plan_create(const struct ps_dproto *first, size_t len,
         return NULL;
     }
 
-    struct plan *plan = ps_xmalloc(sizeof *plan
-                                   + n * sizeof *plan->words
-                                   + 2 * (n + n_absent) * sizeof *plan->words
-                                   + n * sizeof *plan->reads
-                                   + n_absent * sizeof *plan->absent
-                                   + trace->n_lens * sizeof *plan->lens
-                                   + n_spans * sizeof *plan->spans
-                                   + n_spans * sizeof *plan->span_vars);
+    size_t size = (sizeof(struct plan)
+                   + n * sizeof(struct plan_word)
+                   + 2 * (n + n_absent) * sizeof(struct plan_word)
+                   + n * sizeof(struct ps_dread)
+                   + n_absent * sizeof(struct ps_dabsent)
+                   + trace->n_lens * sizeof(struct ps_dlen)
+                   + n_spans * sizeof(struct header_span)
+                   + n_spans * sizeof(struct span_vars));
+    struct plan *plan = ps_xmalloc(size);
     struct ps_dread reads[MAX_READS + MAX_ABSENT];
 
+    plan->size = size;
     plan->refs = 0;
     plan->first = first;
     plan->len = len;
@@ -1516,6 +1521,125 @@ plan_create(const struct ps_dproto *first, size_t len,
     plan_native(plan->exact_words, plan->n_exact);
     plan_native(plan->flow_words, plan->n_flow);
     return plan;
+}
+
+/* Returns 'plan' as it is for the 'len' bytes of 'pkt' from the same
+ * flow, which it holds for with the packet's end at 'end_p', as the walk
+ * of that frame would have made it: the same but for its length, the
+ * packet's end and the spans, and with the exact words of that frame
+ * (those of the flow and the values of its length fields).  NULL if the
+ * length fields cannot be put in words. */
+static struct plan *
+plan_specialize(const struct plan *plan, const uint8_t *pkt, size_t len,
+                size_t end_p)
+{
+    if (!plan->flow) {
+        return NULL;
+    }
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        if (plan->lens[i].byte == SIZE_MAX) {
+            return NULL;
+        }
+    }
+
+    struct plan *new = ps_xmalloc(plan->size);
+    memcpy(new, plan, plan->size);
+#define PLAN_MOVE(MEMBER)                                               \
+    new->MEMBER = (void *) ((char *) new                                \
+                            + ((const char *) plan->MEMBER             \
+                               - (const char *) plan))
+    PLAN_MOVE(spans);
+    PLAN_MOVE(span_vars);
+    PLAN_MOVE(lens);
+    PLAN_MOVE(reads);
+    PLAN_MOVE(absent);
+    PLAN_MOVE(exact_words);
+    PLAN_MOVE(flow_words);
+#undef PLAN_MOVE
+    new->refs = 0;
+    new->len = len;
+    new->packet_len = end_p;
+    for (size_t i = 0; i < plan->stack->n_headers; i++) {
+        const struct span_vars *v = &plan->span_vars[i];
+        struct header_span *span = &new->spans[i];
+        span->bound = (v->bound == DVAR_LEN ? len
+                       : v->bound == DVAR_P ? end_p : span->bound);
+        span->end = (v->end == DVAR_LEN ? len
+                     : v->end == DVAR_P ? end_p : span->end);
+    }
+
+    /* The words of the flow (within 'len' bytes, as they are within the
+     * shortest frame the plan takes), then one a length field. */
+    memcpy(new->exact_words, plan->flow_words,
+           plan->n_flow * sizeof *plan->flow_words);
+    new->n_exact = plan->n_flow;
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        const struct ps_dlen *l = &plan->lens[i];
+        uint64_t value = ps_load_be64(pkt + l->byte) >> l->shift & l->mask;
+        struct plan_word w = { l->byte, 0, 0 };
+
+        /* In a word of the flow that holds the field, if any. */
+        for (size_t j = 0; j < new->n_exact; j++) {
+            size_t byte = new->exact_words[j].byte;
+            if (byte * 8 <= l->bit && l->bit + l->bits <= byte * 8 + 64) {
+                w.byte = byte;
+                break;
+            }
+        }
+        unsigned int shift = w.byte * 8 + 64 - l->bit - l->bits;
+        w.mask = l->mask << shift;
+        w.value = value << shift;
+        plan_native(&w, 1);
+        size_t j = 0;
+        while (j < new->n_exact && new->exact_words[j].byte != w.byte) {
+            j++;
+        }
+        if (j == new->n_exact) {
+            new->exact_words[new->n_exact++] = w;
+        } else {
+            new->exact_words[j].mask |= w.mask;
+            new->exact_words[j].value |= w.value;
+        }
+    }
+    new->exact = true;
+    return new;
+}
+
+/* Whether a frame of 'len' bytes that a plan of another length took
+ * should leave in its slot 'slot' that plan as it is for the frame: if
+ * the slot has no plan, or a plan of another length and the frame
+ * before it in the slot had the same length (a length that repeats, not
+ * one of a flow whose lengths all vary). */
+static inline bool __attribute__((__always_inline__))
+plans_want_slot(struct plans *plans, size_t slot, size_t len)
+{
+    const struct plan *in_slot = plans->slots[slot];
+    if (!in_slot) {
+        return true;
+    } else if (in_slot->len == len) {
+        return false;
+    } else if (plans->last_len[slot] == len) {
+        return true;
+    }
+    plans->last_len[slot] = len;
+    return false;
+}
+
+/* Puts into slot 'slot' 'plan' as it is for the frame 'pkt' ('len'
+ * bytes), which it holds for with the packet's end at 'end_p': the next
+ * frame of the flow of that length takes it at once. */
+static void
+plans_fill_slot(struct plans *plans, size_t slot, const struct plan *plan,
+                const uint8_t *pkt, size_t len, size_t end_p)
+{
+    struct plan *old = plans->slots[slot];
+    struct plan *new = plan_specialize(plan, pkt, len, end_p);
+    if (new) {
+        plan_unref(old);
+        new->refs++;
+        plans->slots[slot] = new;
+        plans->used |= UINT64_C(1) << slot;
+    }
 }
 
 /* Verifies the lengths and checksums of 'd', which 'plan' took (its
@@ -1706,6 +1830,11 @@ dissect_by_flow(const struct ps_dtable *t, const struct ps_dproto *p,
     if (!plans || plans->serial != t->serial || !(plan = plans->recent[0])
         || !plan_holds_flow(plan, p, pkt, len, &end_p)) {
         return NULL;
+    }
+    struct plans *plans_ = CONST_CAST(struct plans *, plans);
+    size_t slot = plan_slot(p, len);
+    if (plans_want_slot(plans_, slot, len)) {
+        plans_fill_slot(plans_, slot, plan, pkt, len, end_p);
     }
     plan_fill(plan, len, end_p, d);
     return plan;
@@ -1918,6 +2047,9 @@ dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
         struct plan *recent = plans->recent[i];
         if (recent && recent != plan
             && plan_holds(recent, p, pkt, len, &end_p)) {
+            if (plans_want_slot(plans, slot, len)) {
+                plans_fill_slot(plans, slot, recent, pkt, len, end_p);
+            }
             plans_use(plans, recent, i);
             plan_apply(recent, pkt, len, end_p, flags, d);
             return PS_OK;
