@@ -36,6 +36,12 @@ noinst_PROGRAMS += bench/bench-dissect
 bench_bench_dissect_SOURCES = bench/bench-dissect.c
 bench_bench_dissect_LDADD = libprotostack.la
 
+# bench-dissect-api: ps_dissect_into() only, to be compiled against
+# older libraries as well (docs/benchmarks.md, "Dissection").
+noinst_PROGRAMS += bench/bench-dissect-api
+bench_bench_dissect_api_SOURCES = bench/bench-dissect-api.c
+bench_bench_dissect_api_LDADD = libprotostack.la
+
 # bench-dissect-ovs: the same program with one more way, Open vSwitch's
 # miniflow_extract() (docs/benchmarks.md), linked against the OvS build
 # when there is one.  It is built after OvS's library, by "make

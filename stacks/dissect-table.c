@@ -307,6 +307,11 @@ dvariant_bind(struct ps_dvariant *dv, const struct ps_dproto *lower,
         }
         g->mask = n_slots - 1;
         g->slots = ps_xzalloc(n_slots * sizeof *g->slots);
+        memset(g->filter, 0, sizeof g->filter);
+        for (size_t i = 0; i < g->n; i++) {
+            unsigned int b = ps_dgroup_filter_bit(g->entries[i].value);
+            g->filter[b / 64] |= UINT64_C(1) << b % 64;
+        }
         for (size_t i = 0, hi; i < g->n; i = hi) {
             for (hi = i + 1; hi < g->n; hi++) {
                 if (g->entries[hi].value != g->entries[i].value) {

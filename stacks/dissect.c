@@ -46,10 +46,43 @@ struct scratch {
     size_t used;
 };
 
+/* What the end of the part of a packet being read is, as a plan sees it
+ * (see "Plans" below): the end of the frame, the end that the outermost
+ * length field gives (the packet's, before any trailer), or a place that
+ * a length field of a value the plan holds gives. */
+enum dvar {
+    DVAR_CONST,
+    DVAR_LEN,
+    DVAR_P,
+};
+
+/* A length field that a plan does not hold to its value, in the order
+ * the walk read them: DLEN_SET_P, the outermost, gives the packet's end
+ * ('end' within 'lo' and the frame's length); DLEN_REL, one further in,
+ * ends where the outermost does.  'end' is 'base' + 'value' * 'unit' +
+ * 'sub', for a value of at most 'max'. */
+enum dlen_kind {
+    DLEN_SET_P,
+    DLEN_REL,
+};
+
+struct ps_dlen {
+    enum dlen_kind kind;
+    uint32_t bit, bits;         /* The field, from the packet's start. */
+    size_t base, unit, sub, lo;
+    uint64_t max;
+
+    /* Filled by a plan, as in struct ps_dabsent. */
+    size_t byte;
+    unsigned int shift;
+    uint64_t mask;
+};
+
 /* The reads of packet bytes that a walk made, in order (see "Plans"
  * below). */
 #define MAX_READS 96
 #define MAX_ABSENT 16
+#define MAX_LENS 16
 struct trace {
     const uint8_t *pkt;
     size_t n;                   /* MAX_READS + 1 if there were more. */
@@ -57,7 +90,19 @@ struct trace {
         uint32_t bit;           /* From the packet's start. */
         uint32_t bits;
         uint64_t value;
+        bool free;              /* A length field of 'lens'. */
+        bool absent;            /* In a plan: the value that a field of
+                                 * 'absent' had. */
     } reads[MAX_READS];
+
+    /* The length fields that a plan checks by their relation to the
+     * packet's ends... */
+    size_t n_lens;
+    struct ps_dlen lens[MAX_LENS];
+
+    /* ...and the frame's lengths ('len_*') and packet's ends ('p_*') for
+     * which each bound that the walk checked comes out the same. */
+    size_t len_min, len_max, p_min, p_max;
 
     /* Successor fields that held no value of their group: only that
      * matters, not their value (a UDP source port). */
@@ -69,22 +114,94 @@ struct trace {
 
         /* Filled by a plan: the field is ('byte' is not SIZE_MAX) the
          * 8 bytes from 'byte', big-endian, shifted right by 'shift',
-         * under 'mask'; bit ps_dabsent_bit() of each value of 'g' is
-         * set in 'filter'. */
+         * under 'mask'. */
         size_t byte;
         unsigned int shift;
         uint64_t mask;
-        uint64_t filter[8];
     } absent[MAX_ABSENT];
 };
 
 /* The part of a packet being read: 'len' bytes from 'base', and where
- * to record what is read, if anywhere. */
+ * to record what is read, if anywhere, with what its end is. */
 struct view {
     const uint8_t *base;
     size_t len;
     struct trace *trace;
+    enum dvar end;
 };
+
+/* Records that the walk checked whether 'view' has its first 'need'
+ * bytes, and 'ok' if it does: for a plan, a bound on the end of the
+ * view. */
+static void
+trace_bound(const struct view *view, size_t need, bool ok)
+{
+    struct trace *t = view->trace;
+    size_t at = view->base - t->pkt + need;
+    size_t *min = view->end == DVAR_LEN ? &t->len_min : &t->p_min;
+    size_t *max = view->end == DVAR_LEN ? &t->len_max : &t->p_max;
+
+    if (view->end == DVAR_CONST) {
+        return;
+    } else if (ok) {
+        *min = *min > at ? *min : at;
+    } else {
+        *max = *max < at - 1 ? *max : at - 1;
+    }
+}
+
+/* Records, for a plan, the walk's check of length field 'c' of the
+ * header at 'offset' ('size' bytes), which holds 'value' (the trace's
+ * last read), against the end 'limit', which is 'var'; returns what the
+ * end is after the check.  A length that the walk takes is, if the end
+ * was the frame's, the packet's end (DLEN_SET_P), or if it was the
+ * packet's and it ends there too, one that must end there (DLEN_REL):
+ * the plan does not hold either to its value.  Any other is held to its
+ * value, and a bound that it checked is recorded. */
+static enum dvar
+trace_length(struct trace *t, const struct ps_dcheck *c, size_t offset,
+             size_t size, uint64_t value, size_t limit, enum dvar var)
+{
+    size_t base = c->span == PS_SPAN_REST ? offset : offset + size;
+    size_t lo = offset + size;
+    bool in_range = value <= c->max;
+    size_t end = in_range ? base + value * c->unit + c->sub : 0;
+    bool ok = in_range && end >= lo && end <= limit;
+
+    if (ok && (var == DVAR_LEN || (var == DVAR_P && end == limit))) {
+        if (!t->n || t->n > MAX_READS || t->n_lens >= MAX_LENS) {
+            /* No room: no plan. */
+            t->n = MAX_READS + 1;
+            return DVAR_CONST;
+        }
+        struct ps_dread *r = &t->reads[t->n - 1];
+        struct ps_dlen *l = &t->lens[t->n_lens++];
+        l->kind = var == DVAR_LEN ? DLEN_SET_P : DLEN_REL;
+        l->bit = r->bit;
+        l->bits = r->bits;
+        l->base = base;
+        l->unit = c->unit;
+        l->sub = c->sub;
+        l->lo = lo;
+        l->max = c->max;
+        r->free = true;
+        if (var == DVAR_P) {
+            t->p_min = t->p_min > lo ? t->p_min : lo;
+        }
+        return DVAR_P;
+    } else if (ok) {
+        /* A place before the end, or after a place. */
+        if (var == DVAR_P) {
+            t->p_min = t->p_min > end ? t->p_min : end;
+        }
+        return DVAR_CONST;
+    } else if (in_range && end >= lo) {
+        /* Beyond the end. */
+        struct view v = { t->pkt, 0, t, var };
+        trace_bound(&v, end, false);
+    }
+    return var;
+}
 
 /* Returns the 'bits'-bit integer (at most 64 bits) 'bit' bits into
  * 'len' bytes at 'base', which hold it. */
@@ -109,16 +226,11 @@ trace_read(struct trace *trace, const uint8_t *base, size_t bit,
         r->bit = (base - trace->pkt) * 8 + bit;
         r->bits = bits;
         r->value = value;
+        r->free = false;
+        r->absent = false;
     } else {
         trace->n = MAX_READS + 1;
     }
-}
-
-/* The bit of 'value' in the filter of a struct ps_dabsent. */
-static inline unsigned int
-ps_dabsent_bit(uint64_t value)
-{
-    return (value * UINT64_C(0x9e3779b97f4a7c15)) >> 55;
 }
 
 /* Records that field 'bit', 'bits' wide, of the packet at 'base' holds
@@ -153,7 +265,14 @@ get_bits(const struct view *view, size_t bit, size_t bits)
 static inline bool
 read_bits(const struct view *view, size_t bit, size_t bits, uint64_t *value)
 {
-    if (bits > 64 || bit + bits > view->len * 8) {
+    if (bits > 64) {
+        return false;
+    }
+    bool ok = bit + bits <= view->len * 8;
+    if (view->trace) {
+        trace_bound(view, (bit + bits + 7) / 8, ok);
+    }
+    if (!ok) {
         return false;
     }
     *value = get_bits(view, bit, bits);
@@ -324,6 +443,9 @@ static bool
 header_fits(const struct found_header *h, const struct view *view,
             char **why)
 {
+    if (view->trace) {
+        trace_bound(view, h->size, h->size <= view->len);
+    }
     if (h->size > view->len) {
         bool plain = h->v->index == 0;
         *why = ps_xasprintf("%s%s%s needs %zu bytes, %zu left",
@@ -756,6 +878,11 @@ struct header_span {
                                  * length: a length must reach it. */
 };
 
+/* What the ends of a header's span are, for a plan (enum dvar). */
+struct span_vars {
+    uint8_t bound, end;
+};
+
 /* Whether 'a' and 'b' are the same one's complement checksum: 0x0000 and
  * 0xffff are both zero (RFC 1071, RFC 1624 section 3). */
 static bool
@@ -861,32 +988,50 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
 
 /* Plans.
  *
- * The walk is a function of the packet's length and of the values of
- * the bytes it reads, nothing else: each read's place follows from the
- * values read before it.  A walk that found a stack without trouble
- * leaves a plan: the packet's length, every (place, width, value) it
- * read (successor fields, @magic and length fields, flags and sizes)
- * and what it found (the stack, the packet's length by its length
- * fields, the spans that verification needs).  A packet of the same
- * length and first protocol whose bytes hold the same values at those
- * places would be walked the same way, so it takes the plan's result
+ * The walk is a function of the frame's length and of the values of the
+ * bytes it reads, nothing else: each read's place follows from the
+ * values read before it, and the length counts only where the walk
+ * checks that a read or a header lies before the end of what it reads
+ * (the frame's end, or where a length field ends the packet).  A walk
+ * that found a stack without trouble leaves a plan: every (place,
+ * width, value) it read (successor fields, @magic and length fields,
+ * flags and sizes), the bounds it checked, and what it found (the
+ * stack, the packet's length by its length fields, the spans that
+ * verification needs).  A frame of the same first protocol whose bytes
+ * hold the same values at those places and whose ends pass the same
+ * bounds would be walked the same way, so it takes the plan's result
  * without the walk; verification then runs on it as always.  The reads
  * are compiled into a few 8-byte words of the packet, each with a mask
  * and the value it must have under the mask.
  *
+ * Length fields are not held to their values, so that the packets of a
+ * flow, whose payload lengths vary, and frames with trailers take the
+ * same plan: the walk's ends are the frame's end, the packet's end P
+ * that the outermost length field gives (DLEN_SET_P: it must lie between
+ * the end of its header and the frame's end), or a place that a length
+ * field held to its value gives.  An inner length field that ended
+ * where P does must end there again (DLEN_REL), one that ended before P
+ * is held to its value.  Each bound checked against the frame's end or
+ * against P is a bound on the frame's length or on P (a range of each),
+ * and each span that verification reads is one of the three ends.  A
+ * frame of the same length as the plan's and the same length fields is
+ * checked first by one set of words, all the values read.
+ *
  * Each thread keeps its own plans, a few per table in slots by first
- * protocol and length, so that readers never lock; they are dropped
- * when the thread dissects with another table (tables have serial
- * numbers that are never reused, so a stack of a plan is only used
- * while the table, and the snapshot that owns the stack, are alive).
+ * protocol and length, and the few it made or used last, so that readers
+ * never lock; they are dropped when the thread dissects with another
+ * table (tables have serial numbers that are never reused, so a stack of
+ * a plan is only used while the table, and the snapshot that owns the
+ * stack, are alive).  A frame that the plan of its slot does not take
+ * is tried against those last plans.
  *
  * Recording the reads and making a plan costs about as much as the walk
  * itself: a walk makes a plan for a slot that has none, else only on
  * every 16th miss of the slot, so that packets that seldom repeat a
- * shape (lengths that vary) cost little more than the walk, and a plan
- * that serves most packets stays when a few others come between them. */
+ * shape cost little more than the walk, and a plan that serves most
+ * packets stays when a few others come between them. */
 
-#define PLAN_SLOTS 64
+#define PLAN_SLOTS 64           /* The bits of struct plans' 'used'. */
 
 /* The bytes 'byte' to 'byte' + 7 of a packet must be 'value' under
  * 'mask': as the plan is made, both big-endian words; once made, both
@@ -898,32 +1043,62 @@ struct plan_word {
 };
 
 struct plan {
+    size_t size;                /* Bytes, the arrays that follow it
+                                 * included. */
+    size_t refs;                /* Slots and recent plans that hold it. */
     const struct ps_dproto *first;
-    size_t len;
+    size_t len;                 /* The frame's length when it was made. */
     const struct ps_stack *stack;
-    size_t packet_len;
-    struct header_span *spans;  /* One per header of 'stack'. */
+    size_t packet_len;          /* P for a frame of 'len' bytes. */
+    struct header_span *spans;  /* One per header of 'stack', for a frame
+                                 * of 'len' bytes... */
+    struct span_vars *span_vars;        /* ...and what each end is. */
+
+    /* The frame's lengths and the packet's ends it holds for. */
+    size_t len_min, len_max, p_min, p_max;
+    size_t n_lens;              /* Length fields checked as relations. */
+    struct ps_dlen *lens;
     size_t n_reads;             /* Reads that no word holds... */
     struct ps_dread *reads;
     size_t n_absent;            /* ...fields that hold no value of a
                                  * group... */
     struct ps_dabsent *absent;
-    /* The reads and the values that the fields of 'absent' had, all as
-     * words: a packet that has them all (one of the same flow) takes
-     * the plan without anything else checked.  'exact' is false if they
-     * could not all be put in words. */
+    /* The reads, length fields included, and the values that the fields
+     * of 'absent' had, all as words: a frame of 'len' bytes that has
+     * them all (one of the same flow and length) takes the plan without
+     * anything else checked.  'exact' is false if they could not all be
+     * put in words. */
     bool exact;
     size_t n_exact;
     struct plan_word *exact_words;
+    /* The same without the length fields, within the shortest frame the
+     * plan takes: a frame of the same flow and another length that has
+     * them needs only its length fields checked. */
+    bool flow;
+    size_t n_flow;
+    struct plan_word *flow_words;
     size_t n_words;             /* ...and the words. */
     struct plan_word words[];
 };
 
+#define PLAN_RECENT 4
+
 struct plans {
     uint64_t serial;            /* Of the table of the plans. */
+    uint64_t used;              /* Bit i: 'slots[i]' is nonnull. */
     struct plan *slots[PLAN_SLOTS];
     unsigned int misses[PLAN_SLOTS];
+    size_t last_len[PLAN_SLOTS];        /* See plans_want_slot(). */
+    struct plan *recent[PLAN_RECENT];   /* Made or used last, first. */
 };
+
+static void
+plan_unref(struct plan *plan)
+{
+    if (plan && !--plan->refs) {
+        free(plan);
+    }
+}
 
 /* Initial-exec: one load from the thread pointer, without a call to
  * __tls_get_addr() per packet.  A program that dlopen()s the library
@@ -936,10 +1111,31 @@ static pthread_once_t plans_once = PTHREAD_ONCE_INIT;
 static void
 plans_clear(struct plans *plans)
 {
-    for (size_t i = 0; i < PLAN_SLOTS; i++) {
-        free(plans->slots[i]);
+    for (; plans->used; plans->used &= plans->used - 1) {
+        size_t i = __builtin_ctzll(plans->used);
+        plan_unref(plans->slots[i]);
         plans->slots[i] = NULL;
     }
+    for (size_t i = 0; i < PLAN_RECENT; i++) {
+        plan_unref(plans->recent[i]);
+        plans->recent[i] = NULL;
+    }
+}
+
+/* Makes 'plan' the one used last, 'i' its index in the recent plans if
+ * it is there already (else PLAN_RECENT). */
+static void
+plans_use(struct plans *plans, struct plan *plan, size_t i)
+{
+    if (i == PLAN_RECENT) {
+        i = PLAN_RECENT - 1;
+        plan_unref(plans->recent[i]);
+        plan->refs++;
+    }
+    for (; i; i--) {
+        plans->recent[i] = plans->recent[i - 1];
+    }
+    plans->recent[0] = plan;
 }
 
 static void
@@ -1003,7 +1199,7 @@ plan_word_diff(const struct plan_word *w, const uint8_t *pkt)
 /* Whether the packet 'pkt' has the 'n' words of 'words' (all within
  * it).  Without a branch per word: three at a time, the differences
  * or'ed. */
-static inline bool
+static inline bool __attribute__((__always_inline__))
 plan_words_hold(const struct plan_word *words, size_t n, const uint8_t *pkt)
 {
     const struct plan_word *w = words;
@@ -1019,57 +1215,98 @@ plan_words_hold(const struct plan_word *words, size_t n, const uint8_t *pkt)
     return !diff;
 }
 
-/* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
- * 'first'. */
-static bool
-plan_holds(const struct plan *plan, const struct ps_dproto *first,
-           const uint8_t *pkt, size_t len)
+/* Whether the length fields of 'plan' hold for the 'len' bytes of 'pkt'
+ * as the walk checks them: if so, sets '*p' to the packet's end. */
+static inline bool __attribute__((__always_inline__))
+plan_lens_hold(const struct plan *plan, const uint8_t *pkt, size_t len,
+               size_t *p)
 {
-    if (plan->len != len || plan->first != first) {
-        return false;
-    }
-    if (plan->exact
-        && plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
-        return true;
-    }
-    if (!plan_words_hold(plan->words, plan->n_words, pkt)) {
-        return false;
-    }
-    for (size_t i = 0; i < plan->n_reads; i++) {
-        const struct ps_dread *r = &plan->reads[i];
-        if (load_bits(pkt, len, r->bit, r->bits) != r->value) {
+    size_t end_p = len;
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        const struct ps_dlen *l = &plan->lens[i];
+        uint64_t value = (l->byte != SIZE_MAX
+                          ? ps_load_be64(pkt + l->byte) >> l->shift & l->mask
+                          : load_bits(pkt, len, l->bit, l->bits));
+        if (value > l->max) {
+            return false;
+        }
+        size_t end = l->base + value * l->unit + l->sub;
+        if (l->kind == DLEN_SET_P) {
+            if (end < l->lo || end > len) {
+                return false;
+            }
+            end_p = end;
+        } else if (end != end_p) {
             return false;
         }
     }
-    for (size_t i = 0; i < plan->n_absent; i++) {
-        const struct ps_dabsent *a = &plan->absent[i];
-        uint64_t value = (a->byte != SIZE_MAX
-                          ? ps_load_be64(pkt + a->byte) >> a->shift & a->mask
-                          : load_bits(pkt, len, a->bit, a->bits));
-        unsigned int b = ps_dabsent_bit(value);
-        if (a->filter[b / 64] & UINT64_C(1) << b % 64
-            && group_find(a->g, value)) {
-            return false;
-        }
+    if (end_p < plan->p_min || end_p > plan->p_max) {
+        return false;
     }
+    *p = end_p;
     return true;
 }
 
-
-/* Puts the 'n' reads of 'reads' (sorted here) of a packet of 'len'
- * bytes into words, appended to 'words' ('*n_words' of them): each read
- * in the word that the one before it started if it fits there, else in
- * a word of its own (which ends at the packet's end at the latest).  All
- * the reads were of the same bytes, so the values of reads that overlap
- * agree.  A read that fits no word (more than 8 bytes) goes to 'rest',
- * or makes it return false if 'rest' is NULL. */
-static bool
-plan_words(struct ps_dread *reads, size_t n, size_t len,
-           struct plan_word *words, size_t *n_words,
-           struct ps_dread *rest, size_t *n_rest)
+/* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
+ * 'first' as for a frame of the same flow (its flow words): if so, sets
+ * '*p' to the packet's end. */
+static inline bool __attribute__((__always_inline__))
+plan_holds_flow(const struct plan *plan, const struct ps_dproto *first,
+                const uint8_t *pkt, size_t len, size_t *p)
 {
-    /* By place: an insertion sort, as they are few and mostly in
-     * order. */
+    return (plan->first == first && len >= plan->len_min
+            && len <= plan->len_max && plan->flow
+            && plan_words_hold(plan->flow_words, plan->n_flow, pkt)
+            && plan_lens_hold(plan, pkt, len, p));
+}
+
+/* Whether 'plan' holds for the 'len' bytes of 'pkt' that start with
+ * 'first': if so, sets '*p' to the packet's end. */
+static bool
+plan_holds(const struct plan *plan, const struct ps_dproto *first,
+           const uint8_t *pkt, size_t len, size_t *p)
+{
+    if (plan->first != first || len < plan->len_min
+        || len > plan->len_max) {
+        return false;
+    }
+    if (len == plan->len && plan->exact
+        && plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
+        *p = plan->packet_len;
+        return true;
+    }
+    if (!plan->flow
+        || !plan_words_hold(plan->flow_words, plan->n_flow, pkt)) {
+        if (!plan_words_hold(plan->words, plan->n_words, pkt)) {
+            return false;
+        }
+        for (size_t i = 0; i < plan->n_reads; i++) {
+            const struct ps_dread *r = &plan->reads[i];
+            if (load_bits(pkt, len, r->bit, r->bits) != r->value) {
+                return false;
+            }
+        }
+        for (size_t i = 0; i < plan->n_absent; i++) {
+            const struct ps_dabsent *a = &plan->absent[i];
+            uint64_t value = (a->byte != SIZE_MAX
+                              ? (ps_load_be64(pkt + a->byte) >> a->shift
+                                 & a->mask)
+                              : load_bits(pkt, len, a->bit, a->bits));
+            unsigned int b = ps_dgroup_filter_bit(value);
+            if (a->g->filter[b / 64] & UINT64_C(1) << b % 64
+                && group_find(a->g, value)) {
+                return false;
+            }
+        }
+    }
+    return plan_lens_hold(plan, pkt, len, p);
+}
+
+/* Sorts the 'n' reads of 'reads' by place: an insertion sort, as they
+ * are few and mostly in order. */
+static void
+plan_sort(struct ps_dread *reads, size_t n)
+{
     for (size_t i = 1; i < n; i++) {
         struct ps_dread r = reads[i];
         size_t j = i;
@@ -1078,29 +1315,72 @@ plan_words(struct ps_dread *reads, size_t n, size_t len,
         }
         reads[j] = r;
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct ps_dread *r = &reads[i];
-        struct plan_word *w = *n_words ? &words[*n_words - 1] : NULL;
-        if (!w || r->bit + r->bits > w->byte * 8 + 64) {
-            size_t byte = r->bit / 8;
-            if (len < 8 || r->bit % 8 + r->bits > 64) {
-                if (!rest) {
-                    return false;
-                }
-                rest[(*n_rest)++] = *r;
-                continue;
-            }
-            w = &words[(*n_words)++];
-            w->byte = byte < len - 8 ? byte : len - 8;
-            w->mask = w->value = 0;
-        }
-        unsigned int shift = w->byte * 8 + 64 - r->bit - r->bits;
-        uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
-                         : UINT64_MAX);
-        w->mask |= mask << shift;
-        w->value |= (r->value & mask) << shift;
+}
+
+/* Words of a plan being made: 'n' of 'words', within frames of at least
+ * 'len' bytes, of the reads whose 'free' or 'absent' is not in 'skip'.
+ * A read that fits no word (more than 8 bytes) goes to 'rest' or, if
+ * 'rest' is NULL, clears 'ok'. */
+enum {
+    PLAN_SKIP_FREE = 1 << 0,
+    PLAN_SKIP_ABSENT = 1 << 1,
+};
+
+struct plan_words {
+    struct plan_word *words;
+    size_t n;
+    size_t len;
+    unsigned int skip;
+    bool ok;
+    struct ps_dread *rest;
+    size_t n_rest;
+};
+
+/* Puts read 'r' into 'l': in the word that the read before it started if
+ * it fits there, else in a word of its own (which ends at the frame's
+ * end at the latest).  All the reads were of the same bytes, so the
+ * values of reads that overlap agree. */
+static inline void __attribute__((__always_inline__))
+plan_word_put(struct plan_words *l, const struct ps_dread *r)
+{
+    struct plan_word *w = l->n ? &l->words[l->n - 1] : NULL;
+    size_t end = r->bit + r->bits;
+
+    if ((r->free && l->skip & PLAN_SKIP_FREE)
+        || (r->absent && l->skip & PLAN_SKIP_ABSENT)) {
+        return;
     }
-    return true;
+    if (!w || end > w->byte * 8 + 64) {
+        if (l->len < 8 || r->bit % 8 + r->bits > 64) {
+            if (l->rest) {
+                l->rest[l->n_rest++] = *r;
+            } else {
+                l->ok = false;
+            }
+            return;
+        }
+        size_t byte = r->bit / 8;
+        w = &l->words[l->n++];
+        w->byte = byte < l->len - 8 ? byte : l->len - 8;
+        w->mask = w->value = 0;
+    }
+    unsigned int shift = w->byte * 8 + 64 - end;
+    uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
+                     : UINT64_MAX);
+    w->mask |= mask << shift;
+    w->value |= (r->value & mask) << shift;
+}
+
+/* Puts each of the 'n' reads of 'reads' (sorted by place) into each of
+ * the 3 word lists of 'lists', in one pass. */
+static void
+plan_words(const struct ps_dread *reads, size_t n, struct plan_words *lists)
+{
+    for (size_t i = 0; i < n; i++) {
+        plan_word_put(&lists[0], &reads[i]);
+        plan_word_put(&lists[1], &reads[i]);
+        plan_word_put(&lists[2], &reads[i]);
+    }
 }
 
 /* Puts the masks and values of the 'n' words of 'words' in the
@@ -1117,87 +1397,296 @@ plan_native(struct plan_word *words, size_t n)
     }
 }
 
+/* The place 'bits' bits wide at 'bit' as one of the 8-byte words of a
+ * frame of at least 'len' bytes: sets '*byte' (SIZE_MAX if none),
+ * '*shift' and '*mask'. */
+static void
+plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
+                unsigned int *shift, uint64_t *mask)
+{
+    *byte = SIZE_MAX;
+    if (len >= 8 && bit % 8 + bits <= 64) {
+        *byte = bit / 8 < len - 8 ? bit / 8 : len - 8;
+        *shift = *byte * 8 + 64 - bit - bits;
+        *mask = bits < 64 ? (UINT64_C(1) << bits) - 1 : UINT64_MAX;
+    }
+}
+
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
- * 'trace' and found 'stack' whose headers have 'spans'. */
+ * 'trace' and found 'stack', 'packet_len' bytes by its lengths, whose
+ * headers have 'spans' that are 'span_vars'.  Returns NULL if the trace
+ * does not make one. */
 static struct plan *
 plan_create(const struct ps_dproto *first, size_t len,
             const struct trace *trace, const struct ps_stack *stack,
-            size_t packet_len, const struct header_span *spans)
+            size_t packet_len, const struct header_span *spans,
+            const struct span_vars *span_vars)
 {
     size_t n_spans = stack->n_headers;
-    struct plan *plan = ps_xmalloc(sizeof *plan
-                                   + trace->n * sizeof *plan->words
-                                   + (trace->n + trace->n_absent)
-                                     * sizeof *plan->words
-                                   + trace->n * sizeof *plan->reads
-                                   + trace->n_absent * sizeof *plan->absent
-                                   + n_spans * sizeof *plan->spans);
+    size_t n = trace->n, n_absent = trace->n_absent;
+
+    /* Every frame the plan takes holds every place it reads, and its
+     * packet's end is within the frame. */
+    size_t len_min = trace->len_min > stack->size ? trace->len_min
+                     : stack->size;
+    for (size_t i = 0; i < n + n_absent; i++) {
+        size_t bit = i < n ? trace->reads[i].bit + trace->reads[i].bits
+                     : trace->absent[i - n].bit + trace->absent[i - n].bits;
+        len_min = len_min > (bit + 7) / 8 ? len_min : (bit + 7) / 8;
+    }
+    if (trace->n_lens) {
+        len_min = len_min > trace->p_min ? len_min : trace->p_min;
+    }
+    if (len < len_min || len > trace->len_max
+        || packet_len < trace->p_min || packet_len > trace->p_max) {
+        /* Not the walk's own frame: a bound was misrecorded. */
+        return NULL;
+    }
+
+    size_t size = (sizeof(struct plan)
+                   + n * sizeof(struct plan_word)
+                   + 2 * (n + n_absent) * sizeof(struct plan_word)
+                   + n * sizeof(struct ps_dread)
+                   + n_absent * sizeof(struct ps_dabsent)
+                   + trace->n_lens * sizeof(struct ps_dlen)
+                   + n_spans * sizeof(struct header_span)
+                   + n_spans * sizeof(struct span_vars));
+    struct plan *plan = ps_xmalloc(size);
     struct ps_dread reads[MAX_READS + MAX_ABSENT];
 
+    plan->size = size;
+    plan->refs = 0;
     plan->first = first;
     plan->len = len;
     plan->stack = stack;
     plan->packet_len = packet_len;
-    plan->exact_words = &plan->words[trace->n];
-    plan->reads = (struct ps_dread *) &plan->exact_words[trace->n
-                                                         + trace->n_absent];
-    plan->absent = (struct ps_dabsent *) &plan->reads[trace->n];
-    plan->spans = (struct header_span *) &plan->absent[trace->n_absent];
+    plan->len_min = len_min;
+    plan->len_max = trace->len_max;
+    plan->p_min = trace->p_min;
+    plan->p_max = trace->p_max;
+    plan->exact_words = &plan->words[n];
+    plan->flow_words = &plan->exact_words[n + n_absent];
+    plan->reads = (struct ps_dread *) &plan->flow_words[n + n_absent];
+    plan->absent = (struct ps_dabsent *) &plan->reads[n];
+    plan->lens = (struct ps_dlen *) &plan->absent[n_absent];
+    plan->spans = (struct header_span *) &plan->lens[trace->n_lens];
+    plan->span_vars = (struct span_vars *) &plan->spans[n_spans];
     memcpy(plan->spans, spans, n_spans * sizeof *spans);
+    memcpy(plan->span_vars, span_vars, n_spans * sizeof *span_vars);
+    plan->n_lens = trace->n_lens;
+    for (size_t i = 0; i < trace->n_lens; i++) {
+        struct ps_dlen *l = &plan->lens[i];
+        *l = trace->lens[i];
+        plan_field_word(l->bit, l->bits, len_min, &l->byte, &l->shift,
+                        &l->mask);
+    }
 
     /* A field that must hold no value of its group is first tested
      * against a filter of the group's values. */
-    plan->n_absent = trace->n_absent;
-    for (size_t i = 0; i < trace->n_absent; i++) {
+    plan->n_absent = n_absent;
+    for (size_t i = 0; i < n_absent; i++) {
         struct ps_dabsent *a = &plan->absent[i];
         *a = trace->absent[i];
-        a->byte = SIZE_MAX;
-        if (len >= 8 && a->bit % 8 + a->bits <= 64) {
-            a->byte = a->bit / 8 < len - 8 ? a->bit / 8 : len - 8;
-            a->shift = a->byte * 8 + 64 - a->bit - a->bits;
-            a->mask = (a->bits < 64 ? (UINT64_C(1) << a->bits) - 1
-                       : UINT64_MAX);
-        }
-        memset(a->filter, 0, sizeof a->filter);
-        for (size_t j = 0; j < a->g->n; j++) {
-            unsigned int b = ps_dabsent_bit(a->g->entries[j].value);
-            a->filter[b / 64] |= UINT64_C(1) << b % 64;
-        }
+        plan_field_word(a->bit, a->bits, len_min, &a->byte, &a->shift,
+                        &a->mask);
     }
 
-    memcpy(reads, trace->reads, trace->n * sizeof *reads);
-    plan->n_words = plan->n_reads = 0;
-    plan_words(reads, trace->n, len, plan->words, &plan->n_words,
-               plan->reads, &plan->n_reads);
-
-    memcpy(reads, trace->reads, trace->n * sizeof *reads);
-    for (size_t i = 0; i < trace->n_absent; i++) {
+    /* The reads and the values of the fields of 'absent', by place. */
+    memcpy(reads, trace->reads, n * sizeof *reads);
+    for (size_t i = 0; i < n_absent; i++) {
         const struct ps_dabsent *a = &trace->absent[i];
-        reads[trace->n + i] = (struct ps_dread) { a->bit, a->bits,
-                                                  a->value };
+        reads[n + i] = (struct ps_dread) { a->bit, a->bits, a->value,
+                                           false, true };
     }
-    plan->n_exact = 0;
-    plan->exact = plan_words(reads, trace->n + trace->n_absent, len,
-                             plan->exact_words, &plan->n_exact, NULL, NULL);
+    plan_sort(reads, n + n_absent);
+
+    /* In words: the reads but for the length fields, within the
+     * shortest frame the plan takes; all of them, for frames of 'len'
+     * bytes; and all but the length fields, for frames of other
+     * lengths. */
+    struct plan_words lists[3] = {
+        { plan->words, 0, len_min, PLAN_SKIP_FREE | PLAN_SKIP_ABSENT, true,
+          plan->reads, 0 },
+        { plan->exact_words, 0, len, 0, true, NULL, 0 },
+        { plan->flow_words, 0, len_min, PLAN_SKIP_FREE, true, NULL, 0 },
+    };
+    plan_words(reads, n + n_absent, lists);
+    plan->n_words = lists[0].n;
+    plan->n_reads = lists[0].n_rest;
+    plan->n_exact = lists[1].n;
+    plan->exact = lists[1].ok;
+    plan->n_flow = lists[2].n;
+    plan->flow = lists[2].ok;
     plan_native(plan->words, plan->n_words);
     plan_native(plan->exact_words, plan->n_exact);
+    plan_native(plan->flow_words, plan->n_flow);
     return plan;
 }
 
+/* Returns 'plan' as it is for the 'len' bytes of 'pkt' from the same
+ * flow, which it holds for with the packet's end at 'end_p', as the walk
+ * of that frame would have made it: the same but for its length, the
+ * packet's end and the spans, and with the exact words of that frame
+ * (those of the flow and the values of its length fields).  NULL if the
+ * length fields cannot be put in words. */
+static struct plan *
+plan_specialize(const struct plan *plan, const uint8_t *pkt, size_t len,
+                size_t end_p)
+{
+    if (!plan->flow) {
+        return NULL;
+    }
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        if (plan->lens[i].byte == SIZE_MAX) {
+            return NULL;
+        }
+    }
+
+    struct plan *new = ps_xmalloc(plan->size);
+    memcpy(new, plan, plan->size);
+#define PLAN_MOVE(MEMBER)                                               \
+    new->MEMBER = (void *) ((char *) new                                \
+                            + ((const char *) plan->MEMBER             \
+                               - (const char *) plan))
+    PLAN_MOVE(spans);
+    PLAN_MOVE(span_vars);
+    PLAN_MOVE(lens);
+    PLAN_MOVE(reads);
+    PLAN_MOVE(absent);
+    PLAN_MOVE(exact_words);
+    PLAN_MOVE(flow_words);
+#undef PLAN_MOVE
+    new->refs = 0;
+    new->len = len;
+    new->packet_len = end_p;
+    for (size_t i = 0; i < plan->stack->n_headers; i++) {
+        const struct span_vars *v = &plan->span_vars[i];
+        struct header_span *span = &new->spans[i];
+        span->bound = (v->bound == DVAR_LEN ? len
+                       : v->bound == DVAR_P ? end_p : span->bound);
+        span->end = (v->end == DVAR_LEN ? len
+                     : v->end == DVAR_P ? end_p : span->end);
+    }
+
+    /* The words of the flow (within 'len' bytes, as they are within the
+     * shortest frame the plan takes), then one a length field. */
+    memcpy(new->exact_words, plan->flow_words,
+           plan->n_flow * sizeof *plan->flow_words);
+    new->n_exact = plan->n_flow;
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        const struct ps_dlen *l = &plan->lens[i];
+        uint64_t value = ps_load_be64(pkt + l->byte) >> l->shift & l->mask;
+        struct plan_word w = { l->byte, 0, 0 };
+
+        /* In a word of the flow that holds the field, if any. */
+        for (size_t j = 0; j < new->n_exact; j++) {
+            size_t byte = new->exact_words[j].byte;
+            if (byte * 8 <= l->bit && l->bit + l->bits <= byte * 8 + 64) {
+                w.byte = byte;
+                break;
+            }
+        }
+        unsigned int shift = w.byte * 8 + 64 - l->bit - l->bits;
+        w.mask = l->mask << shift;
+        w.value = value << shift;
+        plan_native(&w, 1);
+        size_t j = 0;
+        while (j < new->n_exact && new->exact_words[j].byte != w.byte) {
+            j++;
+        }
+        if (j == new->n_exact) {
+            new->exact_words[new->n_exact++] = w;
+        } else {
+            new->exact_words[j].mask |= w.mask;
+            new->exact_words[j].value |= w.value;
+        }
+    }
+    new->exact = true;
+    return new;
+}
+
+/* Whether a frame of 'len' bytes that a plan of another length took
+ * should leave in its slot 'slot' that plan as it is for the frame: if
+ * the slot has no plan, or a plan of another length and the frame
+ * before it in the slot had the same length (a length that repeats, not
+ * one of a flow whose lengths all vary). */
+static inline bool __attribute__((__always_inline__))
+plans_want_slot(struct plans *plans, size_t slot, size_t len)
+{
+    const struct plan *in_slot = plans->slots[slot];
+    if (!in_slot) {
+        return true;
+    } else if (in_slot->len == len) {
+        return false;
+    } else if (plans->last_len[slot] == len) {
+        return true;
+    }
+    plans->last_len[slot] = len;
+    return false;
+}
+
+/* Puts into slot 'slot' 'plan' as it is for the frame 'pkt' ('len'
+ * bytes), which it holds for with the packet's end at 'end_p': the next
+ * frame of the flow of that length takes it at once. */
+static void
+plans_fill_slot(struct plans *plans, size_t slot, const struct plan *plan,
+                const uint8_t *pkt, size_t len, size_t end_p)
+{
+    struct plan *old = plans->slots[slot];
+    struct plan *new = plan_specialize(plan, pkt, len, end_p);
+    if (new) {
+        plan_unref(old);
+        new->refs++;
+        plans->slots[slot] = new;
+        plans->used |= UINT64_C(1) << slot;
+    }
+}
+
+/* Verifies the lengths and checksums of 'd', which 'plan' took (its
+ * 'len' and 'packet_len' set), against the packet 'pkt'. */
+static void
+plan_verify(const struct plan *plan, const uint8_t *pkt,
+            struct ps_dissection *d)
+{
+    size_t len = d->len, end_p = d->packet_len;
+
+    if (len == plan->len && end_p == plan->packet_len) {
+        verify(d, pkt, plan->spans);
+        return;
+    }
+
+    /* The spans of this frame. */
+    struct header_span spans[MAX_HEADERS];
+    for (size_t i = 0; i < plan->stack->n_headers; i++) {
+        const struct span_vars *v = &plan->span_vars[i];
+        const struct header_span *made = &plan->spans[i];
+        spans[i].bound = (v->bound == DVAR_LEN ? len
+                          : v->bound == DVAR_P ? end_p : made->bound);
+        spans[i].end = (v->end == DVAR_LEN ? len
+                        : v->end == DVAR_P ? end_p : made->end);
+        spans[i].exact = made->exact;
+    }
+    verify(d, pkt, spans);
+}
+
 /* Dissects the 'len' bytes of 'pkt' into 'd' by 'plan', which holds for
- * them. */
+ * them with the packet's end at 'end_p'. */
 static void
 plan_apply(const struct plan *plan, const uint8_t *pkt, size_t len,
-           unsigned int flags, struct ps_dissection *d)
+           size_t end_p, unsigned int flags, struct ps_dissection *d)
 {
+    const struct ps_stack *stack = plan->stack;
+
     *d = (struct ps_dissection) {
-        .stack = CONST_CAST(struct ps_stack *, plan->stack),
-        .header_len = plan->stack->size,
-        .packet_len = plan->packet_len,
+        .stack = CONST_CAST(struct ps_stack *, stack),
+        .n_headers = stack->n_headers,
+        .offsets = stack->offsets,
+        .header_len = stack->size,
+        .packet_len = end_p,
         .len = len,
     };
     if (!(flags & PS_DISSECT_NO_VERIFY)) {
-        verify(d, pkt, plan->spans);
+        plan_verify(plan, pkt, d);
     }
 }
 
@@ -1254,20 +1743,108 @@ static enum ps_error dissect_from(const struct ps_registry *,
                                   unsigned int flags,
                                   struct ps_dissection *, char **errorp)
     __attribute__((__noinline__));
-static void verify_plan(const struct plan *, const uint8_t *pkt,
-                        struct ps_dissection *)
+static enum ps_error verify_plan(const struct plan *, const uint8_t *pkt,
+                                 struct ps_dissection *)
+    __attribute__((__noinline__));
+static enum ps_error dissect_into_flow(const struct ps_registry *,
+                                       const char *first,
+                                       const uint8_t *pkt, size_t len,
+                                       unsigned int flags,
+                                       struct ps_dissection *, char **errorp)
+    __attribute__((__noinline__));
+static enum ps_error dissect_with_flow(const struct ps_dissector *,
+                                       const uint8_t *pkt, size_t len,
+                                       unsigned int flags,
+                                       struct ps_dissection *, char **errorp)
+    __attribute__((__noinline__));
+static enum ps_error dissect_with_rest(const struct ps_dissector *,
+                                       const uint8_t *pkt, size_t len,
+                                       unsigned int flags,
+                                       struct ps_dissection *, char **errorp)
+    __attribute__((__noinline__));
+static void dissection_free(struct ps_dissection *)
     __attribute__((__noinline__));
 
+/* Sets every member of 'd' (see the assertion below) for a packet of
+ * 'len' bytes, its end at 'end_p', that 'plan' took. */
+static inline void __attribute__((__always_inline__))
+plan_fill(const struct plan *plan, size_t len, size_t end_p,
+          struct ps_dissection *d)
+{
+    /* Member by member: a compound literal is a 'rep stos' of the whole
+     * struct, then the stores. */
+    const struct ps_stack *stack = plan->stack;
+    d->stack = CONST_CAST(struct ps_stack *, stack);
+    d->n_headers = stack->n_headers;
+    d->offsets = stack->offsets;
+    d->header_len = stack->size;
+    d->packet_len = end_p;
+    d->len = len;
+    d->truncated = NULL;
+    d->problems = NULL;
+    d->n_problems = 0;
+}
+
 /* The path of a packet whose plan's words all hold (one of a flow seen
- * before) from the protocol found last by name: it calls nothing but
- * verification, so that it saves and restores few registers.  A frame
- * from that protocol that its plan does not take goes to dissect_from();
- * anything else (no table yet, another first protocol, unknown protocol)
- * to dissect_into_rest(), which starts over. */
-enum ps_error
-ps_dissect_into(const struct ps_registry *reg, const char *first,
-                const uint8_t *pkt, size_t len, unsigned int flags,
-                struct ps_dissection *d, char **errorp)
+ * before, of the same length) from protocol 'p' of table 't', the
+ * protocol found last.  It calls nothing, so that it saves and restores
+ * few registers.  Returns the plan that took the packet (the caller
+ * verifies it by the plan, if asked to), or NULL if the plan of its slot
+ * does not take it. */
+static inline const struct plan * __attribute__((__always_inline__))
+dissect_by_plan(const struct ps_dtable *t, const struct ps_dproto *p,
+                const struct plans *plans, const uint8_t *pkt, size_t len,
+                struct ps_dissection *d)
+{
+    if (!plans || plans->serial != t->serial) {
+        return NULL;
+    }
+    const struct plan *plan = plans->slots[plan_slot(p, len)];
+    if (!plan || plan->len != len || plan->first != p || !plan->exact
+        || !plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
+        return NULL;
+    }
+    plan_fill(plan, len, plan->packet_len, d);
+    return plan;
+}
+
+/* What the paths of plans return for 'd', which 'plan' took: verified
+ * by the plan unless 'flags' say not to. */
+static inline enum ps_error __attribute__((__always_inline__))
+plan_done(const struct plan *plan, const uint8_t *pkt, unsigned int flags,
+          struct ps_dissection *d)
+{
+    return flags & PS_DISSECT_NO_VERIFY ? PS_OK : verify_plan(plan, pkt, d);
+}
+
+/* The next path, of a packet of the flow of the plan used last, of any
+ * length: as dissect_by_plan(). */
+static inline const struct plan * __attribute__((__always_inline__))
+dissect_by_flow(const struct ps_dtable *t, const struct ps_dproto *p,
+                const struct plans *plans, const uint8_t *pkt, size_t len,
+                struct ps_dissection *d)
+{
+    const struct plan *plan;
+    size_t end_p;
+
+    if (!plans || plans->serial != t->serial || !(plan = plans->recent[0])
+        || !plan_holds_flow(plan, p, pkt, len, &end_p)) {
+        return NULL;
+    }
+    struct plans *plans_ = CONST_CAST(struct plans *, plans);
+    size_t slot = plan_slot(p, len);
+    if (plans_want_slot(plans_, slot, len)) {
+        plans_fill_slot(plans_, slot, plan, pkt, len, end_p);
+    }
+    plan_fill(plan, len, end_p, d);
+    return plan;
+}
+
+/* The table of the current snapshot of 'reg', if built yet, and its
+ * protocol found last ('*pp'). */
+static inline const struct ps_dtable *
+dissect_table_inline(const struct ps_registry *reg,
+                     const struct ps_dproto **pp)
 {
     struct ps_snapshot *snap = CONST_CAST(struct ps_snapshot *,
                                           ps_registry_snapshot_inline(reg));
@@ -1275,31 +1852,50 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
                                      atomic_load_explicit(
                                          &snap->dissect_table,
                                          memory_order_acquire));
-    const struct ps_dproto *p = (t ? atomic_load_explicit(
-                                         &t->last_found,
-                                         memory_order_relaxed)
-                                 : NULL);
-    const struct plans *plans = thread_plans;
+    *pp = (t ? atomic_load_explicit(&t->last_found, memory_order_relaxed)
+           : NULL);
+    return t;
+}
 
-    if (p && first && plans && plans->serial == t->serial
-        && ps_dsame_name(p->p->name, first)) {
-        const struct plan *plan = plans->slots[plan_slot(p, len)];
-        if (plan && plan->len == len && plan->first == p && plan->exact
-            && plan_words_hold(plan->exact_words, plan->n_exact, pkt)) {
-            /* Member by member (every one: see the assertion below): a
-             * compound literal is a 'rep stos' of the whole struct, then
-             * the stores. */
-            d->stack = CONST_CAST(struct ps_stack *, plan->stack);
-            d->header_len = plan->stack->size;
-            d->packet_len = plan->packet_len;
-            d->len = len;
-            d->truncated = NULL;
-            d->problems = NULL;
-            d->n_problems = 0;
-            if (!(flags & PS_DISSECT_NO_VERIFY)) {
-                verify_plan(plan, pkt, d);
-            }
-            return PS_OK;
+/* A frame from the protocol found last that the plan of its slot does
+ * not take goes on in dissect_into_flow(), as a tail call: the path of
+ * the frames that it takes has no stack frame. */
+enum ps_error
+ps_dissect_into(const struct ps_registry *reg, const char *first,
+                const uint8_t *pkt, size_t len, unsigned int flags,
+                struct ps_dissection *d, char **errorp)
+{
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(reg, &p);
+
+    if (p && first && ps_dsame_name(p->p->name, first)) {
+        const struct plan *plan = dissect_by_plan(t, p, thread_plans, pkt,
+                                                  len, d);
+        if (plan) {
+            return plan_done(plan, pkt, flags, d);
+        }
+    }
+    return dissect_into_flow(reg, first, pkt, len, flags, d, errorp);
+}
+
+/* ps_dissect_into() of a frame that the plan of its slot does not take:
+ * the plan used last, if the frame is of its flow; else from the
+ * protocol found last, if it is the one, dissect_from(); anything else
+ * (no table yet, another first protocol, unknown protocol) goes to
+ * dissect_into_rest(), which starts over. */
+static enum ps_error
+dissect_into_flow(const struct ps_registry *reg, const char *first,
+                  const uint8_t *pkt, size_t len, unsigned int flags,
+                  struct ps_dissection *d, char **errorp)
+{
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(reg, &p);
+
+    if (p && first && ps_dsame_name(p->p->name, first)) {
+        const struct plan *plan = dissect_by_flow(t, p, thread_plans, pkt,
+                                                  len, d);
+        if (plan) {
+            return plan_done(plan, pkt, flags, d);
         }
         /* The protocol is known: no need to find it again. */
         return dissect_from(reg, t, p, pkt, len, flags, d, errorp);
@@ -1307,17 +1903,72 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     return dissect_into_rest(reg, first, pkt, len, flags, d, errorp);
 }
 
-/* The seven members that ps_dissect_into() sets one by one, and no
- * other. */
+/* Whether 'p', the protocol found last, is known to be the one of 'dis'
+ * and 'd' holds nothing to free. */
+static inline bool
+dissector_ready(const struct ps_dissector *dis, const struct ps_dproto *p,
+                const struct ps_dissection *d)
+{
+    return (p && !d->problems && !d->truncated
+            && atomic_load_explicit(&CONST_CAST(struct ps_dproto *,
+                                                p)->dissector,
+                                    memory_order_relaxed) == dis);
+}
+
+/* As ps_dissect_into(), but the protocol found last is known to be the
+ * dissector's by a pointer, not by its name.  What the path of the plan
+ * of the slot does not take (a dissection that holds anything to free
+ * included) goes to dissect_with_flow(), as a tail call. */
+enum ps_error
+ps_dissect_with(const struct ps_dissector *dis, const uint8_t *pkt,
+                size_t len, unsigned int flags, struct ps_dissection *d,
+                char **errorp)
+{
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(dis->reg, &p);
+
+    if (dissector_ready(dis, p, d)) {
+        const struct plan *plan = dissect_by_plan(t, p, thread_plans, pkt,
+                                                  len, d);
+        if (plan) {
+            return plan_done(plan, pkt, flags, d);
+        }
+    }
+    return dissect_with_flow(dis, pkt, len, flags, d, errorp);
+}
+
+/* ps_dissect_with() of a frame that the plan of its slot does not take:
+ * the plan used last, if the frame is of its flow, else
+ * dissect_with_rest(). */
+static enum ps_error
+dissect_with_flow(const struct ps_dissector *dis, const uint8_t *pkt,
+                  size_t len, unsigned int flags, struct ps_dissection *d,
+                  char **errorp)
+{
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(dis->reg, &p);
+
+    if (dissector_ready(dis, p, d)) {
+        const struct plan *plan = dissect_by_flow(t, p, thread_plans, pkt,
+                                                  len, d);
+        if (plan) {
+            return plan_done(plan, pkt, flags, d);
+        }
+    }
+    return dissect_with_rest(dis, pkt, len, flags, d, errorp);
+}
+
+/* The members that ps_dissect_into() sets one by one, and no other. */
 _Static_assert(sizeof(struct ps_dissection)
-               == 3 * sizeof(void *) + 4 * sizeof(size_t),
+               == 4 * sizeof(void *) + 5 * sizeof(size_t),
                "ps_dissect_into() sets every member of a dissection");
 
-static void
+static enum ps_error
 verify_plan(const struct plan *plan, const uint8_t *pkt,
             struct ps_dissection *d)
 {
-    verify(d, pkt, plan->spans);
+    plan_verify(plan, pkt, d);
+    return PS_OK;
 }
 
 /* ps_dissect_into() of a packet that the words of no plan take, or
@@ -1340,9 +1991,43 @@ dissect_into_rest(const struct ps_registry *reg, const char *first,
     return dissect_from(reg, t, p, pkt, len, flags, d, errorp);
 }
 
+/* ps_dissect_with() of a packet that no plan took at once, of a
+ * dissection that holds something to free, or from a protocol other than
+ * the one found last. */
+static enum ps_error
+dissect_with_rest(const struct ps_dissector *dis, const uint8_t *pkt,
+                  size_t len, unsigned int flags, struct ps_dissection *d,
+                  char **errorp)
+{
+    if (d->problems || d->truncated) {
+        dissection_free(d);
+    }
+
+    const struct ps_dproto *p;
+    const struct ps_dtable *t = dissect_table_inline(dis->reg, &p);
+    if (p && atomic_load_explicit(&CONST_CAST(struct ps_dproto *,
+                                              p)->dissector,
+                                  memory_order_relaxed) == dis) {
+        return dissect_from(dis->reg, t, p, pkt, len, flags, d, errorp);
+    }
+
+    const struct ps_snapshot *snap = ps_registry_snapshot(dis->reg);
+    t = ps_dtable_get(dis->reg, snap);
+    p = ps_dtable_find(t, dis->first);
+    if (!p) {
+        memset(d, 0, sizeof *d);
+        return ps_set_error(errorp, PS_ERR_NO_PROTOCOL, "unknown protocol "
+                            "\"%s\"", dis->first);
+    }
+    atomic_store_explicit(&CONST_CAST(struct ps_dproto *, p)->dissector,
+                          dis, memory_order_relaxed);
+    return dissect_from(dis->reg, t, p, pkt, len, flags, d, errorp);
+}
+
 /* ps_dissect_into() from protocol 'p' of table 't' (whose snapshot is
  * the one of the whole dissection) of a packet that the words of no
- * plan take. */
+ * plan take at once: the plan of its slot, then the plans used last, or
+ * the walk. */
 static enum ps_error
 dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
              const struct ps_dproto *p, const uint8_t *pkt, size_t len,
@@ -1352,35 +2037,61 @@ dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
     struct plans *plans = plans_get(t);
     size_t slot = plan_slot(p, len);
     struct plan *plan = plans->slots[slot];
-    if (plan && plan_holds(plan, p, pkt, len)) {
-        plan_apply(plan, pkt, len, flags, d);
+    size_t end_p;
+
+    if (plan && plan_holds(plan, p, pkt, len, &end_p)) {
+        plan_apply(plan, pkt, len, end_p, flags, d);
         return PS_OK;
     }
+    for (size_t i = 0; i < PLAN_RECENT; i++) {
+        struct plan *recent = plans->recent[i];
+        if (recent && recent != plan
+            && plan_holds(recent, p, pkt, len, &end_p)) {
+            if (plans_want_slot(plans, slot, len)) {
+                plans_fill_slot(plans, slot, recent, pkt, len, end_p);
+            }
+            plans_use(plans, recent, i);
+            plan_apply(recent, pkt, len, end_p, flags, d);
+            return PS_OK;
+        }
+    }
+
     memset(d, 0, sizeof *d);
     bool make = !plan || !(++plans->misses[slot] % 16);
-    return dissect_walk(reg, snap, t, p, make ? &plans->slots[slot] : NULL,
-                        pkt, len, flags, d, errorp);
+    struct plan *made = NULL;
+    enum ps_error error = dissect_walk(reg, snap, t, p, make ? &made : NULL,
+                                       pkt, len, flags, d, errorp);
+    if (made) {
+        plan_unref(plans->slots[slot]);
+        plans->slots[slot] = made;
+        plans->used |= UINT64_C(1) << slot;
+        made->refs++;
+        plans_use(plans, made, PLAN_RECENT);
+    }
+    return error;
 }
 
 /* Dissects the 'len' bytes of 'pkt' into 'd' (zeroed) by a walk of table
- * 't' of snapshot 'snap' of 'reg' from protocol 'p'; if 'slot' is
- * nonnull, records its reads and leaves its plan there if it can make
+ * 't' of snapshot 'snap' of 'reg' from protocol 'p'; if 'made' is
+ * nonnull, records its reads and sets '*made' to its plan if it can make
  * one. */
 static enum ps_error
 dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
              const struct ps_dtable *t, const struct ps_dproto *p,
-             struct plan **slot, const uint8_t *pkt, size_t len,
+             struct plan **made, const uint8_t *pkt, size_t len,
              unsigned int flags, struct ps_dissection *d, char **errorp)
 {
     struct found_header headers[MAX_HEADERS];
     struct scratch scratch;
     size_t n = 0, offset = 0;
     struct trace trace;
-    struct view packet = { pkt, len, slot ? &trace : NULL };
+    struct view packet = { pkt, len, made ? &trace : NULL, DVAR_LEN };
     const struct ps_dproto *first_p = p;
 
     trace.pkt = pkt;
-    trace.n = trace.n_absent = 0;
+    trace.n = trace.n_absent = trace.n_lens = 0;
+    trace.len_min = trace.p_min = 0;
+    trace.len_max = trace.p_max = SIZE_MAX;
 
     scratch.used = 0;
     d->len = d->packet_len = len;
@@ -1388,7 +2099,9 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
      * the frame does (Ethernet padding). */
     size_t limit = len;
     size_t limit_by = SIZE_MAX; /* The header whose length set 'limit'. */
+    enum dvar limit_var = DVAR_LEN;     /* What 'limit' is for a plan. */
     struct header_span spans[MAX_HEADERS];
+    struct span_vars span_vars[MAX_HEADERS];
     struct magic_problem {
         size_t header;
         int field;
@@ -1397,7 +2110,8 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     size_t n_magic = 0;
 
     while (p && n < MAX_HEADERS) {
-        struct view rest = { pkt + offset, limit - offset, packet.trace };
+        struct view rest = { pkt + offset, limit - offset, packet.trace,
+                             limit_var };
         struct found_header *h = &headers[n];
         char *why = NULL;
 
@@ -1408,6 +2122,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
         h->offset = offset;
         spans[n].bound = limit;
         spans[n].exact = n && limit_by == n - 1;
+        span_vars[n].bound = limit_var;
 
         const struct ps_dvariant *v = h->v;
         for (size_t i = 0; i < v->n_checks; i++) {
@@ -1421,6 +2136,10 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
                 magic[n_magic++] = (struct magic_problem) {
                     n, c->field, value, c->value
                 };
+            }
+            if (c->length && packet.trace && f->bits) {
+                limit_var = trace_length(&trace, c, offset, h->size, value,
+                                         limit, limit_var);
             }
             if (c->length && value <= c->max) {
                 size_t end = (c->span == PS_SPAN_REST ? offset
@@ -1438,10 +2157,19 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
             }
         }
         spans[n].end = limit;
+        span_vars[n].end = limit_var;
 
         offset += h->size;
         n++;
-        struct view next = { pkt + offset, limit - offset, packet.trace };
+        struct view next = { pkt + offset, limit - offset, packet.trace,
+                             limit_var };
+        if (limit_by != SIZE_MAX && next.trace) {
+            /* Whether the end is at 'offset' or beyond it. */
+            trace_bound(&next, 1, next.len != 0);
+            if (!next.len) {
+                trace_bound(&next, 0, true);
+            }
+        }
         if (!next.len && limit_by != SIZE_MAX) {
             /* The lengths say the packet is whole and has no payload: a
              * binding names what a payload is, if there is one. */
@@ -1458,7 +2186,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     if (n) {
         /* The stack is compiled once per registry generation, and owned
          * by the registry's cache. */
-        struct view untraced = { pkt, len, NULL };
+        struct view untraced = { pkt, len, NULL, DVAR_LEN };
         error = find_stack(reg, snap, t, headers, n, &untraced, &stack,
                            errorp);
     }
@@ -1479,6 +2207,8 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     if (!error && stack) {
         size_t allocated = 0;
         d->stack = CONST_CAST(struct ps_stack *, stack);
+        d->n_headers = stack->n_headers;
+        d->offsets = stack->offsets;
         for (size_t i = 0; i < n_magic; i++) {
             size_t field = stack_field(stack, magic[i].header,
                                        &headers[magic[i].header],
@@ -1492,10 +2222,9 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
         if (!(flags & PS_DISSECT_NO_VERIFY)) {
             verify(d, pkt, spans);
         }
-        if (slot && !d->truncated && !n_magic && trace.n <= MAX_READS) {
-            free(*slot);
-            *slot = plan_create(first_p, len, &trace, stack, d->packet_len,
-                                spans);
+        if (made && !d->truncated && !n_magic && trace.n <= MAX_READS) {
+            *made = plan_create(first_p, len, &trace, stack, d->packet_len,
+                                spans, span_vars);
         }
     }
     for (size_t i = 0; i < n; i++) {
@@ -1532,7 +2261,7 @@ ps_dissect(const struct ps_registry *reg, const char *first,
 }
 
 /* Frees what 'd' holds and zeroes it. */
-static void __attribute__((__noinline__))
+static void
 dissection_free(struct ps_dissection *d)
 {
     for (size_t i = 0; i < d->n_problems; i++) {

@@ -104,7 +104,17 @@ struct ps_dgroup {
         size_t lo, hi;
     } *slots;
     size_t mask;
+
+    /* Bit ps_dgroup_filter_bit() of each value is set: a value whose bit
+     * is clear is in no entry. */
+    uint64_t filter[8];
 };
+
+static inline unsigned int
+ps_dgroup_filter_bit(uint64_t value)
+{
+    return (value * UINT64_C(0x9e3779b97f4a7c15)) >> 55;
+}
 
 /* The slot where the look-up of 'value' starts, in a group with
  * 'mask' + 1 slots. */
@@ -175,6 +185,11 @@ struct ps_dproto {
     bool has_subtypes;          /* A variant that dissection may pick. */
     struct ps_dmagic *magic;    /* Plain layout, leading fields. */
     size_t n_magic;
+
+    /* The dissector of its name (ps_registry_dissector()), once a
+     * dissection from it has found this protocol by name, or NULL: any
+     * thread may set it, always to the same value. */
+    const struct ps_dissector *_Atomic dissector;
 };
 
 /* A stack found in packets, by its key: the header sequence. */

@@ -251,6 +251,13 @@ size_t ps_registry_n_bindings(const struct ps_registry *);
 const struct ps_pseudo_decl *ps_registry_find_pseudo(
     const struct ps_registry *, const char *protocol);
 
+/* A first protocol of dissections (ps_registry_dissector()): one per
+ * name per registry, never changed, freed with the registry. */
+struct ps_dissector {
+    const struct ps_registry *reg;
+    char *first;
+};
+
 /* The registry's stack cache (stack-cache.c), created with the
  * registry. */
 struct ps_stack_cache *ps_registry_cache(const struct ps_registry *);

@@ -55,6 +55,10 @@ struct ps_registry {
     size_t n_retired, allocated_retired;
 
     struct ps_stack_cache *cache; /* Set at creation, never changed. */
+
+    /* The dissectors handed out, one per name (under 'mutex'). */
+    struct ps_dissector **dissectors;
+    size_t n_dissectors, allocated_dissectors;
 };
 
 struct ps_stack_cache *
@@ -80,6 +84,36 @@ ps_registry_create(void)
     return reg;
 }
 
+const struct ps_dissector *
+ps_registry_dissector(struct ps_registry *reg, const char *first)
+{
+    struct ps_dissector *dis = NULL;
+
+    pthread_mutex_lock(&reg->mutex);
+    for (size_t i = 0; !dis && i < reg->n_dissectors; i++) {
+        if (!strcmp(reg->dissectors[i]->first, first)) {
+            dis = reg->dissectors[i];
+        }
+    }
+    if (!dis) {
+        struct ps_dissector **slot;
+        dis = ps_xmalloc(sizeof *dis);
+        dis->reg = reg;
+        dis->first = ps_xstrdup(first);
+        slot = ps_array_push((void **) &reg->dissectors, &reg->n_dissectors,
+                             &reg->allocated_dissectors, sizeof *slot);
+        *slot = dis;
+    }
+    pthread_mutex_unlock(&reg->mutex);
+    return dis;
+}
+
+const char *
+ps_dissector_first(const struct ps_dissector *dis)
+{
+    return dis->first;
+}
+
 void
 ps_registry_set_stack_limit(struct ps_registry *reg, size_t max_stacks)
 {
@@ -101,6 +135,11 @@ ps_registry_destroy(struct ps_registry *reg)
             free(reg->retired[i]);
         }
         free(reg->retired);
+        for (size_t i = 0; i < reg->n_dissectors; i++) {
+            free(reg->dissectors[i]->first);
+            free(reg->dissectors[i]);
+        }
+        free(reg->dissectors);
         ps_definitions_clear(&reg->defs);
         pthread_mutex_destroy(&reg->mutex);
         free(reg);

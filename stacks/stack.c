@@ -220,6 +220,7 @@ ps_stack_destroy(struct ps_stack *stack)
         free(stack->headers[i].options);
     }
     free(stack->headers);
+    free(stack->offsets);
     free(stack->template);
     free(stack->spec);
     ps_jit_memo_destroy(atomic_load_explicit(&stack->jit_memo,
@@ -964,6 +965,12 @@ ps_stack_create_from(const struct ps_snapshot *snap, const char *spec,
     for (size_t i = 0; i < stack->n_fields; i++) {
         stack->fields[i].pf = NULL;
     }
+    stack->offsets = ps_xmalloc((stack->n_headers + 1)
+                                * sizeof *stack->offsets);
+    for (size_t i = 0; i < stack->n_headers; i++) {
+        stack->offsets[i] = stack->headers[i].info.offset;
+    }
+    stack->offsets[stack->n_headers] = stack->size;
     *stackp = stack;
     return PS_OK;
 }

@@ -41,6 +41,8 @@ struct ps_stack {
 
     struct ps_stack_header *headers;
     size_t n_headers;
+    size_t *offsets;                    /* Each header's offset, then
+                                         * 'size': 'n_headers' + 1. */
     struct ps_stack_field *fields;
     size_t n_fields;
 

@@ -465,6 +465,108 @@ test_plans(void **state)
     ps_registry_destroy(other);
 }
 
+/* Fills case 'k' into a new buffer of '*lenp' bytes: 'payload' bytes of
+ * zero payload, then 'trailer' bytes of 'fill' that no length covers. */
+static uint8_t *
+craft_sized(size_t k, size_t payload, size_t trailer, uint8_t fill,
+            size_t *lenp)
+{
+    struct ps_stack *stack;
+    char *error = NULL;
+    if (ps_stack_create(registry, stack_cases[k].spec, &stack, &error)) {
+        fail_msg("%s: %s", stack_cases[k].spec, error);
+    }
+    size_t len = ps_stack_size(stack) + payload;
+    uint8_t *pkt = calloc(1, len + trailer);
+    if (ps_stack_fill(stack, pkt, len, stack_cases[k].labels, &error)) {
+        fail_msg("%s: %s", stack_cases[k].spec, error);
+    }
+    memset(pkt + len, fill, trailer);
+    *lenp = len + trailer;
+    ps_stack_destroy(stack);
+    return pkt;
+}
+
+/* Frames of another length than the one whose walk left a plan, which
+ * is tried on them: the same headers with other payload lengths (their
+ * lengths and checksums right), with trailers of zeros and of other
+ * bytes, and shorter than the packet; as they are and with any one bit
+ * of their headers flipped, each must be dissected as a walk dissects
+ * it.  As in test_plans(), 'other' walks, and dissecting the frame of
+ * the plan with 'registry' right before leaves its plan as the only one
+ * that the thread has (the plans of another table are dropped).  In a
+ * second round the unchanged frame is dissected twice before the
+ * changed one, so that the plan, as it is for the unchanged frame's
+ * length, is in that length's slot. */
+static void
+test_plans_lengths(void **state)
+{
+    static const struct {
+        size_t payload, trailer;
+        uint8_t fill;
+    } variants[] = {
+        { PAYLOAD + 1, 0, 0 },
+        { PAYLOAD + 300, 0, 0 },
+        { 0, 0, 0 },
+        { 3, 0, 0 },
+        { PAYLOAD, 1, 0 },
+        { PAYLOAD, 23, 0xff },
+        { PAYLOAD - 7, 7, 0x45 },
+        { PAYLOAD - 1, 0, 0 },
+    };
+    struct ps_registry *other = load_shipped_protocols();
+
+    assert_non_null(other);
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
+        size_t len;
+        uint8_t *orig = craft_sized(k, PAYLOAD, 0, 0, &len);
+
+        for (size_t i = 0; i < ARRAY_SIZE(variants); i++) {
+            size_t vlen;
+            uint8_t *pkt = craft_sized(k, variants[i].payload,
+                                       variants[i].trailer,
+                                       variants[i].fill, &vlen);
+            /* A frame cut short of its lengths as well. */
+            size_t cut = i == ARRAY_SIZE(variants) - 1 ? vlen - 9 : vlen;
+            size_t header_bits = (vlen - variants[i].payload
+                                  - variants[i].trailer) * 8;
+
+            for (size_t bit = 0; bit <= header_bits; bit++) {
+                /* The last round flips nothing. */
+                uint8_t flip = bit < header_bits ? 0x80 >> bit % 8 : 0;
+                pkt[bit / 8 % vlen] ^= flip;
+                char *walked = dissect_text(other, pkt, cut);
+                /* The plan of 'orig' on the frame; then again after the
+                 * unchanged frame, which that plan takes, left it as it
+                 * is for that frame's length in its slot. */
+                for (int round = 0; round < 2; round++) {
+                    pkt[bit / 8 % vlen] ^= flip;
+                    free(dissect_text(other, pkt, cut));
+                    free(dissect_text(registry, orig, len));
+                    if (round) {
+                        free(dissect_text(registry, pkt, cut));
+                        free(dissect_text(registry, pkt, cut));
+                    }
+                    pkt[bit / 8 % vlen] ^= flip;
+                    char *planned = dissect_text(registry, pkt, cut);
+                    if (strcmp(walked, planned)) {
+                        fail_msg("%s, variant %zu, bit %zu flipped, round "
+                                 "%d: walked\n%s\nby plan\n%s",
+                                 stack_cases[k].spec, i, bit, round,
+                                 walked, planned);
+                    }
+                    free(planned);
+                }
+                pkt[bit / 8 % vlen] ^= flip;
+                free(walked);
+            }
+            free(pkt);
+        }
+        free(orig);
+    }
+    ps_registry_destroy(other);
+}
+
 /* 100,000 frames: random bytes, and crafted packets truncated and with
  * random bytes changed.  Nothing may crash or read past a frame; the
  * result must be consistent. */
@@ -640,6 +742,108 @@ test_first_name_in_place(void **state)
     }
 }
 
+/* Whether 'd' is what 'want' (from ps_dissect()) is, by its text and its
+ * offsets. */
+static void
+assert_same_dissection(const struct ps_dissection *d,
+                       const struct ps_dissection *want, const uint8_t *pkt,
+                       const char *spec)
+{
+    char *a = ps_dissection_format(want, pkt, 0);
+    char *b = ps_dissection_format(d, pkt, 0);
+    if (strcmp(a, b)) {
+        fail_msg("%s: ps_dissect() gives\n%s\nps_dissect_with()\n%s",
+                 spec, a, b);
+    }
+    free(a);
+    free(b);
+    assert_ptr_equal(d->stack, want->stack);
+    assert_int_equal(d->n_headers, ps_stack_n_headers(want->stack));
+    for (size_t i = 0; i < d->n_headers; i++) {
+        assert_int_equal(d->offsets[i],
+                         ps_stack_header(want->stack, i)->offset);
+    }
+    assert_int_equal(d->offsets[d->n_headers], want->header_len);
+}
+
+/* ps_dissect_with() gives what ps_dissect() gives, on a dissection
+ * reused without ps_dissection_clear() (one with problems, then one
+ * without, each twice so that the second takes its plan); a dissector
+ * is one per name, and one of a name not yet loaded works once it
+ * is. */
+static void
+test_dissector(void **state)
+{
+    struct ps_registry *reg = load_shipped_protocols();
+    const struct ps_dissector *eth = ps_registry_dissector(reg, "eth");
+    struct ps_dissection d;
+    char *error = NULL;
+
+    assert_ptr_equal(eth, ps_registry_dissector(reg, "eth"));
+    assert_ptr_not_equal(eth, ps_registry_dissector(reg, "ip4"));
+    assert_string_equal(ps_dissector_first(eth), "eth");
+
+    memset(&d, 0, sizeof d);
+    for (size_t k = 0; k < ARRAY_SIZE(stack_cases); k++) {
+        struct ps_stack *stack;
+        size_t len;
+        uint8_t *pkt = craft(k, &stack, &len);
+        size_t bad = ps_stack_size(stack) - 1;
+
+        for (int round = 0; round < 4; round++) {
+            struct ps_dissection *want;
+            /* Rounds 0 and 1 with the last header byte changed. */
+            pkt[bad] ^= round < 2 ? 0x5a : 0;
+            assert_int_equal(ps_dissect(reg, "eth", pkt, len, &want, NULL),
+                             PS_OK);
+            for (unsigned int flags = 0; flags <= PS_DISSECT_NO_VERIFY;
+                 flags += PS_DISSECT_NO_VERIFY) {
+                assert_int_equal(ps_dissect_with(eth, pkt, len, flags, &d,
+                                                 NULL), PS_OK);
+                if (!flags) {
+                    assert_same_dissection(&d, want, pkt,
+                                           stack_cases[k].spec);
+                }
+            }
+            assert_same_dissection(&d, &d, pkt, stack_cases[k].spec);
+            assert_int_equal(ps_dissect_with(eth, pkt, len, 0, &d, NULL),
+                             PS_OK);
+            assert_same_dissection(&d, want, pkt, stack_cases[k].spec);
+            pkt[bad] ^= round < 2 ? 0x5a : 0;
+            ps_dissection_destroy(want);
+        }
+        free(pkt);
+        ps_stack_destroy(stack);
+    }
+
+    /* A name that no protocol has, then one loaded. */
+    const struct ps_dissector *t = ps_registry_dissector(reg, "t");
+    uint8_t pkt[4] = { 1, 2, 3, 4 };
+    assert_int_equal(ps_dissect_with(t, pkt, sizeof pkt, 0, &d, &error),
+                     PS_ERR_NO_PROTOCOL);
+    assert_non_null(strstr(error, "\"t\""));
+    free(error);
+    assert_null(d.stack);
+    assert_int_equal(ps_registry_load_string(
+                         reg, "t.proto", "protocol t \"T\" {\n"
+                         "    bit<16> a \"A\";\n}\n", &error), PS_OK);
+    for (int round = 0; round < 2; round++) {
+        assert_int_equal(ps_dissect_with(t, pkt, sizeof pkt, 0, &d, NULL),
+                         PS_OK);
+        assert_int_equal(d.n_headers, 1);
+        assert_int_equal(d.offsets[0], 0);
+        assert_int_equal(d.offsets[1], 2);
+        assert_int_equal(d.packet_len, 4);
+    }
+    /* From "eth" again, on the newer table. */
+    assert_int_equal(ps_dissect_with(eth, pkt, sizeof pkt, 0, &d, NULL),
+                     PS_OK);
+    assert_null(d.stack);
+    assert_non_null(d.truncated);
+    ps_dissection_clear(&d);
+    ps_registry_destroy(reg);
+}
+
 static void
 test_unknown_first(void **state)
 {
@@ -666,10 +870,12 @@ main(void)
         cmocka_unit_test(test_padding),
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_plans),
+        cmocka_unit_test(test_plans_lengths),
         cmocka_unit_test(test_hostile_frames),
         cmocka_unit_test(test_many_fields),
         cmocka_unit_test(test_unknown_first),
         cmocka_unit_test(test_first_name_in_place),
+        cmocka_unit_test(test_dissector),
     };
     return cmocka_run_group_tests(tests, setup_registry, teardown_registry);
 }

@@ -361,6 +361,11 @@ struct ps_dissection_problem {
 
 struct ps_dissection {
     struct ps_stack *stack;     /* Headers found; NULL if none. */
+    size_t n_headers;           /* ps_stack_n_headers() of 'stack'. */
+    const size_t *offsets;      /* Where each header starts, then where
+                                 * they end ('header_len'): 'n_headers'
+                                 * + 1 offsets, owned by 'stack'; NULL
+                                 * if 'stack' is. */
     size_t header_len;          /* Bytes of headers found. */
     size_t packet_len;          /* Bytes the outermost length field
                                  * covers (a shorter frame: all of it);
@@ -401,6 +406,31 @@ enum ps_error ps_dissect_into(const struct ps_registry *, const char *first,
                               struct ps_dissection *dissection,
                               char **errorp);
 void ps_dissection_clear(struct ps_dissection *);
+
+/* A first protocol resolved once, for a loop over packets that all
+ * start with it: ps_dissect_with() takes it instead of a name, which
+ * ps_dissect_into() compares with the protocol it found last for every
+ * packet.  There is one per name per registry, created by the first call
+ * with that name and freed with the registry; a name that no protocol
+ * has yet is accepted (it may be loaded later).  Any thread may use it;
+ * it never changes. */
+struct ps_dissector;
+const struct ps_dissector *ps_registry_dissector(struct ps_registry *,
+                                                 const char *first);
+const char *ps_dissector_first(const struct ps_dissector *);
+
+/* ps_dissect_into() from the first protocol of 'dissector', into
+ * 'dissection', which is all zeros or holds what an earlier call of this
+ * function left in it: what it holds is freed first, so that a loop over
+ * packets neither calls ps_dissection_clear() nor allocates (but for what
+ * it reports wrong).  Free what the last call left with
+ * ps_dissection_clear().  On error '*dissection' holds nothing to
+ * free. */
+enum ps_error ps_dissect_with(const struct ps_dissector *,
+                              const uint8_t *pkt, size_t len,
+                              unsigned int flags,
+                              struct ps_dissection *dissection,
+                              char **errorp);
 
 /* Dump formats for ps_dissection_format(). */
 enum {
