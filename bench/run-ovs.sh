@@ -26,7 +26,8 @@
 #
 # The flows of all three ways sit in tables 1 to 3; the one flow of
 # table 0 resubmits to one of them, so a switch of way is one flow
-# modification and "revalidator/purge".  After WARM seconds of traffic,
+# modification and "revalidator/purge".  The ways take turns, in an
+# order that turns with each repetition.  After WARM seconds of traffic,
 # "dpif-netdev/pmd-stats-clear", SECS seconds, then
 # "dpif-netdev/pmd-perf-show" (Mpps and cycles per packet of the PMD)
 # and the transmit counter of the output port ("dpctl/show -s") give one
@@ -333,9 +334,17 @@ run_phase () {
         switch_to "$way"
         sleep "$warm"
     done
+    # The order of the ways turns with each repetition (plain native
+    # push, then native push plain, then push plain native), so that no
+    # way always follows the same one.
     rep=0
     while test "$rep" -lt "$reps"; do
-        for way in plain native push; do
+        case $((rep % 3)) in
+            0) order="plain native push" ;;
+            1) order="native push plain" ;;
+            2) order="push plain native" ;;
+        esac
+        for way in $order; do
             measure "$1" "$2" "$way" "$rep"
         done
         rep=$((rep + 1))
