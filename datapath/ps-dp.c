@@ -736,10 +736,12 @@ ps_dp_hash_l4(uint32_t hash, uint8_t proto, const uint8_t *l4)
     return hash_finish(hash, 42);
 }
 
-/* Computes in '*hash' the 5-tuple hash that the datapath computes for the
- * IPv6 packet 'ip' of 'size' bytes (miniflow_hash_5tuple()), when its
- * first next header is UDP or TCP, well formed; returns false otherwise
- * (extension headers, say: the caller then goes through flow_extract()). */
+/* Computes in '*hash' the hash that the datapath gives the IPv6 packet 'ip'
+ * of 'size' bytes when it classifies it (the RSS hash that
+ * miniflow_extract() sets, dp_packet_update_rss_hash_ipv6_tcp_udp(), which
+ * needs the packet's offsets set), when its first next header is UDP or
+ * TCP, well formed; returns false otherwise (extension headers, say: the
+ * caller then goes through flow_extract()). */
 static bool
 ps_dp_hash_ip6(const uint8_t *ip, size_t size, uint32_t *hash)
 {
@@ -768,10 +770,13 @@ ps_dp_hash_ip6(const uint8_t *ip, size_t size, uint32_t *hash)
     return true;
 }
 
-/* Computes in '*hash' the 5-tuple hash that the datapath computes for the
- * IPv4 packet 'ip' of 'size' bytes (miniflow_hash_5tuple()), when it is a
- * well-formed UDP or TCP packet and no fragment; returns false otherwise
- * (the caller then goes through flow_extract()). */
+/* Computes in '*hash' the hash that the datapath gives the IPv4 packet 'ip'
+ * of 'size' bytes when it classifies it (the RSS hash that
+ * miniflow_extract() sets, dp_packet_update_rss_hash_ipv4_tcp_udp()), when
+ * it is a well-formed UDP or TCP packet and no fragment; returns false
+ * otherwise (the caller then goes through flow_extract()).  OvS's own
+ * functions cannot serve: they read the packet's offsets, which a packet
+ * forwarded by "simple match" does not have. */
 static bool
 ps_dp_hash_ip4(const uint8_t *ip, size_t size, uint32_t *hash)
 {
