@@ -15,11 +15,12 @@
  * of the packet: it writes the labels, then, with fix_length, every
  * length, checksum and the entropy that no label gives.
  *
- * The actions carry a flags byte, the spec and the labels, each string
- * null-terminated: the text from which the encapsulation (template and
- * fix-up plan) is compiled, once per distinct action, by the library.
- * The datapath finds the compiled form again with one hash lookup per
- * batch. */
+ * An action's text form is a flags byte, the spec and the labels, each
+ * string null-terminated: the text from which the encapsulation (template
+ * and fix-up plan) is compiled, once per distinct action, by the library.
+ * In a process that runs a datapath, the action carries instead a
+ * reference to the compiled form, and the encapsulation's data, so that a
+ * batch reads nothing else; elsewhere it carries the text. */
 
 #include <stdbool.h>
 #include <stddef.h>
