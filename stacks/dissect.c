@@ -83,6 +83,8 @@ struct ps_dlen {
 #define MAX_READS 96
 #define MAX_ABSENT 16
 #define MAX_LENS 16
+_Static_assert(MAX_READS + MAX_ABSENT <= 256, "a read's index fits a byte of "
+               "its key (plan_create())");
 struct trace {
     const uint8_t *pkt;
     size_t n;                   /* MAX_READS + 1 if there were more. */
@@ -1044,7 +1046,8 @@ struct plan_word {
 
 struct plan {
     size_t size;                /* Bytes, the arrays that follow it
-                                 * included. */
+                                 * included... */
+    size_t alloc;               /* ...of 'alloc' allocated. */
     size_t refs;                /* Slots and recent plans that hold it. */
     const struct ps_dproto *first;
     size_t len;                 /* The frame's length when it was made. */
@@ -1090,14 +1093,43 @@ struct plans {
     unsigned int misses[PLAN_SLOTS];
     size_t last_len[PLAN_SLOTS];        /* See plans_want_slot(). */
     struct plan *recent[PLAN_RECENT];   /* Made or used last, first. */
+
+    /* A plan that nothing holds any more, kept for its memory: the next
+     * plan made takes it if it is large enough, without a malloc() and a
+     * free() for each (a thread that walks frames of two tables in
+     * turn drops its plans and makes one per frame). */
+    struct plan *spare;
 };
 
+/* Drops a reference to 'plan' (if nonnull), held by 'plans'. */
 static void
-plan_unref(struct plan *plan)
+plan_unref(struct plans *plans, struct plan *plan)
 {
     if (plan && !--plan->refs) {
-        free(plan);
+        if (!plans->spare) {
+            plans->spare = plan;
+        } else if (plans->spare->alloc < plan->alloc) {
+            free(plans->spare);
+            plans->spare = plan;
+        } else {
+            free(plan);
+        }
     }
+}
+
+/* Memory for a plan of 'size' bytes, its 'alloc' set: the spare plan of
+ * 'plans' if it is large enough. */
+static struct plan *
+plan_alloc(struct plans *plans, size_t size)
+{
+    struct plan *plan = plans->spare;
+    if (plan && plan->alloc >= size) {
+        plans->spare = NULL;
+    } else {
+        plan = ps_xmalloc(size);
+        plan->alloc = size;
+    }
+    return plan;
 }
 
 /* Initial-exec: one load from the thread pointer, without a call to
@@ -1113,11 +1145,11 @@ plans_clear(struct plans *plans)
 {
     for (; plans->used; plans->used &= plans->used - 1) {
         size_t i = __builtin_ctzll(plans->used);
-        plan_unref(plans->slots[i]);
+        plan_unref(plans, plans->slots[i]);
         plans->slots[i] = NULL;
     }
     for (size_t i = 0; i < PLAN_RECENT; i++) {
-        plan_unref(plans->recent[i]);
+        plan_unref(plans, plans->recent[i]);
         plans->recent[i] = NULL;
     }
 }
@@ -1129,7 +1161,7 @@ plans_use(struct plans *plans, struct plan *plan, size_t i)
 {
     if (i == PLAN_RECENT) {
         i = PLAN_RECENT - 1;
-        plan_unref(plans->recent[i]);
+        plan_unref(plans, plans->recent[i]);
         plan->refs++;
     }
     for (; i; i--) {
@@ -1139,9 +1171,11 @@ plans_use(struct plans *plans, struct plan *plan, size_t i)
 }
 
 static void
-plans_free(void *plans)
+plans_free(void *plans_)
 {
+    struct plans *plans = plans_;
     plans_clear(plans);
+    free(plans->spare);
     free(plans);
 }
 
@@ -1302,56 +1336,48 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     return plan_lens_hold(plan, pkt, len, p);
 }
 
-/* Sorts the 'n' reads of 'reads' by place: an insertion sort, as they
- * are few and mostly in order. */
+/* Sorts the 'n' keys of 'keys' (a read's place, then its index): an
+ * insertion sort, as they are few and mostly in order. */
 static void
-plan_sort(struct ps_dread *reads, size_t n)
+plan_sort(uint64_t *keys, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
-        struct ps_dread r = reads[i];
+        uint64_t k = keys[i];
         size_t j = i;
-        for (; j && reads[j - 1].bit > r.bit; j--) {
-            reads[j] = reads[j - 1];
+        for (; j && keys[j - 1] > k; j--) {
+            keys[j] = keys[j - 1];
         }
-        reads[j] = r;
+        keys[j] = k;
     }
 }
 
 /* Words of a plan being made: 'n' of 'words', within frames of at least
- * 'len' bytes, of the reads whose 'free' or 'absent' is not in 'skip'.
- * A read that fits no word (more than 8 bytes) goes to 'rest' or, if
- * 'rest' is NULL, clears 'ok'. */
-enum {
-    PLAN_SKIP_FREE = 1 << 0,
-    PLAN_SKIP_ABSENT = 1 << 1,
-};
-
+ * 'len' bytes, the last one ending at bit 'end' of the frame.  A read
+ * that fits no word (more than 8 bytes) goes to 'rest' or, if 'rest' is
+ * NULL, clears 'ok'. */
 struct plan_words {
     struct plan_word *words;
     size_t n;
     size_t len;
-    unsigned int skip;
+    size_t end;
     bool ok;
     struct ps_dread *rest;
     size_t n_rest;
 };
 
-/* Puts read 'r' into 'l': in the word that the read before it started if
- * it fits there, else in a word of its own (which ends at the frame's
- * end at the latest).  All the reads were of the same bytes, so the
- * values of reads that overlap agree. */
+/* Puts read 'r', which ends at bit 'end', is 'bits' bits wide under
+ * 'mask' and fits an 8-byte word if 'fits', into 'l': in the word that
+ * the read before it started if it fits there, else in a word of its own
+ * (which ends at the frame's end at the latest).  All the reads were of
+ * the same bytes, so the values of reads that overlap agree. */
 static inline void __attribute__((__always_inline__))
-plan_word_put(struct plan_words *l, const struct ps_dread *r)
+plan_word_put(struct plan_words *l, const struct ps_dread *r, size_t end,
+              bool fits, uint64_t mask)
 {
-    struct plan_word *w = l->n ? &l->words[l->n - 1] : NULL;
-    size_t end = r->bit + r->bits;
+    struct plan_word *w;
 
-    if ((r->free && l->skip & PLAN_SKIP_FREE)
-        || (r->absent && l->skip & PLAN_SKIP_ABSENT)) {
-        return;
-    }
-    if (!w || end > w->byte * 8 + 64) {
-        if (l->len < 8 || r->bit % 8 + r->bits > 64) {
+    if (!l->n || end > l->end) {
+        if (l->len < 8 || !fits) {
             if (l->rest) {
                 l->rest[l->n_rest++] = *r;
             } else {
@@ -1363,24 +1389,47 @@ plan_word_put(struct plan_words *l, const struct ps_dread *r)
         w = &l->words[l->n++];
         w->byte = byte < l->len - 8 ? byte : l->len - 8;
         w->mask = w->value = 0;
+        l->end = w->byte * 8 + 64;
+    } else {
+        w = &l->words[l->n - 1];
     }
-    unsigned int shift = w->byte * 8 + 64 - end;
-    uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
-                     : UINT64_MAX);
+    unsigned int shift = l->end - end;
     w->mask |= mask << shift;
     w->value |= (r->value & mask) << shift;
 }
 
-/* Puts each of the 'n' reads of 'reads' (sorted by place) into each of
- * the 3 word lists of 'lists', in one pass. */
+/* Puts each read of 'reads' (the walk's), then of 'absent', in the order
+ * of the 'n' keys of 'keys' (by place), into the word lists: 'all' takes
+ * every one, 'flow' all but the length fields, 'some' all but the
+ * length fields and the values of the fields of 'absent'.  One pass. */
 static void
-plan_words(const struct ps_dread *reads, size_t n, struct plan_words *lists)
+plan_words(const struct ps_dread *reads, size_t n_reads,
+           const struct ps_dread *absent, const uint64_t *keys, size_t n,
+           struct plan_words *some, struct plan_words *all,
+           struct plan_words *flow)
 {
+    struct plan_words l0 = *some, l1 = *all, l2 = *flow;
+
     for (size_t i = 0; i < n; i++) {
-        plan_word_put(&lists[0], &reads[i]);
-        plan_word_put(&lists[1], &reads[i]);
-        plan_word_put(&lists[2], &reads[i]);
+        size_t k = keys[i] & 0xff;
+        const struct ps_dread *r = (k < n_reads ? &reads[k]
+                                    : &absent[k - n_reads]);
+        size_t end = r->bit + r->bits;
+        bool fits = r->bit % 8 + r->bits <= 64;
+        /* Reads are 1 to 64 bits wide. */
+        uint64_t mask = UINT64_MAX >> (64 - r->bits);
+
+        if (!r->free && !r->absent) {
+            plan_word_put(&l0, r, end, fits, mask);
+        }
+        plan_word_put(&l1, r, end, fits, mask);
+        if (!r->free) {
+            plan_word_put(&l2, r, end, fits, mask);
+        }
     }
+    *some = l0;
+    *all = l1;
+    *flow = l2;
 }
 
 /* Puts the masks and values of the 'n' words of 'words' in the
@@ -1417,7 +1466,7 @@ plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
  * headers have 'spans' that are 'span_vars'.  Returns NULL if the trace
  * does not make one. */
 static struct plan *
-plan_create(const struct ps_dproto *first, size_t len,
+plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
             const struct trace *trace, const struct ps_stack *stack,
             size_t packet_len, const struct header_span *spans,
             const struct span_vars *span_vars)
@@ -1425,15 +1474,29 @@ plan_create(const struct ps_dproto *first, size_t len,
     size_t n_spans = stack->n_headers;
     size_t n = trace->n, n_absent = trace->n_absent;
 
-    /* Every frame the plan takes holds every place it reads, and its
-     * packet's end is within the frame. */
+    /* The reads and the values of the fields of 'absent', by place: their
+     * keys.  Every frame the plan takes holds every place it reads, and
+     * its packet's end is within the frame. */
+    uint64_t keys[MAX_READS + MAX_ABSENT];
+    struct ps_dread absent[MAX_ABSENT];
+    size_t end_max = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        size_t end = r->bit + r->bits;
+        end_max = end_max > end ? end_max : end;
+        keys[i] = (uint64_t) r->bit << 8 | i;
+    }
+    for (size_t i = 0; i < n_absent; i++) {
+        const struct ps_dabsent *a = &trace->absent[i];
+        size_t end = a->bit + a->bits;
+        end_max = end_max > end ? end_max : end;
+        keys[n + i] = (uint64_t) a->bit << 8 | (n + i);
+        absent[i] = (struct ps_dread) { a->bit, a->bits, a->value,
+                                        false, true };
+    }
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
-    for (size_t i = 0; i < n + n_absent; i++) {
-        size_t bit = i < n ? trace->reads[i].bit + trace->reads[i].bits
-                     : trace->absent[i - n].bit + trace->absent[i - n].bits;
-        len_min = len_min > (bit + 7) / 8 ? len_min : (bit + 7) / 8;
-    }
+    len_min = len_min > (end_max + 7) / 8 ? len_min : (end_max + 7) / 8;
     if (trace->n_lens) {
         len_min = len_min > trace->p_min ? len_min : trace->p_min;
     }
@@ -1451,8 +1514,7 @@ plan_create(const struct ps_dproto *first, size_t len,
                    + trace->n_lens * sizeof(struct ps_dlen)
                    + n_spans * sizeof(struct header_span)
                    + n_spans * sizeof(struct span_vars));
-    struct plan *plan = ps_xmalloc(size);
-    struct ps_dread reads[MAX_READS + MAX_ABSENT];
+    struct plan *plan = plan_alloc(plans, size);
 
     plan->size = size;
     plan->refs = 0;
@@ -1491,26 +1553,19 @@ plan_create(const struct ps_dproto *first, size_t len,
                         &a->mask);
     }
 
-    /* The reads and the values of the fields of 'absent', by place. */
-    memcpy(reads, trace->reads, n * sizeof *reads);
-    for (size_t i = 0; i < n_absent; i++) {
-        const struct ps_dabsent *a = &trace->absent[i];
-        reads[n + i] = (struct ps_dread) { a->bit, a->bits, a->value,
-                                           false, true };
-    }
-    plan_sort(reads, n + n_absent);
+    plan_sort(keys, n + n_absent);
 
     /* In words: the reads but for the length fields, within the
      * shortest frame the plan takes; all of them, for frames of 'len'
      * bytes; and all but the length fields, for frames of other
      * lengths. */
     struct plan_words lists[3] = {
-        { plan->words, 0, len_min, PLAN_SKIP_FREE | PLAN_SKIP_ABSENT, true,
-          plan->reads, 0 },
+        { plan->words, 0, len_min, 0, true, plan->reads, 0 },
         { plan->exact_words, 0, len, 0, true, NULL, 0 },
-        { plan->flow_words, 0, len_min, PLAN_SKIP_FREE, true, NULL, 0 },
+        { plan->flow_words, 0, len_min, 0, true, NULL, 0 },
     };
-    plan_words(reads, n + n_absent, lists);
+    plan_words(trace->reads, n, absent, keys, n + n_absent, &lists[0],
+               &lists[1], &lists[2]);
     plan->n_words = lists[0].n;
     plan->n_reads = lists[0].n_rest;
     plan->n_exact = lists[1].n;
@@ -1530,8 +1585,8 @@ plan_create(const struct ps_dproto *first, size_t len,
  * (those of the flow and the values of its length fields).  NULL if the
  * length fields cannot be put in words. */
 static struct plan *
-plan_specialize(const struct plan *plan, const uint8_t *pkt, size_t len,
-                size_t end_p)
+plan_specialize(struct plans *plans, const struct plan *plan,
+                const uint8_t *pkt, size_t len, size_t end_p)
 {
     if (!plan->flow) {
         return NULL;
@@ -1542,8 +1597,10 @@ plan_specialize(const struct plan *plan, const uint8_t *pkt, size_t len,
         }
     }
 
-    struct plan *new = ps_xmalloc(plan->size);
+    struct plan *new = plan_alloc(plans, plan->size);
+    size_t alloc = new->alloc;
     memcpy(new, plan, plan->size);
+    new->alloc = alloc;
 #define PLAN_MOVE(MEMBER)                                               \
     new->MEMBER = (void *) ((char *) new                                \
                             + ((const char *) plan->MEMBER             \
@@ -1633,9 +1690,9 @@ plans_fill_slot(struct plans *plans, size_t slot, const struct plan *plan,
                 const uint8_t *pkt, size_t len, size_t end_p)
 {
     struct plan *old = plans->slots[slot];
-    struct plan *new = plan_specialize(plan, pkt, len, end_p);
+    struct plan *new = plan_specialize(plans, plan, pkt, len, end_p);
     if (new) {
-        plan_unref(old);
+        plan_unref(plans, old);
         new->refs++;
         plans->slots[slot] = new;
         plans->used |= UINT64_C(1) << slot;
@@ -1724,7 +1781,8 @@ find_stack(const struct ps_registry *reg, const struct ps_snapshot *snap,
 static enum ps_error dissect_walk(const struct ps_registry *,
                                   const struct ps_snapshot *,
                                   const struct ps_dtable *,
-                                  const struct ps_dproto *, struct plan **,
+                                  const struct ps_dproto *, struct plans *,
+                                  struct plan **,
                                   const uint8_t *pkt, size_t len,
                                   unsigned int flags, struct ps_dissection *,
                                   char **errorp)
@@ -2059,10 +2117,11 @@ dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
     memset(d, 0, sizeof *d);
     bool make = !plan || !(++plans->misses[slot] % 16);
     struct plan *made = NULL;
-    enum ps_error error = dissect_walk(reg, snap, t, p, make ? &made : NULL,
-                                       pkt, len, flags, d, errorp);
+    enum ps_error error = dissect_walk(reg, snap, t, p, plans,
+                                       make ? &made : NULL, pkt, len, flags,
+                                       d, errorp);
     if (made) {
-        plan_unref(plans->slots[slot]);
+        plan_unref(plans, plans->slots[slot]);
         plans->slots[slot] = made;
         plans->used |= UINT64_C(1) << slot;
         made->refs++;
@@ -2073,12 +2132,12 @@ dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
 
 /* Dissects the 'len' bytes of 'pkt' into 'd' (zeroed) by a walk of table
  * 't' of snapshot 'snap' of 'reg' from protocol 'p'; if 'made' is
- * nonnull, records its reads and sets '*made' to its plan if it can make
- * one. */
+ * nonnull, records its reads and sets '*made' to its plan, made for the
+ * thread's 'plans', if it can make one. */
 static enum ps_error
 dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
              const struct ps_dtable *t, const struct ps_dproto *p,
-             struct plan **made, const uint8_t *pkt, size_t len,
+             struct plans *plans, struct plan **made, const uint8_t *pkt, size_t len,
              unsigned int flags, struct ps_dissection *d, char **errorp)
 {
     struct found_header headers[MAX_HEADERS];
@@ -2223,8 +2282,8 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
             verify(d, pkt, spans);
         }
         if (made && !d->truncated && !n_magic && trace.n <= MAX_READS) {
-            *made = plan_create(first_p, len, &trace, stack, d->packet_len,
-                                spans, span_vars);
+            *made = plan_create(plans, first_p, len, &trace, stack,
+                                d->packet_len, spans, span_vars);
         }
     }
     for (size_t i = 0; i < n; i++) {
