@@ -135,7 +135,7 @@ struct view {
 /* Records that the walk checked whether 'view' has its first 'need'
  * bytes, and 'ok' if it does: for a plan, a bound on the end of the
  * view. */
-static void
+static inline void __attribute__((__always_inline__))
 trace_bound(const struct view *view, size_t need, bool ok)
 {
     struct trace *t = view->trace;
@@ -219,7 +219,7 @@ load_bits(const uint8_t *base, size_t len, size_t bit, size_t bits)
     return bits ? ps_bits_get(base, bit, bits) : 0;
 }
 
-static void
+static inline void __attribute__((__always_inline__))
 trace_read(struct trace *trace, const uint8_t *base, size_t bit,
            size_t bits, uint64_t value)
 {
@@ -264,7 +264,7 @@ get_bits(const struct view *view, size_t bit, size_t bits)
     return value;
 }
 
-static inline bool
+static inline bool __attribute__((__always_inline__))
 read_bits(const struct view *view, size_t bit, size_t bits, uint64_t *value)
 {
     if (bits > 64) {
@@ -533,7 +533,7 @@ magic_matches(const struct ps_dproto *p, const struct view *view)
 /* Checks the further conditions of binding 'b' after 'h': MAGIC_MATCH if
  * all hold, MAGIC_UNREADABLE if one is on a field of the upper protocol
  * beyond the end of 'rest'. */
-static enum magic_result
+static inline enum magic_result __attribute__((__always_inline__))
 binding_conds_hold(const struct ps_dbind *b, const struct found_header *h,
                    const struct view *packet, const struct view *rest)
 {
@@ -578,15 +578,17 @@ too_short_to_tell(const struct found_header *h, const struct view *rest,
 
 /* Tries binding 'b', whose field holds its value, after 'h': returns its
  * upper protocol if its conditions hold. */
-static const struct ps_dproto *
+static inline const struct ps_dproto * __attribute__((__always_inline__))
 try_binding(const struct ps_dbind *b, const struct found_header *h,
             const struct view *packet, const struct view *rest, char **why)
 {
     enum magic_result r = (b->upper ? binding_conds_hold(b, h, packet, rest)
                            : MAGIC_MISMATCH);
     if (r == MAGIC_MATCH) {
-        free(*why);
-        *why = NULL;
+        if (*why) {
+            free(*why);
+            *why = NULL;
+        }
         return b->upper;
     } else if (r == MAGIC_UNREADABLE) {
         too_short_to_tell(h, rest, why);
@@ -610,7 +612,7 @@ group_find(const struct ps_dgroup *g, uint64_t value)
 
 /* Finds in group 'g' the bindings whose value is the one its field has
  * in header 'h': sets '*lo' and '*hi' to their range (empty if none). */
-static void
+static inline void __attribute__((__always_inline__))
 group_range(const struct ps_dgroup *g, const struct found_header *h,
             const struct view *packet, size_t *lo, size_t *hi)
 {
@@ -1351,85 +1353,77 @@ plan_sort(uint64_t *keys, size_t n)
     }
 }
 
-/* Words of a plan being made: 'n' of 'words', within frames of at least
- * 'len' bytes, the last one ending at bit 'end' of the frame.  A read
- * that fits no word (more than 8 bytes) goes to 'rest' or, if 'rest' is
- * NULL, clears 'ok'. */
-struct plan_words {
-    struct plan_word *words;
-    size_t n;
-    size_t len;
-    size_t end;
-    bool ok;
-    struct ps_dread *rest;
-    size_t n_rest;
-};
-
-/* Puts read 'r', which ends at bit 'end', is 'bits' bits wide under
- * 'mask' and fits an 8-byte word if 'fits', into 'l': in the word that
- * the read before it started if it fits there, else in a word of its own
- * (which ends at the frame's end at the latest).  All the reads were of
- * the same bytes, so the values of reads that overlap agree. */
-static inline void __attribute__((__always_inline__))
-plan_word_put(struct plan_words *l, const struct ps_dread *r, size_t end,
-              bool fits, uint64_t mask)
+/* 'x', a big-endian word of a plan being made, as the 8 bytes that hold
+ * it are loaded (in the machine's byte order). */
+static inline uint64_t
+plan_native_word(uint64_t x)
 {
-    struct plan_word *w;
-
-    if (!l->n || end > l->end) {
-        if (l->len < 8 || !fits) {
-            if (l->rest) {
-                l->rest[l->n_rest++] = *r;
-            } else {
-                l->ok = false;
-            }
-            return;
-        }
-        size_t byte = r->bit / 8;
-        w = &l->words[l->n++];
-        w->byte = byte < l->len - 8 ? byte : l->len - 8;
-        w->mask = w->value = 0;
-        l->end = w->byte * 8 + 64;
-    } else {
-        w = &l->words[l->n - 1];
-    }
-    unsigned int shift = l->end - end;
-    w->mask |= mask << shift;
-    w->value |= (r->value & mask) << shift;
+    uint8_t bytes[8];
+    ps_store_be64(bytes, x);
+    return plan_load(bytes);
 }
 
-/* Puts each read of 'reads' (the walk's), then of 'absent', in the order
- * of the 'n' keys of 'keys' (by place), into the word lists: 'all' takes
- * every one, 'flow' all but the length fields, 'some' all but the
- * length fields and the values of the fields of 'absent'.  One pass. */
-static void
-plan_words(const struct ps_dread *reads, size_t n_reads,
-           const struct ps_dread *absent, const uint64_t *keys, size_t n,
-           struct plan_words *some, struct plan_words *all,
-           struct plan_words *flow)
+enum {
+    PLAN_SKIP_FREE = 1 << 0,
+    PLAN_SKIP_ABSENT = 1 << 1,
+};
+
+/* Puts the 'n' reads of 'order' (by place), but for those whose 'free' or
+ * 'absent' is in 'skip', into words within frames of at least 'len'
+ * bytes, in the machine's byte order: each read in the word that the
+ * read before it started if it fits there, else in a word of its own
+ * (which ends at the frame's end at the latest).  All the reads were of
+ * the same bytes, so the values of reads that overlap agree.  Returns the
+ * number of words put in 'words'.  A read that fits no word (more than 8
+ * bytes) goes to 'rest' ('*n_rest' of them) or, if 'rest' is NULL,
+ * clears '*ok'. */
+static inline size_t __attribute__((__always_inline__))
+plan_word_list(const struct ps_dread *const *order, size_t n, size_t len,
+               unsigned int skip, struct plan_word *words,
+               struct ps_dread *rest, size_t *n_rest, bool *ok)
 {
-    struct plan_words l0 = *some, l1 = *all, l2 = *flow;
+    size_t n_words = 0, byte = 0, w_end = 0;
+    uint64_t w_mask = 0, w_value = 0;
 
     for (size_t i = 0; i < n; i++) {
-        size_t k = keys[i] & 0xff;
-        const struct ps_dread *r = (k < n_reads ? &reads[k]
-                                    : &absent[k - n_reads]);
+        const struct ps_dread *r = order[i];
+        if ((skip & PLAN_SKIP_FREE && r->free)
+            || (skip & PLAN_SKIP_ABSENT && r->absent)) {
+            continue;
+        }
         size_t end = r->bit + r->bits;
-        bool fits = r->bit % 8 + r->bits <= 64;
+        if (!n_words || end > w_end) {
+            if (len < 8 || r->bit % 8 + r->bits > 64) {
+                if (rest) {
+                    rest[(*n_rest)++] = *r;
+                } else {
+                    *ok = false;
+                }
+                continue;
+            }
+            if (n_words) {
+                words[n_words - 1] = (struct plan_word) {
+                    byte, plan_native_word(w_mask),
+                    plan_native_word(w_value)
+                };
+            }
+            n_words++;
+            byte = r->bit / 8 < len - 8 ? r->bit / 8 : len - 8;
+            w_end = byte * 8 + 64;
+            w_mask = w_value = 0;
+        }
         /* Reads are 1 to 64 bits wide. */
         uint64_t mask = UINT64_MAX >> (64 - r->bits);
-
-        if (!r->free && !r->absent) {
-            plan_word_put(&l0, r, end, fits, mask);
-        }
-        plan_word_put(&l1, r, end, fits, mask);
-        if (!r->free) {
-            plan_word_put(&l2, r, end, fits, mask);
-        }
+        unsigned int shift = w_end - end;
+        w_mask |= mask << shift;
+        w_value |= (r->value & mask) << shift;
     }
-    *some = l0;
-    *all = l1;
-    *flow = l2;
+    if (n_words) {
+        words[n_words - 1] = (struct plan_word) {
+            byte, plan_native_word(w_mask), plan_native_word(w_value)
+        };
+    }
+    return n_words;
 }
 
 /* Puts the masks and values of the 'n' words of 'words' in the
@@ -1554,27 +1548,30 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     }
 
     plan_sort(keys, n + n_absent);
+    const struct ps_dread *order[MAX_READS + MAX_ABSENT];
+    for (size_t i = 0; i < n + n_absent; i++) {
+        size_t k = keys[i] & 0xff;
+        order[i] = k < n ? &trace->reads[k] : &absent[k - n];
+    }
 
-    /* In words: the reads but for the length fields, within the
-     * shortest frame the plan takes; all of them, for frames of 'len'
-     * bytes; and all but the length fields, for frames of other
-     * lengths. */
-    struct plan_words lists[3] = {
-        { plan->words, 0, len_min, 0, true, plan->reads, 0 },
-        { plan->exact_words, 0, len, 0, true, NULL, 0 },
-        { plan->flow_words, 0, len_min, 0, true, NULL, 0 },
-    };
-    plan_words(trace->reads, n, absent, keys, n + n_absent, &lists[0],
-               &lists[1], &lists[2]);
-    plan->n_words = lists[0].n;
-    plan->n_reads = lists[0].n_rest;
-    plan->n_exact = lists[1].n;
-    plan->exact = lists[1].ok;
-    plan->n_flow = lists[2].n;
-    plan->flow = lists[2].ok;
-    plan_native(plan->words, plan->n_words);
-    plan_native(plan->exact_words, plan->n_exact);
-    plan_native(plan->flow_words, plan->n_flow);
+    /* In words: the reads but for the length fields and the values of
+     * the fields of 'absent', within the shortest frame the plan takes
+     * (the reads that fit no word are checked one by one); all of them,
+     * for frames of 'len' bytes; and all but the length fields, for
+     * frames of other lengths. */
+    plan->n_reads = 0;
+    plan->n_words = plan_word_list(order, n + n_absent, len_min,
+                                   PLAN_SKIP_FREE | PLAN_SKIP_ABSENT,
+                                   plan->words, plan->reads, &plan->n_reads,
+                                   NULL);
+    plan->exact = true;
+    plan->n_exact = plan_word_list(order, n + n_absent, len, 0,
+                                   plan->exact_words, NULL, NULL,
+                                   &plan->exact);
+    plan->flow = true;
+    plan->n_flow = plan_word_list(order, n + n_absent, len_min,
+                                  PLAN_SKIP_FREE, plan->flow_words, NULL,
+                                  NULL, &plan->flow);
     return plan;
 }
 
