@@ -1521,6 +1521,50 @@ plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
     }
 }
 
+/* Sets the exact words of 'plan', which has its flow words and whose
+ * length fields are all in words ('byte' is not SIZE_MAX), for the frame
+ * 'pkt' (of at least the shortest frame's length) that it holds for: the
+ * words of the flow, with the values that its length fields have in
+ * 'pkt'. */
+static void
+plan_put_exact(struct plan *plan, const uint8_t *pkt)
+{
+    /* The words of the flow (within 'len' bytes, as they are within the
+     * shortest frame the plan takes), then one a length field. */
+    memcpy(plan->exact_words, plan->flow_words,
+           plan->n_flow * sizeof *plan->flow_words);
+    plan->n_exact = plan->n_flow;
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        const struct ps_dlen *l = &plan->lens[i];
+        uint64_t value = ps_load_be64(pkt + l->byte) >> l->shift & l->mask;
+        struct plan_word w = { l->byte, 0, 0 };
+
+        /* In a word of the flow that holds the field, if any. */
+        for (size_t j = 0; j < plan->n_exact; j++) {
+            size_t byte = plan->exact_words[j].byte;
+            if (byte * 8 <= l->bit && l->bit + l->bits <= byte * 8 + 64) {
+                w.byte = byte;
+                break;
+            }
+        }
+        unsigned int shift = w.byte * 8 + 64 - l->bit - l->bits;
+        w.mask = l->mask << shift;
+        w.value = value << shift;
+        plan_native(&w, 1);
+        size_t j = 0;
+        while (j < plan->n_exact && plan->exact_words[j].byte != w.byte) {
+            j++;
+        }
+        if (j == plan->n_exact) {
+            plan->exact_words[plan->n_exact++] = w;
+        } else {
+            plan->exact_words[j].mask |= w.mask;
+            plan->exact_words[j].value |= w.value;
+        }
+    }
+    plan->exact = true;
+}
+
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
  * 'trace' and found 'stack', 'packet_len' bytes by its lengths, whose
  * headers have 'spans' that are 'span_vars'.  Returns NULL if the trace
@@ -1630,14 +1674,23 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
                                    PLAN_SKIP_FREE | PLAN_SKIP_ABSENT,
                                    plan->words, plan->reads, &plan->n_reads,
                                    NULL);
-    plan->exact = true;
-    plan->n_exact = plan_word_list(order, n + n_absent, len, 0,
-                                   plan->exact_words, NULL, NULL,
-                                   &plan->exact);
     plan->flow = true;
     plan->n_flow = plan_word_list(order, n + n_absent, len_min,
                                   PLAN_SKIP_FREE, plan->flow_words, NULL,
                                   NULL, &plan->flow);
+    bool lens_in_words = true;
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        lens_in_words &= plan->lens[i].byte != SIZE_MAX;
+    }
+    if (plan->flow && lens_in_words) {
+        /* The same reads as words, as plan_specialize() puts them. */
+        plan_put_exact(plan, trace->pkt);
+    } else {
+        plan->exact = true;
+        plan->n_exact = plan_word_list(order, n + n_absent, len, 0,
+                                       plan->exact_words, NULL, NULL,
+                                       &plan->exact);
+    }
     return plan;
 }
 
@@ -1688,40 +1741,7 @@ plan_specialize(struct plans *plans, const struct plan *plan,
                      : v->end == DVAR_P ? end_p : span->end);
     }
 
-    /* The words of the flow (within 'len' bytes, as they are within the
-     * shortest frame the plan takes), then one a length field. */
-    memcpy(new->exact_words, plan->flow_words,
-           plan->n_flow * sizeof *plan->flow_words);
-    new->n_exact = plan->n_flow;
-    for (size_t i = 0; i < plan->n_lens; i++) {
-        const struct ps_dlen *l = &plan->lens[i];
-        uint64_t value = ps_load_be64(pkt + l->byte) >> l->shift & l->mask;
-        struct plan_word w = { l->byte, 0, 0 };
-
-        /* In a word of the flow that holds the field, if any. */
-        for (size_t j = 0; j < new->n_exact; j++) {
-            size_t byte = new->exact_words[j].byte;
-            if (byte * 8 <= l->bit && l->bit + l->bits <= byte * 8 + 64) {
-                w.byte = byte;
-                break;
-            }
-        }
-        unsigned int shift = w.byte * 8 + 64 - l->bit - l->bits;
-        w.mask = l->mask << shift;
-        w.value = value << shift;
-        plan_native(&w, 1);
-        size_t j = 0;
-        while (j < new->n_exact && new->exact_words[j].byte != w.byte) {
-            j++;
-        }
-        if (j == new->n_exact) {
-            new->exact_words[new->n_exact++] = w;
-        } else {
-            new->exact_words[j].mask |= w.mask;
-            new->exact_words[j].value |= w.value;
-        }
-    }
-    new->exact = true;
+    plan_put_exact(new, pkt);
     return new;
 }
 
