@@ -1106,7 +1106,7 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
 /* The bytes 'byte' to 'byte' + 7 of a packet must be 'value' under
  * 'mask': as the plan is made, both big-endian words; once made, both
  * in the machine's byte order, as the 8 bytes are loaded
- * (plan_native()). */
+ * (plan_native_word()). */
 struct plan_word {
     size_t byte;
     uint64_t mask, value;
@@ -1492,20 +1492,6 @@ plan_word_list(const struct ps_dread *const *order, size_t n, size_t len,
     return n_words;
 }
 
-/* Puts the masks and values of the 'n' words of 'words' in the
- * machine's byte order. */
-static void
-plan_native(struct plan_word *words, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint8_t bytes[8];
-        ps_store_be64(bytes, words[i].mask);
-        words[i].mask = plan_load(bytes);
-        ps_store_be64(bytes, words[i].value);
-        words[i].value = plan_load(bytes);
-    }
-}
-
 /* The place 'bits' bits wide at 'bit' as one of the 8-byte words of a
  * frame of at least 'len' bytes: sets '*byte' (SIZE_MAX if none),
  * '*shift' and '*mask'. */
@@ -1537,30 +1523,28 @@ plan_put_exact(struct plan *plan, const uint8_t *pkt)
     for (size_t i = 0; i < plan->n_lens; i++) {
         const struct ps_dlen *l = &plan->lens[i];
         uint64_t value = ps_load_be64(pkt + l->byte) >> l->shift & l->mask;
-        struct plan_word w = { l->byte, 0, 0 };
+        size_t byte = l->byte;
 
-        /* In a word of the flow that holds the field, if any. */
-        for (size_t j = 0; j < plan->n_exact; j++) {
-            size_t byte = plan->exact_words[j].byte;
-            if (byte * 8 <= l->bit && l->bit + l->bits <= byte * 8 + 64) {
-                w.byte = byte;
-                break;
-            }
-        }
-        unsigned int shift = w.byte * 8 + 64 - l->bit - l->bits;
-        w.mask = l->mask << shift;
-        w.value = value << shift;
-        plan_native(&w, 1);
+        /* In the first word of the flow that holds the field, if any (no
+         * word before it starts at the same byte), else in one of its
+         * own. */
         size_t j = 0;
-        while (j < plan->n_exact && plan->exact_words[j].byte != w.byte) {
+        while (j < plan->n_exact
+               && !(plan->exact_words[j].byte * 8 <= l->bit
+                    && (l->bit + l->bits
+                        <= plan->exact_words[j].byte * 8 + 64))) {
             j++;
         }
-        if (j == plan->n_exact) {
-            plan->exact_words[plan->n_exact++] = w;
+        if (j < plan->n_exact) {
+            byte = plan->exact_words[j].byte;
         } else {
-            plan->exact_words[j].mask |= w.mask;
-            plan->exact_words[j].value |= w.value;
+            plan->exact_words[plan->n_exact++] = (struct plan_word) {
+                byte, 0, 0
+            };
         }
+        unsigned int shift = byte * 8 + 64 - l->bit - l->bits;
+        plan->exact_words[j].mask |= plan_native_word(l->mask << shift);
+        plan->exact_words[j].value |= plan_native_word(value << shift);
     }
     plan->exact = true;
 }
