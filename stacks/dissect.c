@@ -1492,9 +1492,9 @@ plan_word_list(const struct ps_dread *const *order, size_t n, size_t len,
     return n_words;
 }
 
-/* The place 'bits' bits wide at 'bit' as one of the 8-byte words of a
- * frame of at least 'len' bytes: sets '*byte' (SIZE_MAX if none),
- * '*shift' and '*mask'. */
+/* The place 'bits' bits wide (at least 1) at 'bit' as one of the 8-byte
+ * words of a frame of at least 'len' bytes: sets '*byte' (SIZE_MAX if
+ * none), '*shift' and '*mask'. */
 static void
 plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
                 unsigned int *shift, uint64_t *mask)
@@ -1503,7 +1503,7 @@ plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
     if (len >= 8 && bit % 8 + bits <= 64) {
         *byte = bit / 8 < len - 8 ? bit / 8 : len - 8;
         *shift = *byte * 8 + 64 - bit - bits;
-        *mask = bits < 64 ? (UINT64_C(1) << bits) - 1 : UINT64_MAX;
+        *mask = UINT64_MAX >> (64 - bits);
     }
 }
 
@@ -1512,7 +1512,7 @@ plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
  * 'pkt' (of at least the shortest frame's length) that it holds for: the
  * words of the flow, with the values that its length fields have in
  * 'pkt'. */
-static void
+static inline void __attribute__((__always_inline__))
 plan_put_exact(struct plan *plan, const uint8_t *pkt)
 {
     /* The words of the flow (within 'len' bytes, as they are within the
