@@ -97,7 +97,8 @@ struct trace {
         bool free;              /* A length field of 'lens'. */
         bool absent;            /* In a plan: the value that a field of
                                  * 'absent' had. */
-    } reads[MAX_READS];
+    } reads[MAX_READS + MAX_ABSENT];  /* From MAX_READS on, the values of
+                                       * the fields of 'absent'. */
 
     /* The length fields that a plan checks by their relation to the
      * packet's ends... */
@@ -244,11 +245,13 @@ trace_absent(struct trace *trace, const uint8_t *base, size_t bit,
              size_t bits, uint64_t value, const struct ps_dgroup *g)
 {
     if (trace->n_absent < MAX_ABSENT) {
+        struct ps_dread *r = &trace->reads[MAX_READS + trace->n_absent];
         struct ps_dabsent *a = &trace->absent[trace->n_absent++];
         a->bit = (base - trace->pkt) * 8 + bit;
         a->bits = bits;
         a->value = value;
         a->g = g;
+        *r = (struct ps_dread) { a->bit, bits, value, false, true };
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -1434,25 +1437,26 @@ enum {
     PLAN_SKIP_ABSENT = 1 << 1,
 };
 
-/* Puts the 'n' reads of 'order' (by place), but for those whose 'free' or
- * 'absent' is in 'skip', into words within frames of at least 'len'
- * bytes, in the machine's byte order: each read in the word that the
- * read before it started if it fits there, else in a word of its own
- * (which ends at the frame's end at the latest).  All the reads were of
- * the same bytes, so the values of reads that overlap agree.  Returns the
- * number of words put in 'words'.  A read that fits no word (more than 8
- * bytes) goes to 'rest' ('*n_rest' of them) or, if 'rest' is NULL,
- * clears '*ok'. */
+/* Puts the 'n' reads of 'reads' in the order of the 'n' keys of 'keys'
+ * (by place), but for those whose 'free' or 'absent' is in 'skip', into
+ * words within frames of at least 'len' bytes, in the machine's byte
+ * order: each read in the word that the read before it started if it
+ * fits there, else in a word of its own (which ends at the frame's end at
+ * the latest).  All the reads were of the same bytes, so the values of
+ * reads that overlap agree.  Returns the number of words put in 'words'.
+ * A read that fits no word (more than 8 bytes) goes to 'rest' ('*n_rest'
+ * of them) or, if 'rest' is NULL, clears '*ok'. */
 static inline size_t __attribute__((__always_inline__))
-plan_word_list(const struct ps_dread *const *order, size_t n, size_t len,
-               unsigned int skip, struct plan_word *words,
-               struct ps_dread *rest, size_t *n_rest, bool *ok)
+plan_word_list(const struct ps_dread *reads, const uint64_t *keys,
+               size_t n, size_t len, unsigned int skip,
+               struct plan_word *words, struct ps_dread *rest,
+               size_t *n_rest, bool *ok)
 {
     size_t n_words = 0, byte = 0, w_end = 0;
     uint64_t w_mask = 0, w_value = 0;
 
     for (size_t i = 0; i < n; i++) {
-        const struct ps_dread *r = order[i];
+        const struct ps_dread *r = &reads[keys[i] & 0xff];
         if ((skip & PLAN_SKIP_FREE && r->free)
             || (skip & PLAN_SKIP_ABSENT && r->absent)) {
             continue;
@@ -1566,7 +1570,6 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
      * keys.  Every frame the plan takes holds every place it reads, and
      * its packet's end is within the frame. */
     uint64_t keys[MAX_READS + MAX_ABSENT];
-    struct ps_dread absent[MAX_ABSENT];
     size_t end_max = 0;
     for (size_t i = 0; i < n; i++) {
         const struct ps_dread *r = &trace->reads[i];
@@ -1578,9 +1581,7 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
         const struct ps_dabsent *a = &trace->absent[i];
         size_t end = a->bit + a->bits;
         end_max = end_max > end ? end_max : end;
-        keys[n + i] = (uint64_t) a->bit << 8 | (n + i);
-        absent[i] = (struct ps_dread) { a->bit, a->bits, a->value,
-                                        false, true };
+        keys[n + i] = (uint64_t) a->bit << 8 | (MAX_READS + i);
     }
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
@@ -1642,11 +1643,6 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     }
 
     plan_sort(keys, n + n_absent);
-    const struct ps_dread *order[MAX_READS + MAX_ABSENT];
-    for (size_t i = 0; i < n + n_absent; i++) {
-        size_t k = keys[i] & 0xff;
-        order[i] = k < n ? &trace->reads[k] : &absent[k - n];
-    }
 
     /* In words: the reads but for the length fields and the values of
      * the fields of 'absent', within the shortest frame the plan takes
@@ -1654,14 +1650,14 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
      * for frames of 'len' bytes; and all but the length fields, for
      * frames of other lengths. */
     plan->n_reads = 0;
-    plan->n_words = plan_word_list(order, n + n_absent, len_min,
-                                   PLAN_SKIP_FREE | PLAN_SKIP_ABSENT,
+    plan->n_words = plan_word_list(trace->reads, keys, n + n_absent,
+                                   len_min, PLAN_SKIP_FREE | PLAN_SKIP_ABSENT,
                                    plan->words, plan->reads, &plan->n_reads,
                                    NULL);
     plan->flow = true;
-    plan->n_flow = plan_word_list(order, n + n_absent, len_min,
-                                  PLAN_SKIP_FREE, plan->flow_words, NULL,
-                                  NULL, &plan->flow);
+    plan->n_flow = plan_word_list(trace->reads, keys, n + n_absent,
+                                  len_min, PLAN_SKIP_FREE, plan->flow_words,
+                                  NULL, NULL, &plan->flow);
     bool lens_in_words = true;
     for (size_t i = 0; i < plan->n_lens; i++) {
         lens_in_words &= plan->lens[i].byte != SIZE_MAX;
@@ -1671,9 +1667,9 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
         plan_put_exact(plan, trace->pkt);
     } else {
         plan->exact = true;
-        plan->n_exact = plan_word_list(order, n + n_absent, len, 0,
-                                       plan->exact_words, NULL, NULL,
-                                       &plan->exact);
+        plan->n_exact = plan_word_list(trace->reads, keys, n + n_absent,
+                                       len, 0, plan->exact_words, NULL,
+                                       NULL, &plan->exact);
     }
     return plan;
 }
@@ -2204,8 +2200,9 @@ dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
 static enum ps_error
 dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
              const struct ps_dtable *t, const struct ps_dproto *p,
-             struct plans *plans, struct plan **made, const uint8_t *pkt, size_t len,
-             unsigned int flags, struct ps_dissection *d, char **errorp)
+             struct plans *plans, struct plan **made, const uint8_t *pkt,
+             size_t len, unsigned int flags, struct ps_dissection *d,
+             char **errorp)
 {
     struct found_header headers[MAX_HEADERS];
     struct scratch scratch;
