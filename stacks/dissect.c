@@ -25,6 +25,8 @@
 #define SCRATCH 512             /* Places of fields that move, for all the
                                  * headers of a packet. */
 #define MAX_GROUPS 8            /* Fields with bindings, merged in order. */
+#define CSUM_LONG 32            /* Bytes of a span that csum_add_long()
+                                 * sums. */
 
 /* A header found in the packet. */
 struct found_header {
@@ -83,6 +85,8 @@ struct ps_dlen {
 #define MAX_READS 96
 #define MAX_ABSENT 16
 #define MAX_LENS 16
+_Static_assert(MAX_READS + MAX_ABSENT <= 256, "a read's index fits a byte of "
+               "its key (plan_create())");
 struct trace {
     const uint8_t *pkt;
     size_t n;                   /* MAX_READS + 1 if there were more. */
@@ -93,7 +97,8 @@ struct trace {
         bool free;              /* A length field of 'lens'. */
         bool absent;            /* In a plan: the value that a field of
                                  * 'absent' had. */
-    } reads[MAX_READS];
+    } reads[MAX_READS + MAX_ABSENT];  /* From MAX_READS on, the values of
+                                       * the fields of 'absent'. */
 
     /* The length fields that a plan checks by their relation to the
      * packet's ends... */
@@ -133,7 +138,7 @@ struct view {
 /* Records that the walk checked whether 'view' has its first 'need'
  * bytes, and 'ok' if it does: for a plan, a bound on the end of the
  * view. */
-static void
+static inline void __attribute__((__always_inline__))
 trace_bound(const struct view *view, size_t need, bool ok)
 {
     struct trace *t = view->trace;
@@ -217,7 +222,7 @@ load_bits(const uint8_t *base, size_t len, size_t bit, size_t bits)
     return bits ? ps_bits_get(base, bit, bits) : 0;
 }
 
-static void
+static inline void __attribute__((__always_inline__))
 trace_read(struct trace *trace, const uint8_t *base, size_t bit,
            size_t bits, uint64_t value)
 {
@@ -240,11 +245,13 @@ trace_absent(struct trace *trace, const uint8_t *base, size_t bit,
              size_t bits, uint64_t value, const struct ps_dgroup *g)
 {
     if (trace->n_absent < MAX_ABSENT) {
+        struct ps_dread *r = &trace->reads[MAX_READS + trace->n_absent];
         struct ps_dabsent *a = &trace->absent[trace->n_absent++];
         a->bit = (base - trace->pkt) * 8 + bit;
         a->bits = bits;
         a->value = value;
         a->g = g;
+        *r = (struct ps_dread) { a->bit, bits, value, false, true };
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -262,7 +269,7 @@ get_bits(const struct view *view, size_t bit, size_t bits)
     return value;
 }
 
-static inline bool
+static inline bool __attribute__((__always_inline__))
 read_bits(const struct view *view, size_t bit, size_t bits, uint64_t *value)
 {
     if (bits > 64) {
@@ -438,8 +445,19 @@ layout_from_packet(const struct ps_dproto *p, const struct ps_dvariant *v,
     return true;
 }
 
+/* Sets '*why' to say that header 'h' does not fit in 'view'. */
+static void __attribute__((__cold__))
+header_too_long(const struct found_header *h, const struct view *view,
+                char **why)
+{
+    bool plain = h->v->index == 0;
+    *why = ps_xasprintf("%s%s%s needs %zu bytes, %zu left",
+                        h->p->p->name, plain ? "" : " ",
+                        plain ? "" : h->v->v->name, h->size, view->len);
+}
+
 /* Checks that header 'h', laid out, fits in 'view'. */
-static bool
+static inline bool __attribute__((__always_inline__))
 header_fits(const struct found_header *h, const struct view *view,
             char **why)
 {
@@ -447,10 +465,7 @@ header_fits(const struct found_header *h, const struct view *view,
         trace_bound(view, h->size, h->size <= view->len);
     }
     if (h->size > view->len) {
-        bool plain = h->v->index == 0;
-        *why = ps_xasprintf("%s%s%s needs %zu bytes, %zu left",
-                            h->p->p->name, plain ? "" : " ",
-                            plain ? "" : h->v->v->name, h->size, view->len);
+        header_too_long(h, view, why);
         return false;
     }
     return true;
@@ -531,7 +546,7 @@ magic_matches(const struct ps_dproto *p, const struct view *view)
 /* Checks the further conditions of binding 'b' after 'h': MAGIC_MATCH if
  * all hold, MAGIC_UNREADABLE if one is on a field of the upper protocol
  * beyond the end of 'rest'. */
-static enum magic_result
+static inline enum magic_result __attribute__((__always_inline__))
 binding_conds_hold(const struct ps_dbind *b, const struct found_header *h,
                    const struct view *packet, const struct view *rest)
 {
@@ -576,15 +591,17 @@ too_short_to_tell(const struct found_header *h, const struct view *rest,
 
 /* Tries binding 'b', whose field holds its value, after 'h': returns its
  * upper protocol if its conditions hold. */
-static const struct ps_dproto *
+static inline const struct ps_dproto * __attribute__((__always_inline__))
 try_binding(const struct ps_dbind *b, const struct found_header *h,
             const struct view *packet, const struct view *rest, char **why)
 {
     enum magic_result r = (b->upper ? binding_conds_hold(b, h, packet, rest)
                            : MAGIC_MISMATCH);
     if (r == MAGIC_MATCH) {
-        free(*why);
-        *why = NULL;
+        if (*why) {
+            free(*why);
+            *why = NULL;
+        }
         return b->upper;
     } else if (r == MAGIC_UNREADABLE) {
         too_short_to_tell(h, rest, why);
@@ -608,7 +625,7 @@ group_find(const struct ps_dgroup *g, uint64_t value)
 
 /* Finds in group 'g' the bindings whose value is the one its field has
  * in header 'h': sets '*lo' and '*hi' to their range (empty if none). */
-static void
+static inline void __attribute__((__always_inline__))
 group_range(const struct ps_dgroup *g, const struct found_header *h,
             const struct view *packet, size_t *lo, size_t *hi)
 {
@@ -891,6 +908,62 @@ same_checksum(uint64_t a, uint64_t b)
     return a == b || (a == 0 && b == 0xffff) || (a == 0xffff && b == 0);
 }
 
+/* ps_csum_add() of the 'len' bytes at 'p', at least 8, which start at an
+ * even place of a checksum's span, as a sum that ps_csum_finish() folds
+ * to the same checksum.  16 bytes a step as words in the machine's byte
+ * order, added with their carries: a one's complement sum of 16-bit words
+ * is the same in either byte order but for a swap of its two bytes (RFC
+ * 1071, section 2(B)), and is zero only if every byte is.  The last 7
+ * bytes or fewer go to ps_csum_add(). */
+static uint64_t __attribute__((__noinline__))
+csum_add_long(uint64_t sum, const uint8_t *p, size_t len)
+{
+    uint64_t s0 = 0, s1 = 0, c0 = 0, c1 = 0;
+
+    for (; len >= 16; p += 16, len -= 16) {
+        uint64_t a, b;
+        memcpy(&a, p, sizeof a);
+        memcpy(&b, p + 8, sizeof b);
+        s0 += a;
+        c0 += s0 < a;
+        s1 += b;
+        c1 += s1 < b;
+    }
+    if (len >= 8) {
+        uint64_t a;
+        memcpy(&a, p, sizeof a);
+        s0 += a;
+        c0 += s0 < a;
+        p += 8;
+        len -= 8;
+    }
+
+    /* Folded to 16 bits, end-around carries included (2^64, 2^32 and 2^16
+     * are all 1 modulo 0xffff). */
+    uint64_t x = s0 + s1;
+    x += x < s1;
+    uint64_t c = c0 + c1;
+    x += c;
+    x += x < c;
+    x = (x & 0xffffffff) + (x >> 32);
+    x = (x & 0xffffffff) + (x >> 32);
+    x = (x & 0xffff) + (x >> 16);
+    x = (x & 0xffff) + (x >> 16);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    x = PS_BSWAP16((uint16_t) x);
+#endif
+    return ps_csum_add(sum + x, p, len);
+}
+
+/* ps_csum_add() of the 'len' bytes at 'p', which start at an even place of
+ * a checksum's span: a long span by csum_add_long(). */
+static inline uint64_t
+csum_add(uint64_t sum, const uint8_t *p, size_t len)
+{
+    return len >= CSUM_LONG ? csum_add_long(sum, p, len)
+           : ps_csum_add(sum, p, len);
+}
+
 /* The checksum 'c' should have in 'pkt' ('len' bytes), over its span up
  * to 'end', computed as ps_stack_apply_checksum() would write it. */
 static uint64_t
@@ -913,8 +986,8 @@ expected_checksum(const struct ps_stack *stack, const uint8_t *pkt,
     }
     /* The span without the field (at an even place, so the words on
      * either side stay aligned), as if it were zero. */
-    uint64_t sum = ps_csum_add(0, pkt + c->start, at - c->start);
-    sum = ps_csum_add(sum, pkt + at + 2, span - at - 2);
+    uint64_t sum = csum_add(0, pkt + c->start, at - c->start);
+    sum = csum_add(sum, pkt + at + 2, span - at - 2);
     if (c->n_pseudo) {
         sum = ps_checksum_add_pseudo(sum, pkt, c, span - c->start);
     }
@@ -1036,7 +1109,7 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
 /* The bytes 'byte' to 'byte' + 7 of a packet must be 'value' under
  * 'mask': as the plan is made, both big-endian words; once made, both
  * in the machine's byte order, as the 8 bytes are loaded
- * (plan_native()). */
+ * (plan_native_word()). */
 struct plan_word {
     size_t byte;
     uint64_t mask, value;
@@ -1044,7 +1117,8 @@ struct plan_word {
 
 struct plan {
     size_t size;                /* Bytes, the arrays that follow it
-                                 * included. */
+                                 * included... */
+    size_t alloc;               /* ...of 'alloc' allocated. */
     size_t refs;                /* Slots and recent plans that hold it. */
     const struct ps_dproto *first;
     size_t len;                 /* The frame's length when it was made. */
@@ -1090,14 +1164,43 @@ struct plans {
     unsigned int misses[PLAN_SLOTS];
     size_t last_len[PLAN_SLOTS];        /* See plans_want_slot(). */
     struct plan *recent[PLAN_RECENT];   /* Made or used last, first. */
+
+    /* A plan that nothing holds any more, kept for its memory: the next
+     * plan made takes it if it is large enough, without a malloc() and a
+     * free() for each (a thread that walks frames of two tables in
+     * turn drops its plans and makes one per frame). */
+    struct plan *spare;
 };
 
+/* Drops a reference to 'plan' (if nonnull), held by 'plans'. */
 static void
-plan_unref(struct plan *plan)
+plan_unref(struct plans *plans, struct plan *plan)
 {
     if (plan && !--plan->refs) {
-        free(plan);
+        if (!plans->spare) {
+            plans->spare = plan;
+        } else if (plans->spare->alloc < plan->alloc) {
+            free(plans->spare);
+            plans->spare = plan;
+        } else {
+            free(plan);
+        }
     }
+}
+
+/* Memory for a plan of 'size' bytes, its 'alloc' set: the spare plan of
+ * 'plans' if it is large enough. */
+static struct plan *
+plan_alloc(struct plans *plans, size_t size)
+{
+    struct plan *plan = plans->spare;
+    if (plan && plan->alloc >= size) {
+        plans->spare = NULL;
+    } else {
+        plan = ps_xmalloc(size);
+        plan->alloc = size;
+    }
+    return plan;
 }
 
 /* Initial-exec: one load from the thread pointer, without a call to
@@ -1113,11 +1216,11 @@ plans_clear(struct plans *plans)
 {
     for (; plans->used; plans->used &= plans->used - 1) {
         size_t i = __builtin_ctzll(plans->used);
-        plan_unref(plans->slots[i]);
+        plan_unref(plans, plans->slots[i]);
         plans->slots[i] = NULL;
     }
     for (size_t i = 0; i < PLAN_RECENT; i++) {
-        plan_unref(plans->recent[i]);
+        plan_unref(plans, plans->recent[i]);
         plans->recent[i] = NULL;
     }
 }
@@ -1129,7 +1232,7 @@ plans_use(struct plans *plans, struct plan *plan, size_t i)
 {
     if (i == PLAN_RECENT) {
         i = PLAN_RECENT - 1;
-        plan_unref(plans->recent[i]);
+        plan_unref(plans, plans->recent[i]);
         plan->refs++;
     }
     for (; i; i--) {
@@ -1139,9 +1242,11 @@ plans_use(struct plans *plans, struct plan *plan, size_t i)
 }
 
 static void
-plans_free(void *plans)
+plans_free(void *plans_)
 {
+    struct plans *plans = plans_;
     plans_clear(plans);
+    free(plans->spare);
     free(plans);
 }
 
@@ -1302,104 +1407,98 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     return plan_lens_hold(plan, pkt, len, p);
 }
 
-/* Sorts the 'n' reads of 'reads' by place: an insertion sort, as they
- * are few and mostly in order. */
+/* Sorts the 'n' keys of 'keys' (a read's place, then its index): an
+ * insertion sort, as they are few and mostly in order. */
 static void
-plan_sort(struct ps_dread *reads, size_t n)
+plan_sort(uint64_t *keys, size_t n)
 {
     for (size_t i = 1; i < n; i++) {
-        struct ps_dread r = reads[i];
+        uint64_t k = keys[i];
         size_t j = i;
-        for (; j && reads[j - 1].bit > r.bit; j--) {
-            reads[j] = reads[j - 1];
+        for (; j && keys[j - 1] > k; j--) {
+            keys[j] = keys[j - 1];
         }
-        reads[j] = r;
+        keys[j] = k;
     }
 }
 
-/* Words of a plan being made: 'n' of 'words', within frames of at least
- * 'len' bytes, of the reads whose 'free' or 'absent' is not in 'skip'.
- * A read that fits no word (more than 8 bytes) goes to 'rest' or, if
- * 'rest' is NULL, clears 'ok'. */
+/* 'x', a big-endian word of a plan being made, as the 8 bytes that hold
+ * it are loaded (in the machine's byte order). */
+static inline uint64_t
+plan_native_word(uint64_t x)
+{
+    uint8_t bytes[8];
+    ps_store_be64(bytes, x);
+    return plan_load(bytes);
+}
+
 enum {
     PLAN_SKIP_FREE = 1 << 0,
     PLAN_SKIP_ABSENT = 1 << 1,
 };
 
-struct plan_words {
-    struct plan_word *words;
-    size_t n;
-    size_t len;
-    unsigned int skip;
-    bool ok;
-    struct ps_dread *rest;
-    size_t n_rest;
-};
-
-/* Puts read 'r' into 'l': in the word that the read before it started if
- * it fits there, else in a word of its own (which ends at the frame's
- * end at the latest).  All the reads were of the same bytes, so the
- * values of reads that overlap agree. */
-static inline void __attribute__((__always_inline__))
-plan_word_put(struct plan_words *l, const struct ps_dread *r)
+/* Puts the 'n' reads of 'reads' in the order of the 'n' keys of 'keys'
+ * (by place), but for those whose 'free' or 'absent' is in 'skip', into
+ * words within frames of at least 'len' bytes, in the machine's byte
+ * order: each read in the word that the read before it started if it
+ * fits there, else in a word of its own (which ends at the frame's end at
+ * the latest).  All the reads were of the same bytes, so the values of
+ * reads that overlap agree.  Returns the number of words put in 'words'.
+ * A read that fits no word (more than 8 bytes) goes to 'rest' ('*n_rest'
+ * of them) or, if 'rest' is NULL, clears '*ok'. */
+static inline size_t __attribute__((__always_inline__))
+plan_word_list(const struct ps_dread *reads, const uint64_t *keys,
+               size_t n, size_t len, unsigned int skip,
+               struct plan_word *words, struct ps_dread *rest,
+               size_t *n_rest, bool *ok)
 {
-    struct plan_word *w = l->n ? &l->words[l->n - 1] : NULL;
-    size_t end = r->bit + r->bits;
+    size_t n_words = 0, byte = 0, w_end = 0;
+    uint64_t w_mask = 0, w_value = 0;
 
-    if ((r->free && l->skip & PLAN_SKIP_FREE)
-        || (r->absent && l->skip & PLAN_SKIP_ABSENT)) {
-        return;
-    }
-    if (!w || end > w->byte * 8 + 64) {
-        if (l->len < 8 || r->bit % 8 + r->bits > 64) {
-            if (l->rest) {
-                l->rest[l->n_rest++] = *r;
-            } else {
-                l->ok = false;
-            }
-            return;
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &reads[keys[i] & 0xff];
+        if ((skip & PLAN_SKIP_FREE && r->free)
+            || (skip & PLAN_SKIP_ABSENT && r->absent)) {
+            continue;
         }
-        size_t byte = r->bit / 8;
-        w = &l->words[l->n++];
-        w->byte = byte < l->len - 8 ? byte : l->len - 8;
-        w->mask = w->value = 0;
+        size_t end = r->bit + r->bits;
+        if (!n_words || end > w_end) {
+            if (len < 8 || r->bit % 8 + r->bits > 64) {
+                if (rest) {
+                    rest[(*n_rest)++] = *r;
+                } else {
+                    *ok = false;
+                }
+                continue;
+            }
+            if (n_words) {
+                words[n_words - 1] = (struct plan_word) {
+                    byte, plan_native_word(w_mask),
+                    plan_native_word(w_value)
+                };
+            }
+            n_words++;
+            byte = r->bit / 8 < len - 8 ? r->bit / 8 : len - 8;
+            w_end = byte * 8 + 64;
+            w_mask = w_value = 0;
+        }
+        /* Reads are 1 to 64 bits wide. */
+        uint64_t mask = UINT64_MAX >> (64 - r->bits);
+        unsigned int shift = w_end - end;
+        w_mask |= mask << shift;
+        w_value |= (r->value & mask) << shift;
     }
-    unsigned int shift = w->byte * 8 + 64 - end;
-    uint64_t mask = (r->bits < 64 ? (UINT64_C(1) << r->bits) - 1
-                     : UINT64_MAX);
-    w->mask |= mask << shift;
-    w->value |= (r->value & mask) << shift;
+    if (n_words) {
+        words[n_words - 1] = (struct plan_word) {
+            byte, plan_native_word(w_mask), plan_native_word(w_value)
+        };
+    }
+    return n_words;
 }
 
-/* Puts each of the 'n' reads of 'reads' (sorted by place) into each of
- * the 3 word lists of 'lists', in one pass. */
-static void
-plan_words(const struct ps_dread *reads, size_t n, struct plan_words *lists)
-{
-    for (size_t i = 0; i < n; i++) {
-        plan_word_put(&lists[0], &reads[i]);
-        plan_word_put(&lists[1], &reads[i]);
-        plan_word_put(&lists[2], &reads[i]);
-    }
-}
-
-/* Puts the masks and values of the 'n' words of 'words' in the
- * machine's byte order. */
-static void
-plan_native(struct plan_word *words, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        uint8_t bytes[8];
-        ps_store_be64(bytes, words[i].mask);
-        words[i].mask = plan_load(bytes);
-        ps_store_be64(bytes, words[i].value);
-        words[i].value = plan_load(bytes);
-    }
-}
-
-/* The place 'bits' bits wide at 'bit' as one of the 8-byte words of a
- * frame of at least 'len' bytes: sets '*byte' (SIZE_MAX if none),
- * '*shift' and '*mask'. */
+/* The place 'bits' bits wide (at least 1) at 'bit' as one of the 8-byte
+ * words of a frame of at least 'len' bytes: sets '*byte' (SIZE_MAX if
+ * none), '*shift' and '*mask'. */
 static void
 plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
                 unsigned int *shift, uint64_t *mask)
@@ -1408,8 +1507,50 @@ plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
     if (len >= 8 && bit % 8 + bits <= 64) {
         *byte = bit / 8 < len - 8 ? bit / 8 : len - 8;
         *shift = *byte * 8 + 64 - bit - bits;
-        *mask = bits < 64 ? (UINT64_C(1) << bits) - 1 : UINT64_MAX;
+        *mask = UINT64_MAX >> (64 - bits);
     }
+}
+
+/* Sets the exact words of 'plan', which has its flow words and whose
+ * length fields are all in words ('byte' is not SIZE_MAX), for the frame
+ * 'pkt' (of at least the shortest frame's length) that it holds for: the
+ * words of the flow, with the values that its length fields have in
+ * 'pkt'. */
+static inline void __attribute__((__always_inline__))
+plan_put_exact(struct plan *plan, const uint8_t *pkt)
+{
+    /* The words of the flow (within 'len' bytes, as they are within the
+     * shortest frame the plan takes), then one a length field. */
+    memcpy(plan->exact_words, plan->flow_words,
+           plan->n_flow * sizeof *plan->flow_words);
+    plan->n_exact = plan->n_flow;
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        const struct ps_dlen *l = &plan->lens[i];
+        uint64_t value = ps_load_be64(pkt + l->byte) >> l->shift & l->mask;
+        size_t byte = l->byte;
+
+        /* In the first word of the flow that holds the field, if any (no
+         * word before it starts at the same byte), else in one of its
+         * own. */
+        size_t j = 0;
+        while (j < plan->n_exact
+               && !(plan->exact_words[j].byte * 8 <= l->bit
+                    && (l->bit + l->bits
+                        <= plan->exact_words[j].byte * 8 + 64))) {
+            j++;
+        }
+        if (j < plan->n_exact) {
+            byte = plan->exact_words[j].byte;
+        } else {
+            plan->exact_words[plan->n_exact++] = (struct plan_word) {
+                byte, 0, 0
+            };
+        }
+        unsigned int shift = byte * 8 + 64 - l->bit - l->bits;
+        plan->exact_words[j].mask |= plan_native_word(l->mask << shift);
+        plan->exact_words[j].value |= plan_native_word(value << shift);
+    }
+    plan->exact = true;
 }
 
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
@@ -1417,7 +1558,7 @@ plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
  * headers have 'spans' that are 'span_vars'.  Returns NULL if the trace
  * does not make one. */
 static struct plan *
-plan_create(const struct ps_dproto *first, size_t len,
+plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
             const struct trace *trace, const struct ps_stack *stack,
             size_t packet_len, const struct header_span *spans,
             const struct span_vars *span_vars)
@@ -1425,15 +1566,26 @@ plan_create(const struct ps_dproto *first, size_t len,
     size_t n_spans = stack->n_headers;
     size_t n = trace->n, n_absent = trace->n_absent;
 
-    /* Every frame the plan takes holds every place it reads, and its
-     * packet's end is within the frame. */
+    /* The reads and the values of the fields of 'absent', by place: their
+     * keys.  Every frame the plan takes holds every place it reads, and
+     * its packet's end is within the frame. */
+    uint64_t keys[MAX_READS + MAX_ABSENT];
+    size_t end_max = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        size_t end = r->bit + r->bits;
+        end_max = end_max > end ? end_max : end;
+        keys[i] = (uint64_t) r->bit << 8 | i;
+    }
+    for (size_t i = 0; i < n_absent; i++) {
+        const struct ps_dabsent *a = &trace->absent[i];
+        size_t end = a->bit + a->bits;
+        end_max = end_max > end ? end_max : end;
+        keys[n + i] = (uint64_t) a->bit << 8 | (MAX_READS + i);
+    }
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
-    for (size_t i = 0; i < n + n_absent; i++) {
-        size_t bit = i < n ? trace->reads[i].bit + trace->reads[i].bits
-                     : trace->absent[i - n].bit + trace->absent[i - n].bits;
-        len_min = len_min > (bit + 7) / 8 ? len_min : (bit + 7) / 8;
-    }
+    len_min = len_min > (end_max + 7) / 8 ? len_min : (end_max + 7) / 8;
     if (trace->n_lens) {
         len_min = len_min > trace->p_min ? len_min : trace->p_min;
     }
@@ -1451,8 +1603,7 @@ plan_create(const struct ps_dproto *first, size_t len,
                    + trace->n_lens * sizeof(struct ps_dlen)
                    + n_spans * sizeof(struct header_span)
                    + n_spans * sizeof(struct span_vars));
-    struct plan *plan = ps_xmalloc(size);
-    struct ps_dread reads[MAX_READS + MAX_ABSENT];
+    struct plan *plan = plan_alloc(plans, size);
 
     plan->size = size;
     plan->refs = 0;
@@ -1491,35 +1642,35 @@ plan_create(const struct ps_dproto *first, size_t len,
                         &a->mask);
     }
 
-    /* The reads and the values of the fields of 'absent', by place. */
-    memcpy(reads, trace->reads, n * sizeof *reads);
-    for (size_t i = 0; i < n_absent; i++) {
-        const struct ps_dabsent *a = &trace->absent[i];
-        reads[n + i] = (struct ps_dread) { a->bit, a->bits, a->value,
-                                           false, true };
-    }
-    plan_sort(reads, n + n_absent);
+    plan_sort(keys, n + n_absent);
 
-    /* In words: the reads but for the length fields, within the
-     * shortest frame the plan takes; all of them, for frames of 'len'
-     * bytes; and all but the length fields, for frames of other
-     * lengths. */
-    struct plan_words lists[3] = {
-        { plan->words, 0, len_min, PLAN_SKIP_FREE | PLAN_SKIP_ABSENT, true,
-          plan->reads, 0 },
-        { plan->exact_words, 0, len, 0, true, NULL, 0 },
-        { plan->flow_words, 0, len_min, PLAN_SKIP_FREE, true, NULL, 0 },
-    };
-    plan_words(reads, n + n_absent, lists);
-    plan->n_words = lists[0].n;
-    plan->n_reads = lists[0].n_rest;
-    plan->n_exact = lists[1].n;
-    plan->exact = lists[1].ok;
-    plan->n_flow = lists[2].n;
-    plan->flow = lists[2].ok;
-    plan_native(plan->words, plan->n_words);
-    plan_native(plan->exact_words, plan->n_exact);
-    plan_native(plan->flow_words, plan->n_flow);
+    /* In words: the reads but for the length fields and the values of
+     * the fields of 'absent', within the shortest frame the plan takes
+     * (the reads that fit no word are checked one by one); all of them,
+     * for frames of 'len' bytes; and all but the length fields, for
+     * frames of other lengths. */
+    plan->n_reads = 0;
+    plan->n_words = plan_word_list(trace->reads, keys, n + n_absent,
+                                   len_min, PLAN_SKIP_FREE | PLAN_SKIP_ABSENT,
+                                   plan->words, plan->reads, &plan->n_reads,
+                                   NULL);
+    plan->flow = true;
+    plan->n_flow = plan_word_list(trace->reads, keys, n + n_absent,
+                                  len_min, PLAN_SKIP_FREE, plan->flow_words,
+                                  NULL, NULL, &plan->flow);
+    bool lens_in_words = true;
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        lens_in_words &= plan->lens[i].byte != SIZE_MAX;
+    }
+    if (plan->flow && lens_in_words) {
+        /* The same reads as words, as plan_specialize() puts them. */
+        plan_put_exact(plan, trace->pkt);
+    } else {
+        plan->exact = true;
+        plan->n_exact = plan_word_list(trace->reads, keys, n + n_absent,
+                                       len, 0, plan->exact_words, NULL,
+                                       NULL, &plan->exact);
+    }
     return plan;
 }
 
@@ -1530,8 +1681,8 @@ plan_create(const struct ps_dproto *first, size_t len,
  * (those of the flow and the values of its length fields).  NULL if the
  * length fields cannot be put in words. */
 static struct plan *
-plan_specialize(const struct plan *plan, const uint8_t *pkt, size_t len,
-                size_t end_p)
+plan_specialize(struct plans *plans, const struct plan *plan,
+                const uint8_t *pkt, size_t len, size_t end_p)
 {
     if (!plan->flow) {
         return NULL;
@@ -1542,8 +1693,10 @@ plan_specialize(const struct plan *plan, const uint8_t *pkt, size_t len,
         }
     }
 
-    struct plan *new = ps_xmalloc(plan->size);
+    struct plan *new = plan_alloc(plans, plan->size);
+    size_t alloc = new->alloc;
     memcpy(new, plan, plan->size);
+    new->alloc = alloc;
 #define PLAN_MOVE(MEMBER)                                               \
     new->MEMBER = (void *) ((char *) new                                \
                             + ((const char *) plan->MEMBER             \
@@ -1568,40 +1721,7 @@ plan_specialize(const struct plan *plan, const uint8_t *pkt, size_t len,
                      : v->end == DVAR_P ? end_p : span->end);
     }
 
-    /* The words of the flow (within 'len' bytes, as they are within the
-     * shortest frame the plan takes), then one a length field. */
-    memcpy(new->exact_words, plan->flow_words,
-           plan->n_flow * sizeof *plan->flow_words);
-    new->n_exact = plan->n_flow;
-    for (size_t i = 0; i < plan->n_lens; i++) {
-        const struct ps_dlen *l = &plan->lens[i];
-        uint64_t value = ps_load_be64(pkt + l->byte) >> l->shift & l->mask;
-        struct plan_word w = { l->byte, 0, 0 };
-
-        /* In a word of the flow that holds the field, if any. */
-        for (size_t j = 0; j < new->n_exact; j++) {
-            size_t byte = new->exact_words[j].byte;
-            if (byte * 8 <= l->bit && l->bit + l->bits <= byte * 8 + 64) {
-                w.byte = byte;
-                break;
-            }
-        }
-        unsigned int shift = w.byte * 8 + 64 - l->bit - l->bits;
-        w.mask = l->mask << shift;
-        w.value = value << shift;
-        plan_native(&w, 1);
-        size_t j = 0;
-        while (j < new->n_exact && new->exact_words[j].byte != w.byte) {
-            j++;
-        }
-        if (j == new->n_exact) {
-            new->exact_words[new->n_exact++] = w;
-        } else {
-            new->exact_words[j].mask |= w.mask;
-            new->exact_words[j].value |= w.value;
-        }
-    }
-    new->exact = true;
+    plan_put_exact(new, pkt);
     return new;
 }
 
@@ -1633,9 +1753,9 @@ plans_fill_slot(struct plans *plans, size_t slot, const struct plan *plan,
                 const uint8_t *pkt, size_t len, size_t end_p)
 {
     struct plan *old = plans->slots[slot];
-    struct plan *new = plan_specialize(plan, pkt, len, end_p);
+    struct plan *new = plan_specialize(plans, plan, pkt, len, end_p);
     if (new) {
-        plan_unref(old);
+        plan_unref(plans, old);
         new->refs++;
         plans->slots[slot] = new;
         plans->used |= UINT64_C(1) << slot;
@@ -1724,7 +1844,8 @@ find_stack(const struct ps_registry *reg, const struct ps_snapshot *snap,
 static enum ps_error dissect_walk(const struct ps_registry *,
                                   const struct ps_snapshot *,
                                   const struct ps_dtable *,
-                                  const struct ps_dproto *, struct plan **,
+                                  const struct ps_dproto *, struct plans *,
+                                  struct plan **,
                                   const uint8_t *pkt, size_t len,
                                   unsigned int flags, struct ps_dissection *,
                                   char **errorp)
@@ -2059,10 +2180,11 @@ dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
     memset(d, 0, sizeof *d);
     bool make = !plan || !(++plans->misses[slot] % 16);
     struct plan *made = NULL;
-    enum ps_error error = dissect_walk(reg, snap, t, p, make ? &made : NULL,
-                                       pkt, len, flags, d, errorp);
+    enum ps_error error = dissect_walk(reg, snap, t, p, plans,
+                                       make ? &made : NULL, pkt, len, flags,
+                                       d, errorp);
     if (made) {
-        plan_unref(plans->slots[slot]);
+        plan_unref(plans, plans->slots[slot]);
         plans->slots[slot] = made;
         plans->used |= UINT64_C(1) << slot;
         made->refs++;
@@ -2073,13 +2195,14 @@ dissect_from(const struct ps_registry *reg, const struct ps_dtable *t,
 
 /* Dissects the 'len' bytes of 'pkt' into 'd' (zeroed) by a walk of table
  * 't' of snapshot 'snap' of 'reg' from protocol 'p'; if 'made' is
- * nonnull, records its reads and sets '*made' to its plan if it can make
- * one. */
+ * nonnull, records its reads and sets '*made' to its plan, made for the
+ * thread's 'plans', if it can make one. */
 static enum ps_error
 dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
              const struct ps_dtable *t, const struct ps_dproto *p,
-             struct plan **made, const uint8_t *pkt, size_t len,
-             unsigned int flags, struct ps_dissection *d, char **errorp)
+             struct plans *plans, struct plan **made, const uint8_t *pkt,
+             size_t len, unsigned int flags, struct ps_dissection *d,
+             char **errorp)
 {
     struct found_header headers[MAX_HEADERS];
     struct scratch scratch;
@@ -2223,8 +2346,8 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
             verify(d, pkt, spans);
         }
         if (made && !d->truncated && !n_magic && trace.n <= MAX_READS) {
-            *made = plan_create(first_p, len, &trace, stack, d->packet_len,
-                                spans, span_vars);
+            *made = plan_create(plans, first_p, len, &trace, stack,
+                                d->packet_len, spans, span_vars);
         }
     }
     for (size_t i = 0; i < n; i++) {
