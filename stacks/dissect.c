@@ -25,8 +25,6 @@
 #define SCRATCH 512             /* Places of fields that move, for all the
                                  * headers of a packet. */
 #define MAX_GROUPS 8            /* Fields with bindings, merged in order. */
-#define CSUM_LONG 32            /* Bytes of a span that csum_add_long()
-                                 * sums. */
 
 /* A header found in the packet. */
 struct found_header {
@@ -908,62 +906,6 @@ same_checksum(uint64_t a, uint64_t b)
     return a == b || (a == 0 && b == 0xffff) || (a == 0xffff && b == 0);
 }
 
-/* ps_csum_add() of the 'len' bytes at 'p', at least 8, which start at an
- * even place of a checksum's span, as a sum that ps_csum_finish() folds
- * to the same checksum.  16 bytes a step as words in the machine's byte
- * order, added with their carries: a one's complement sum of 16-bit words
- * is the same in either byte order but for a swap of its two bytes (RFC
- * 1071, section 2(B)), and is zero only if every byte is.  The last 7
- * bytes or fewer go to ps_csum_add(). */
-static uint64_t __attribute__((__noinline__))
-csum_add_long(uint64_t sum, const uint8_t *p, size_t len)
-{
-    uint64_t s0 = 0, s1 = 0, c0 = 0, c1 = 0;
-
-    for (; len >= 16; p += 16, len -= 16) {
-        uint64_t a, b;
-        memcpy(&a, p, sizeof a);
-        memcpy(&b, p + 8, sizeof b);
-        s0 += a;
-        c0 += s0 < a;
-        s1 += b;
-        c1 += s1 < b;
-    }
-    if (len >= 8) {
-        uint64_t a;
-        memcpy(&a, p, sizeof a);
-        s0 += a;
-        c0 += s0 < a;
-        p += 8;
-        len -= 8;
-    }
-
-    /* Folded to 16 bits, end-around carries included (2^64, 2^32 and 2^16
-     * are all 1 modulo 0xffff). */
-    uint64_t x = s0 + s1;
-    x += x < s1;
-    uint64_t c = c0 + c1;
-    x += c;
-    x += x < c;
-    x = (x & 0xffffffff) + (x >> 32);
-    x = (x & 0xffffffff) + (x >> 32);
-    x = (x & 0xffff) + (x >> 16);
-    x = (x & 0xffff) + (x >> 16);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    x = PS_BSWAP16((uint16_t) x);
-#endif
-    return ps_csum_add(sum + x, p, len);
-}
-
-/* ps_csum_add() of the 'len' bytes at 'p', which start at an even place of
- * a checksum's span: a long span by csum_add_long(). */
-static inline uint64_t
-csum_add(uint64_t sum, const uint8_t *p, size_t len)
-{
-    return len >= CSUM_LONG ? csum_add_long(sum, p, len)
-           : ps_csum_add(sum, p, len);
-}
-
 /* The checksum 'c' should have in 'pkt' ('len' bytes), over its span up
  * to 'end', computed as ps_stack_apply_checksum() would write it. */
 static uint64_t
@@ -986,8 +928,8 @@ expected_checksum(const struct ps_stack *stack, const uint8_t *pkt,
     }
     /* The span without the field (at an even place, so the words on
      * either side stay aligned), as if it were zero. */
-    uint64_t sum = csum_add(0, pkt + c->start, at - c->start);
-    sum = csum_add(sum, pkt + at + 2, span - at - 2);
+    uint64_t sum = ps_csum_add_span(0, pkt + c->start, at - c->start);
+    sum = ps_csum_add_span(sum, pkt + at + 2, span - at - 2);
     if (c->n_pseudo) {
         sum = ps_checksum_add_pseudo(sum, pkt, c, span - c->start);
     }
@@ -1511,6 +1453,23 @@ plan_field_word(size_t bit, size_t bits, size_t len, size_t *byte,
     }
 }
 
+/* Whether plan_put_exact() can make the exact words of 'plan' for a
+ * frame: if it has its flow words and each of its length fields is in a
+ * word. */
+static inline bool
+plan_can_put_exact(const struct plan *plan)
+{
+    if (!plan->flow) {
+        return false;
+    }
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        if (plan->lens[i].byte == SIZE_MAX) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Sets the exact words of 'plan', which has its flow words and whose
  * length fields are all in words ('byte' is not SIZE_MAX), for the frame
  * 'pkt' (of at least the shortest frame's length) that it holds for: the
@@ -1658,11 +1617,7 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     plan->n_flow = plan_word_list(trace->reads, keys, n + n_absent,
                                   len_min, PLAN_SKIP_FREE, plan->flow_words,
                                   NULL, NULL, &plan->flow);
-    bool lens_in_words = true;
-    for (size_t i = 0; i < plan->n_lens; i++) {
-        lens_in_words &= plan->lens[i].byte != SIZE_MAX;
-    }
-    if (plan->flow && lens_in_words) {
+    if (plan_can_put_exact(plan)) {
         /* The same reads as words, as plan_specialize() puts them. */
         plan_put_exact(plan, trace->pkt);
     } else {
@@ -1684,13 +1639,8 @@ static struct plan *
 plan_specialize(struct plans *plans, const struct plan *plan,
                 const uint8_t *pkt, size_t len, size_t end_p)
 {
-    if (!plan->flow) {
+    if (!plan_can_put_exact(plan)) {
         return NULL;
-    }
-    for (size_t i = 0; i < plan->n_lens; i++) {
-        if (plan->lens[i].byte == SIZE_MAX) {
-            return NULL;
-        }
     }
 
     struct plan *new = plan_alloc(plans, plan->size);

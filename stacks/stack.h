@@ -12,6 +12,7 @@
 
 #include <stdatomic.h>
 #include "protocol.h"
+#include "protostack/bits.h"
 #include "protostack/protostack.h"
 
 struct ps_stack_header {
@@ -304,6 +305,22 @@ void ps_stack_apply_length(const struct ps_stack *, uint8_t *pkt,
 void ps_stack_apply_checksum(const struct ps_stack *, uint8_t *pkt,
                              size_t pkt_len,
                              const struct ps_checksum_fixup *);
+
+/* ps_csum_add() of the 'len' bytes at 'p', at least 8, which start at an
+ * even place of a checksum's span: 16 bytes a step (fill.c).  Hidden, so
+ * that the library calls it directly, not through the PLT. */
+uint64_t ps_csum_add_long(uint64_t sum, const uint8_t *p, size_t len)
+    __attribute__((__visibility__("hidden")));
+
+/* ps_csum_add() of the 'len' bytes at 'p', which start at an even place of
+ * a checksum's span, as a sum that ps_csum_finish() folds to the same
+ * checksum: a span of 32 bytes or more by ps_csum_add_long(). */
+static inline uint64_t
+ps_csum_add_span(uint64_t sum, const uint8_t *p, size_t len)
+{
+    return (len >= 32 ? ps_csum_add_long(sum, p, len)
+            : ps_csum_add(sum, p, len));
+}
 
 /* Adds to 'sum' the pseudo-header of checksum 'c', read from 'pkt', for a
  * span of 'span_len' bytes. */
