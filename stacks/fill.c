@@ -484,61 +484,40 @@ uint64_t
 ps_checksum_add_pseudo(uint64_t sum, const uint8_t *pkt,
                        const struct ps_checksum_fixup *c, size_t span_len)
 {
-    /* A whole number of 16-bit words at an even place of the
-     * pseudo-header (its addresses) is summed in place.  The other items
-     * follow one another from an even place, as one big-endian string of
-     * at most 64 bytes: shifted into 'acc', summed 8 bytes at a time. */
-    uint64_t acc = 0;
-    size_t n = 0, in_acc = 0;
+    /* Each item is summed alone and moved to its place by its 'shift'
+     * (see pseudo_place_items() in stack.c); the constant ones are
+     * summed already. */
+    sum += c->pseudo_sum;
+    for (size_t i = 0; i < c->n_summed; i++) {
+        const struct ps_pseudo_item *pi = &c->summed[i];
+        uint64_t v;
 
-    for (size_t i = 0; i < c->n_pseudo; i++) {
-        const struct ps_pseudo_item *pi = &c->pseudo[i];
-        size_t bytes = pi->bits / 8;
-
-        const uint8_t *at = pkt + pi->offset;
-        if (pi->kind == PS_PSEUDO_BYTES && pi->route_types) {
-            at = ps_route_last(pkt + pi->route_offset, pi->route_len,
-                               pi->route_types, bytes, at);
-        }
-        if (pi->kind == PS_PSEUDO_BYTES && n % 2 == 0 && bytes % 2 == 0) {
-            sum = ps_csum_add(sum, at, bytes);
-            continue;
-        }
-        if (n + bytes > 64) {
+        switch (pi->kind) {
+        case PS_PSEUDO_BYTES: {
+            const uint8_t *at = pkt + pi->offset;
+            if (pi->route_types) {
+                at = ps_route_last(pkt + pi->route_offset, pi->route_len,
+                                   pi->route_types, pi->bits / 8, at);
+            }
+            if (!pi->shift) {
+                sum = ps_csum_add(sum, at, pi->bits / 8);
+                continue;
+            }
+            v = ps_csum_add(0, at, pi->bits / 8);
             break;
         }
-        n += bytes;
-        uint64_t v = (pi->kind == PS_PSEUDO_ZERO ? 0
-                      : pi->kind == PS_PSEUDO_CONST ? pi->value
-                      : pi->kind == PS_PSEUDO_PROTO
-                      ? ps_bits_get(pkt, pi->offset, pi->proto_bits)
-                      : pi->kind == PS_PSEUDO_LENGTH ? span_len : 0);
-        if (pi->kind != PS_PSEUDO_BYTES && in_acc + bytes <= 8) {
-            /* A value that fits what 'acc' has room for, at once. */
-            uint64_t mask = bytes < 8 ? (UINT64_C(1) << 8 * bytes) - 1
-                                      : UINT64_MAX;
-            acc = (bytes < 8 ? acc << 8 * bytes : 0) | (v & mask);
-            in_acc += bytes;
-            if (in_acc == 8) {
-                sum += (acc >> 32) + (acc & 0xffffffff);
-                acc = in_acc = 0;
-            }
+        case PS_PSEUDO_PROTO:
+            v = ps_bits_get(pkt, pi->offset, pi->proto_bits) & pi->mask;
+            break;
+        case PS_PSEUDO_LENGTH:
+            v = span_len & pi->mask;
+            break;
+        case PS_PSEUDO_ZERO:
+        case PS_PSEUDO_CONST:
+        default:
             continue;
         }
-        for (size_t j = 0; j < bytes; j++) {
-            size_t down = bytes - 1 - j;
-            unsigned int byte = (pi->kind == PS_PSEUDO_BYTES ? at[j]
-                                 : down < 8 ? v >> 8 * down : 0);
-            acc = acc << 8 | (byte & 0xff);
-            if (++in_acc == 8) {
-                sum += (acc >> 32) + (acc & 0xffffffff);
-                acc = in_acc = 0;
-            }
-        }
-    }
-    if (in_acc) {
-        acc <<= 8 * (8 - in_acc);
-        sum += (acc >> 32) + (acc & 0xffffffff);
+        sum += ((v >> 32) + (v & 0xffffffff)) << pi->shift;
     }
     return sum;
 }

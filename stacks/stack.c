@@ -529,6 +529,56 @@ check_variable_sizes(const struct ps_stack *stack, const char *spec,
     return PS_OK;
 }
 
+/* Places the items of the pseudo-header of checksum 'c', 'items': sets
+ * each item's 'shift' and 'mask', 'c->pseudo_sum' to the sum of the
+ * constant items and puts the others, as they are summed, after the
+ * declared ones in 'items' (which has room for twice 'c->n_pseudo').
+ *
+ * The one's complement sum is a sum modulo 0xffff, in which a number of
+ * 2 * k bytes is the sum of its 16-bit words and a byte moved one place
+ * toward the front is a multiplication by 256: so each item is summed
+ * alone, as if it began at an even place, and moved by 8 bits when it
+ * does not.  Bytes of the packet that follow bytes of the packet there
+ * and in the pseudo-header are summed with them, as one. */
+static void
+pseudo_place_items(struct ps_checksum_fixup *c, struct ps_pseudo_item *items)
+{
+    struct ps_pseudo_item *summed = &items[c->n_pseudo];
+    size_t n_summed = 0;
+    size_t place = 0;
+
+    c->pseudo_sum = 0;
+    for (size_t i = 0; i < c->n_pseudo; i++) {
+        struct ps_pseudo_item *pi = &items[i];
+        size_t bytes = pi->bits / 8;
+
+        /* Bytes are moved when they begin at an odd place; a number,
+         * whose last byte is its lowest, when it ends at one. */
+        size_t mark = pi->kind == PS_PSEUDO_BYTES ? place : place + bytes;
+        pi->shift = mark % 2 ? 8 : 0;
+        pi->mask = bytes < 8 ? (UINT64_C(1) << 8 * bytes) - 1 : UINT64_MAX;
+        place += bytes;
+
+        const struct ps_pseudo_item *prev = i ? &items[i - 1] : NULL;
+        if (pi->kind == PS_PSEUDO_CONST) {
+            uint64_t v = pi->value & pi->mask;
+            c->pseudo_sum += ((v >> 32) + (v & 0xffffffff)) << pi->shift;
+        } else if (pi->kind == PS_PSEUDO_ZERO) {
+            /* Adds nothing. */
+        } else if (pi->kind == PS_PSEUDO_BYTES && !pi->route_types
+                   && prev && prev->kind == PS_PSEUDO_BYTES
+                   && !prev->route_types
+                   && prev->offset + prev->bits / 8 == pi->offset) {
+            /* 'prev' is the last summed item, or its end. */
+            summed[n_summed - 1].bits += pi->bits;
+        } else {
+            summed[n_summed++] = *pi;
+        }
+    }
+    c->summed = summed;
+    c->n_summed = n_summed;
+}
+
 /* Finds the value with which network header 'ip' binds protocol 'upper'
  * through its next-protocol field (the field whose default is "next"). */
 static bool
@@ -595,7 +645,8 @@ plan_checksum(struct ps_stack *stack, const struct ps_snapshot *snap,
         if (!d) {
             continue;
         }
-        struct ps_pseudo_item *items = ps_xzalloc(d->n_items * sizeof *items);
+        struct ps_pseudo_item *items = ps_xzalloc(2 * d->n_items
+                                                   * sizeof *items);
         c->pseudo = items;
         c->n_pseudo = d->n_items;
         for (size_t k = 0; k < d->n_items; k++) {
@@ -670,6 +721,7 @@ plan_checksum(struct ps_stack *stack, const struct ps_snapshot *snap,
                 break;
             }
         }
+        pseudo_place_items(c, items);
         break;
     }
     return PS_OK;

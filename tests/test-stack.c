@@ -706,6 +706,17 @@ test_fixup_plan(void **state)
     assert_int_equal(c->pseudo[3].bits, 8);
     assert_int_equal(c->pseudo[4].kind, PS_PSEUDO_LENGTH);
     assert_int_equal(c->pseudo[4].bits, 16);
+    /* As it is summed: the addresses as one, the constant items added up
+     * already, then the length. */
+    assert_int_equal(c->pseudo_sum, 17);
+    assert_int_equal(c->n_summed, 2);
+    assert_int_equal(c->summed[0].kind, PS_PSEUDO_BYTES);
+    assert_int_equal(c->summed[0].offset, 26);
+    assert_int_equal(c->summed[0].bits, 64);
+    assert_int_equal(c->summed[0].shift, 0);
+    assert_int_equal(c->summed[1].kind, PS_PSEUDO_LENGTH);
+    assert_int_equal(c->summed[1].mask, 0xffff);
+    assert_int_equal(c->summed[1].shift, 0);
 
     c = ps_stack_checksum_fixup(stack, 1);
     assert_int_equal(c->field, field(stack, "ip4.cksum"));
@@ -744,6 +755,81 @@ test_fixup_plan(void **state)
     assert_int_equal(c->pseudo[3].offset, 8 * 23);
     assert_int_equal(c->pseudo[3].proto_bits, 8);
     ps_stack_destroy(stack);
+}
+
+/* A pseudo-header whose items fall at odd places of its 16-bit words,
+ * some of an odd count of bytes: the checksum is the one of the
+ * pseudo-header written out byte by byte. */
+static void
+test_pseudo_odd_places(void **state)
+{
+    struct ps_registry *r = ps_registry_create();
+    char *error = NULL;
+
+    assert_code(ps_registry_load_default(r, &error), PS_OK, error);
+    assert_code(ps_registry_load_string(
+                    r, "odd.proto",
+                    "protocol odd \"Odd places\" {\n"
+                    "    bit<8>  tag = 0x5a     \"Tag\";\n"
+                    "    bit<8>  nxt = next(99) \"Next\";\n"
+                    "    bit<24> src = 0xf1e2d3 \"Source\";\n"
+                    "    bit<16> dst = 0xc4b5   \"Destination\";\n"
+                    "    bit<8>  hop = 0xa6     \"Hop\";\n"
+                    "};\n"
+                    "pseudo_header odd { tag; zero(8); src; dst; proto(8); "
+                    "length(24); hop; zero(8); }\n",
+                    &error),
+                PS_OK, error);
+
+    struct ps_stack *stack = compile_in(r, "eth,odd,udp");
+    const struct ps_checksum_fixup *c = ps_stack_checksum_fixup(stack, 0);
+    assert_int_equal(c->field, field(stack, "udp.cksum"));
+    assert_int_equal(c->n_pseudo, 8);
+    /* The tag; the source and destination as one string at place 2; the
+     * protocol, ending at place 8; the length, ending at the odd place
+     * 11; the hop, beginning there. */
+    assert_int_equal(c->pseudo_sum, 0);
+    assert_int_equal(c->n_summed, 5);
+    assert_int_equal(c->summed[0].bits, 8);
+    assert_int_equal(c->summed[0].shift, 0);
+    assert_int_equal(c->summed[1].bits, 40);
+    assert_int_equal(c->summed[1].shift, 0);
+    assert_int_equal(c->summed[2].kind, PS_PSEUDO_PROTO);
+    assert_int_equal(c->summed[2].shift, 0);
+    assert_int_equal(c->summed[3].kind, PS_PSEUDO_LENGTH);
+    assert_int_equal(c->summed[3].shift, 8);
+    assert_int_equal(c->summed[4].kind, PS_PSEUDO_BYTES);
+    assert_int_equal(c->summed[4].shift, 8);
+
+    /* Payloads of an odd and an even length. */
+    for (size_t extra = 7; extra <= 8; extra++) {
+        size_t size = ps_stack_size(stack);
+        size_t len = size + extra;
+        uint8_t *pkt = malloc(len);
+
+        assert_non_null(pkt);
+
+        memcpy(pkt, ps_stack_template(stack), size);
+        for (size_t i = size; i < len; i++) {
+            pkt[i] = 0x11 * (i - size + 1);
+        }
+        assert_int_equal(ps_stack_set_length(stack, pkt, len), PS_OK);
+        assert_int_equal(ps_stack_fix_checksums(stack, pkt, len), PS_OK);
+
+        const uint8_t *odd = pkt + 14;
+        size_t span = len - 22;
+        uint8_t ph[13] = {
+            odd[0], 0, odd[2], odd[3], odd[4], odd[5], odd[6], odd[1],
+            span >> 16, span >> 8, span, odd[7], 0
+        };
+        uint16_t want = ref_csum(pkt + 22, span, 6,
+                                 ref_sum(0, ph, sizeof ph));
+        assert_int_equal(odd[1], 99);
+        assert_int_equal(be16(pkt + 22 + 6), want ? want : 0xffff);
+        free(pkt);
+    }
+    ps_stack_destroy(stack);
+    ps_registry_destroy(r);
 }
 
 /* The template. */
@@ -1870,6 +1956,7 @@ main(void)
         cmocka_unit_test(test_spec_subtypes),
         cmocka_unit_test(test_layout_vxlan),
         cmocka_unit_test(test_fixup_plan),
+        cmocka_unit_test(test_pseudo_odd_places),
         cmocka_unit_test(test_template_bindings),
         cmocka_unit_test(test_template_legal),
         cmocka_unit_test(test_fill_ip4_udp),

@@ -316,6 +316,14 @@ struct ps_pseudo_item {
     size_t bits;                /* Width, in bits. */
     size_t proto_bits;          /* PS_PSEUDO_PROTO: the field's width. */
     uint64_t value;             /* PS_PSEUDO_CONST. */
+
+    /* Where the item falls in the pseudo-header's 16-bit words: 8 if its
+     * bytes are summed as if they began one byte later than an even
+     * place would put them (a bytes item at an odd place, a number that
+     * ends at one), else 0.  'mask' keeps a number to the item's
+     * width. */
+    unsigned int shift;
+    uint64_t mask;
 };
 
 struct ps_length_fixup {
@@ -333,6 +341,13 @@ struct ps_checksum_fixup {
     bool nonzero;               /* Send 0 as 0xffff. */
     size_t n_pseudo;
     const struct ps_pseudo_item *pseudo;
+
+    /* The pseudo-header as it is summed: 'pseudo_sum', the sum of its
+     * constant items, and the 'n_summed' items of 'summed' (the others,
+     * bytes of the packet that follow one another as one item). */
+    uint64_t pseudo_sum;
+    size_t n_summed;
+    const struct ps_pseudo_item *summed;
 };
 
 size_t ps_stack_n_length_fixups(const struct ps_stack *);
