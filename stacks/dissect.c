@@ -57,10 +57,10 @@ enum dvar {
 };
 
 /* A length field that a plan does not hold to its value, in the order
- * the walk read them: DLEN_SET_P, the outermost, gives the packet's end
- * ('end' within 'lo' and the frame's length); DLEN_REL, one further in,
- * ends where the outermost does.  'end' is 'base' + 'value' * 'unit' +
- * 'sub', for a value of at most 'max'. */
+ * the walk read them: DLEN_SET_P, the outermost (so the first), gives the
+ * packet's end ('end' within 'lo' and the frame's length); DLEN_REL, one
+ * further in, ends where the outermost does.  'end' is 'add' + 'value' *
+ * 'unit', for a value of at most 'max'. */
 enum dlen_kind {
     DLEN_SET_P,
     DLEN_REL,
@@ -69,7 +69,7 @@ enum dlen_kind {
 struct ps_dlen {
     enum dlen_kind kind;
     uint32_t bit, bits;         /* The field, from the packet's start. */
-    size_t base, unit, sub, lo;
+    size_t add, unit, lo;
     uint64_t max;
 
     /* Filled by a plan, as in struct ps_dabsent. */
@@ -182,9 +182,8 @@ trace_length(struct trace *t, const struct ps_dcheck *c, size_t offset,
         l->kind = var == DVAR_LEN ? DLEN_SET_P : DLEN_REL;
         l->bit = r->bit;
         l->bits = r->bits;
-        l->base = base;
+        l->add = base + c->sub;
         l->unit = c->unit;
-        l->sub = c->sub;
         l->lo = lo;
         l->max = c->max;
         r->free = true;
@@ -1105,6 +1104,7 @@ struct plans {
     struct plan *slots[PLAN_SLOTS];
     unsigned int misses[PLAN_SLOTS];
     size_t last_len[PLAN_SLOTS];        /* See plans_want_slot(). */
+    size_t len_before;          /* The length of the frame before. */
     struct plan *recent[PLAN_RECENT];   /* Made or used last, first. */
 
     /* A plan that nothing holds any more, kept for its memory: the next
@@ -1262,29 +1262,43 @@ plan_words_hold(const struct plan_word *words, size_t n, const uint8_t *pkt)
     return !diff;
 }
 
+/* The value of length field 'l' of a plan in the 'len' bytes of 'pkt',
+ * or UINT64_MAX if it is beyond its largest usable value. */
+static inline uint64_t __attribute__((__always_inline__))
+plan_len_value(const struct ps_dlen *l, const uint8_t *pkt, size_t len)
+{
+    if (l->byte != SIZE_MAX) {
+        /* At most its largest usable value (plan_create()). */
+        return ps_load_be64(pkt + l->byte) >> l->shift & l->mask;
+    }
+    uint64_t value = load_bits(pkt, len, l->bit, l->bits);
+    return value <= l->max ? value : UINT64_MAX;
+}
+
 /* Whether the length fields of 'plan' hold for the 'len' bytes of 'pkt'
- * as the walk checks them: if so, sets '*p' to the packet's end. */
+ * as the walk checks them: if so, sets '*p' to the packet's end.  The
+ * walk recorded them in its order, so the first gives the packet's end
+ * (DLEN_SET_P) and the others must end there (DLEN_REL). */
 static inline bool __attribute__((__always_inline__))
 plan_lens_hold(const struct plan *plan, const uint8_t *pkt, size_t len,
                size_t *p)
 {
     size_t end_p = len;
-    for (size_t i = 0; i < plan->n_lens; i++) {
-        const struct ps_dlen *l = &plan->lens[i];
-        uint64_t value = (l->byte != SIZE_MAX
-                          ? ps_load_be64(pkt + l->byte) >> l->shift & l->mask
-                          : load_bits(pkt, len, l->bit, l->bits));
-        if (value > l->max) {
+    size_t n = plan->n_lens;
+
+    if (n) {
+        const struct ps_dlen *l = plan->lens;
+        uint64_t value = plan_len_value(l, pkt, len);
+        end_p = l->add + value * l->unit;
+        if (value == UINT64_MAX || end_p < l->lo || end_p > len) {
             return false;
         }
-        size_t end = l->base + value * l->unit + l->sub;
-        if (l->kind == DLEN_SET_P) {
-            if (end < l->lo || end > len) {
+        for (size_t i = 1; i < n; i++) {
+            l = &plan->lens[i];
+            value = plan_len_value(l, pkt, len);
+            if (value == UINT64_MAX || l->add + value * l->unit != end_p) {
                 return false;
             }
-            end_p = end;
-        } else if (end != end_p) {
-            return false;
         }
     }
     if (end_p < plan->p_min || end_p > plan->p_max) {
@@ -1589,6 +1603,10 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
         *l = trace->lens[i];
         plan_field_word(l->bit, l->bits, len_min, &l->byte, &l->shift,
                         &l->mask);
+        if (l->byte != SIZE_MAX && l->mask > l->max) {
+            /* Its values are checked against its largest usable one. */
+            l->byte = SIZE_MAX;
+        }
     }
 
     /* A field that must hold no value of its group is first tested
@@ -1888,12 +1906,13 @@ plan_done(const struct plan *plan, const uint8_t *pkt, unsigned int flags,
     return flags & PS_DISSECT_NO_VERIFY ? PS_OK : verify_plan(plan, pkt, d);
 }
 
-/* The next path, of a packet of the flow of the plan used last, of any
- * length: as dissect_by_plan(). */
+/* The path of a packet of the flow of the plan used last, of any length:
+ * as dissect_by_plan(), it calls nothing and leaves the slots as they
+ * are. */
 static inline const struct plan * __attribute__((__always_inline__))
-dissect_by_flow(const struct ps_dtable *t, const struct ps_dproto *p,
-                const struct plans *plans, const uint8_t *pkt, size_t len,
-                struct ps_dissection *d)
+dissect_by_recent(const struct ps_dtable *t, const struct ps_dproto *p,
+                  const struct plans *plans, const uint8_t *pkt, size_t len,
+                  struct ps_dissection *d)
 {
     const struct plan *plan;
     size_t end_p;
@@ -1902,13 +1921,45 @@ dissect_by_flow(const struct ps_dtable *t, const struct ps_dproto *p,
         || !plan_holds_flow(plan, p, pkt, len, &end_p)) {
         return NULL;
     }
-    struct plans *plans_ = CONST_CAST(struct plans *, plans);
-    size_t slot = plan_slot(p, len);
-    if (plans_want_slot(plans_, slot, len)) {
-        plans_fill_slot(plans_, slot, plan, pkt, len, end_p);
-    }
     plan_fill(plan, len, end_p, d);
     return plan;
+}
+
+/* The next path: dissect_by_recent(), and the plan, as it is for the
+ * packet's length, into the length's slot if the length repeats. */
+static inline const struct plan * __attribute__((__always_inline__))
+dissect_by_flow(const struct ps_dtable *t, const struct ps_dproto *p,
+                const struct plans *plans, const uint8_t *pkt, size_t len,
+                struct ps_dissection *d)
+{
+    const struct plan *plan = dissect_by_recent(t, p, plans, pkt, len, d);
+    if (plan) {
+        struct plans *plans_ = CONST_CAST(struct plans *, plans);
+        size_t slot = plan_slot(p, len);
+        if (plans_want_slot(plans_, slot, len)) {
+            plans_fill_slot(plans_, slot, plan, pkt, len, d->packet_len);
+        }
+    }
+    return plan;
+}
+
+/* The first path of a packet from protocol 'p' of table 't', the
+ * protocol found last: if its length is the one of the frame before, by
+ * the plan of its slot (dissect_by_plan()), else by the plan used last
+ * (dissect_by_recent()).  A flow's packets seldom repeat a length, and
+ * the slot of a length seen once holds no plan for it: the slot is
+ * tried when the length repeats. */
+static inline const struct plan * __attribute__((__always_inline__))
+dissect_first(const struct ps_dtable *t, const struct ps_dproto *p,
+              const uint8_t *pkt, size_t len, struct ps_dissection *d)
+{
+    struct plans *plans = thread_plans;
+
+    if (plans && plans->len_before != len) {
+        plans->len_before = len;
+        return dissect_by_recent(t, p, plans, pkt, len, d);
+    }
+    return dissect_by_plan(t, p, plans, pkt, len, d);
 }
 
 /* The table of the current snapshot of 'reg', if built yet, and its
@@ -1987,9 +2038,10 @@ dissector_ready(const struct ps_dissector *dis, const struct ps_dproto *p,
 }
 
 /* As ps_dissect_into(), but the protocol found last is known to be the
- * dissector's by a pointer, not by its name.  What the path of the plan
- * of the slot does not take (a dissection that holds anything to free
- * included) goes to dissect_with_flow(), as a tail call. */
+ * dissector's by a pointer, not by its name, and the first path is
+ * dissect_first()'s.  What it does not take (a dissection that holds
+ * anything to free included) goes to dissect_with_flow(), as a tail
+ * call. */
 enum ps_error
 ps_dissect_with(const struct ps_dissector *dis, const uint8_t *pkt,
                 size_t len, unsigned int flags, struct ps_dissection *d,
@@ -1999,8 +2051,7 @@ ps_dissect_with(const struct ps_dissector *dis, const uint8_t *pkt,
     const struct ps_dtable *t = dissect_table_inline(dis->reg, &p);
 
     if (dissector_ready(dis, p, d)) {
-        const struct plan *plan = dissect_by_plan(t, p, thread_plans, pkt,
-                                                  len, d);
+        const struct plan *plan = dissect_first(t, p, pkt, len, d);
         if (plan) {
             return plan_done(plan, pkt, flags, d);
         }

@@ -399,13 +399,22 @@ test_truncated(void **state)
     }
 }
 
-/* The text of the dissection of 'len' bytes of 'pkt' by 'reg'. */
+/* The dissection that dissect_text_by() reuses. */
+static struct ps_dissection reused;
+
+/* The text of the dissection of 'len' bytes of 'pkt' by 'reg' with
+ * 'flags': by ps_dissect_flags(), or if 'with', by ps_dissect_with() of
+ * the registry's dissector of "eth" into 'reused', as a caller that
+ * dissects frame after frame does. */
 static char *
-dissect_text(struct ps_registry *reg, const uint8_t *pkt, size_t len)
+dissect_text_by(struct ps_registry *reg, const uint8_t *pkt, size_t len,
+                unsigned int flags, bool with)
 {
-    struct ps_dissection *d;
+    struct ps_dissection *d = &reused;
     char *error = NULL;
-    if (ps_dissect(reg, "eth", pkt, len, &d, &error)) {
+    if (with ? ps_dissect_with(ps_registry_dissector(reg, "eth"), pkt, len,
+                               flags, d, &error)
+        : ps_dissect_flags(reg, "eth", pkt, len, flags, &d, &error)) {
         fail_msg("%s", error);
     }
     char *text = ps_dissection_format(d, pkt, 0);
@@ -414,8 +423,17 @@ dissect_text(struct ps_registry *reg, const uint8_t *pkt, size_t len)
     text = realloc(text, n + strlen(summary) + 1);
     strcpy(text + n, summary);
     free(summary);
-    ps_dissection_destroy(d);
+    if (!with) {
+        ps_dissection_destroy(d);
+    }
     return text;
+}
+
+/* The text of the dissection of 'len' bytes of 'pkt' by 'reg'. */
+static char *
+dissect_text(struct ps_registry *reg, const uint8_t *pkt, size_t len)
+{
+    return dissect_text_by(reg, pkt, len, 0, false);
 }
 
 /* A packet of the same length as the one before it is tried against
@@ -487,19 +505,9 @@ craft_sized(size_t k, size_t payload, size_t trailer, uint8_t fill,
     return pkt;
 }
 
-/* Frames of another length than the one whose walk left a plan, which
- * is tried on them: the same headers with other payload lengths (their
- * lengths and checksums right), with trailers of zeros and of other
- * bytes, and shorter than the packet; as they are and with any one bit
- * of their headers flipped, each must be dissected as a walk dissects
- * it.  As in test_plans(), 'other' walks, and dissecting the frame of
- * the plan with 'registry' right before leaves its plan as the only one
- * that the thread has (the plans of another table are dropped).  In a
- * second round the unchanged frame is dissected twice before the
- * changed one, so that the plan, as it is for the unchanged frame's
- * length, is in that length's slot. */
+/* test_plans_lengths() with 'flags', by ps_dissect_with() if 'with'. */
 static void
-test_plans_lengths(void **state)
+check_plans_lengths(unsigned int flags, bool with)
 {
     static const struct {
         size_t payload, trailer;
@@ -535,25 +543,26 @@ test_plans_lengths(void **state)
                 /* The last round flips nothing. */
                 uint8_t flip = bit < header_bits ? 0x80 >> bit % 8 : 0;
                 pkt[bit / 8 % vlen] ^= flip;
-                char *walked = dissect_text(other, pkt, cut);
+                char *walked = dissect_text_by(other, pkt, cut, flags, with);
                 /* The plan of 'orig' on the frame; then again after the
                  * unchanged frame, which that plan takes, left it as it
                  * is for that frame's length in its slot. */
                 for (int round = 0; round < 2; round++) {
                     pkt[bit / 8 % vlen] ^= flip;
-                    free(dissect_text(other, pkt, cut));
-                    free(dissect_text(registry, orig, len));
+                    free(dissect_text_by(other, pkt, cut, flags, with));
+                    free(dissect_text_by(registry, orig, len, flags, with));
                     if (round) {
-                        free(dissect_text(registry, pkt, cut));
-                        free(dissect_text(registry, pkt, cut));
+                        free(dissect_text_by(registry, pkt, cut, flags, with));
+                        free(dissect_text_by(registry, pkt, cut, flags, with));
                     }
                     pkt[bit / 8 % vlen] ^= flip;
-                    char *planned = dissect_text(registry, pkt, cut);
+                    char *planned = dissect_text_by(registry, pkt, cut, flags, with);
                     if (strcmp(walked, planned)) {
                         fail_msg("%s, variant %zu, bit %zu flipped, round "
-                                 "%d: walked\n%s\nby plan\n%s",
-                                 stack_cases[k].spec, i, bit, round,
-                                 walked, planned);
+                                 "%d, flags %u, %s: walked\n%s\nby plan\n"
+                                 "%s", stack_cases[k].spec, i, bit, round,
+                                 flags, with ? "with" : "into", walked,
+                                 planned);
                     }
                     free(planned);
                 }
@@ -565,6 +574,28 @@ test_plans_lengths(void **state)
         free(orig);
     }
     ps_registry_destroy(other);
+}
+
+/* Frames of another length than the one whose walk left a plan, which
+ * is tried on them: the same headers with other payload lengths (their
+ * lengths and checksums right), with trailers of zeros and of other
+ * bytes, and shorter than the packet; as they are and with any one bit
+ * of their headers flipped, each must be dissected as a walk dissects
+ * it.  As in test_plans(), 'other' walks, and dissecting the frame of
+ * the plan with 'registry' right before leaves its plan as the only one
+ * that the thread has (the plans of another table are dropped).  In a
+ * second round the unchanged frame is dissected twice before the
+ * changed one, so that the plan, as it is for the unchanged frame's
+ * length, is in that length's slot.  By ps_dissect() and, with and
+ * without verification, by ps_dissect_with(), whose first path for a
+ * frame of another length than the one before is the plan used last. */
+static void
+test_plans_lengths(void **state)
+{
+    check_plans_lengths(0, false);
+    check_plans_lengths(0, true);
+    check_plans_lengths(PS_DISSECT_NO_VERIFY, true);
+    ps_dissection_clear(&reused);
 }
 
 /* 100,000 frames: random bytes, and crafted packets truncated and with
