@@ -936,6 +936,29 @@ expected_checksum(const struct ps_stack *stack, const uint8_t *pkt,
     return !want && c->nonzero ? 0xffff : want;
 }
 
+/* Whether checksum 'c' holds in 'pkt' over its span up to 'end' as a
+ * receiver checks it (RFC 1071): the span, its checksum field included,
+ * and the pseudo-header sum to all ones.  Then the field is what
+ * expected_checksum() computes, or the other zero.  False for a field
+ * that is not at an even place of its span, which only
+ * expected_checksum() checks. */
+static inline bool
+checksum_holds(const struct ps_stack *stack, const uint8_t *pkt,
+               const struct ps_checksum_fixup *c, size_t end)
+{
+    size_t at = stack->fields[c->field].info.bit_offset / 8;
+    size_t span = c->end ? c->end : end;
+
+    if (at < c->start || at + 2 > span || (at - c->start) % 2) {
+        return false;
+    }
+    uint64_t sum = ps_csum_add_span(0, pkt + c->start, span - c->start);
+    if (c->n_pseudo) {
+        sum = ps_checksum_add_pseudo(sum, pkt, c, span - c->start);
+    }
+    return !ps_csum_finish(sum);
+}
+
 /* Verifies the stack's lengths and checksums against the packet.  Each
  * length field bounds its own header's span only: it is checked against
  * the bound its outer headers set ('spans'), never against an inner
@@ -988,11 +1011,15 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
         const struct ps_checksum_fixup *c = &stack->checksums[i];
         const struct ps_field_info *fi = &stack->fields[c->field].info;
         uint64_t have = ps_bits_get(pkt, fi->bit_offset, 16);
+        if ((c->nonzero && !have)
+            || checksum_holds(stack, pkt, c, spans[c->header].end)) {
+            /* An optional checksum of zero (UDP over IPv4) means
+             * "none"; one that holds needs no expected value. */
+            continue;
+        }
         uint64_t want = expected_checksum(stack, pkt, d->len, c,
                                           spans[c->header].end);
-        /* An optional checksum of zero (UDP over IPv4) means "none". */
-        if (!(c->nonzero ? have == want || have == 0
-              : same_checksum(have, want))) {
+        if (!(c->nonzero ? have == want : same_checksum(have, want))) {
             add_problem(d, &allocated, c->field,
                         ps_xasprintf("bad cksum 0x%04"PRIx64" (expected "
                                      "0x%04"PRIx64")", have, want));
