@@ -2018,8 +2018,7 @@ ps_dissect_into(const struct ps_registry *reg, const char *first,
     const struct ps_dtable *t = dissect_table_inline(reg, &p);
 
     if (p && first && ps_dsame_name(p->p->name, first)) {
-        const struct plan *plan = dissect_by_plan(t, p, thread_plans, pkt,
-                                                  len, d);
+        const struct plan *plan = dissect_first(t, p, pkt, len, d);
         if (plan) {
             return plan_done(plan, pkt, flags, d);
         }
