@@ -78,13 +78,13 @@ struct ps_dlen {
     uint64_t mask;
 };
 
-/* The reads of packet bytes that a walk made, in order (see "Plans"
- * below). */
+/* The reads of packet bytes that a walk made, in order, and their keys
+ * in the order of their places (see "Plans" below). */
 #define MAX_READS 96
 #define MAX_ABSENT 16
 #define MAX_LENS 16
 _Static_assert(MAX_READS + MAX_ABSENT <= 256, "a read's index fits a byte of "
-               "its key (plan_create())");
+               "its key (trace_key())");
 struct trace {
     const uint8_t *pkt;
     size_t n;                   /* MAX_READS + 1 if there were more. */
@@ -97,6 +97,14 @@ struct trace {
                                  * 'absent' had. */
     } reads[MAX_READS + MAX_ABSENT];  /* From MAX_READS on, the values of
                                        * the fields of 'absent'. */
+
+    /* The keys of the reads, each its place ('bit') times 256 plus its
+     * index in 'reads', kept sorted as the walk records them (the reads
+     * come mostly in order, so that each goes at the end or near it),
+     * and the end of the read that ends last, in bits. */
+    size_t n_keys;
+    uint64_t keys[MAX_READS + MAX_ABSENT];
+    size_t end_max;
 
     /* The length fields that a plan checks by their relation to the
      * packet's ends... */
@@ -220,17 +228,35 @@ load_bits(const uint8_t *base, size_t len, size_t bit, size_t bits)
     return bits ? ps_bits_get(base, bit, bits) : 0;
 }
 
+/* Records in 'trace' the key of read 'i', at 'bit', 'bits' wide: by an
+ * insertion into the sorted keys, from the end. */
+static inline void __attribute__((__always_inline__))
+trace_key(struct trace *trace, size_t i, size_t bit, size_t bits)
+{
+    uint64_t key = (uint64_t) bit << 8 | i;
+    size_t j = trace->n_keys++;
+
+    for (; j && trace->keys[j - 1] > key; j--) {
+        trace->keys[j] = trace->keys[j - 1];
+    }
+    trace->keys[j] = key;
+    trace->end_max = (trace->end_max > bit + bits ? trace->end_max
+                      : bit + bits);
+}
+
 static inline void __attribute__((__always_inline__))
 trace_read(struct trace *trace, const uint8_t *base, size_t bit,
            size_t bits, uint64_t value)
 {
     if (trace->n < MAX_READS) {
-        struct ps_dread *r = &trace->reads[trace->n++];
+        size_t i = trace->n++;
+        struct ps_dread *r = &trace->reads[i];
         r->bit = (base - trace->pkt) * 8 + bit;
         r->bits = bits;
         r->value = value;
         r->free = false;
         r->absent = false;
+        trace_key(trace, i, r->bit, bits);
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -250,6 +276,7 @@ trace_absent(struct trace *trace, const uint8_t *base, size_t bit,
         a->value = value;
         a->g = g;
         *r = (struct ps_dread) { a->bit, bits, value, false, true };
+        trace_key(trace, MAX_READS + trace->n_absent - 1, a->bit, bits);
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -1349,21 +1376,6 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     return plan_lens_hold(plan, pkt, len, p);
 }
 
-/* Sorts the 'n' keys of 'keys' (a read's place, then its index): an
- * insertion sort, as they are few and mostly in order. */
-static void
-plan_sort(uint64_t *keys, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        uint64_t k = keys[i];
-        size_t j = i;
-        for (; j && keys[j - 1] > k; j--) {
-            keys[j] = keys[j - 1];
-        }
-        keys[j] = k;
-    }
-}
-
 /* 'x', a big-endian word of a plan being made, as the 8 bytes that hold
  * it are loaded (in the machine's byte order). */
 static inline uint64_t
@@ -1374,68 +1386,110 @@ plan_native_word(uint64_t x)
     return plan_load(bytes);
 }
 
-enum {
-    PLAN_SKIP_FREE = 1 << 0,
-    PLAN_SKIP_ABSENT = 1 << 1,
+/* A list of words of a plan being made: 'n' words so far, the last of
+ * which, from byte 'byte' to bit 'end', has 'mask' and 'value' (both
+ * big-endian) and is not yet stored. */
+struct plan_word_acc {
+    size_t n, byte, end;
+    uint64_t mask, value;
 };
 
-/* Puts the 'n' reads of 'reads' in the order of the 'n' keys of 'keys'
- * (by place), but for those whose 'free' or 'absent' is in 'skip', into
- * words within frames of at least 'len' bytes, in the machine's byte
- * order: each read in the word that the read before it started if it
- * fits there, else in a word of its own (which ends at the frame's end at
- * the latest).  All the reads were of the same bytes, so the values of
- * reads that overlap agree.  Returns the number of words put in 'words'.
- * A read that fits no word (more than 8 bytes) goes to 'rest' ('*n_rest'
- * of them) or, if 'rest' is NULL, clears '*ok'. */
-static inline size_t __attribute__((__always_inline__))
-plan_word_list(const struct ps_dread *reads, const uint64_t *keys,
-               size_t n, size_t len, unsigned int skip,
-               struct plan_word *words, struct ps_dread *rest,
-               size_t *n_rest, bool *ok)
+/* Puts read 'r' into the list of words that 'acc' builds in 'words',
+ * within frames of at least 'len' bytes: in the word that the read before
+ * it started if it fits there, else in a word of its own (which ends at
+ * the frame's end at the latest).  Returns false, putting nothing, if it
+ * needs a word of its own and fits none (more than 8 bytes). */
+static inline bool __attribute__((__always_inline__))
+plan_word_put(struct plan_word_acc *acc, struct plan_word *words,
+              const struct ps_dread *r, size_t len)
 {
-    size_t n_words = 0, byte = 0, w_end = 0;
-    uint64_t w_mask = 0, w_value = 0;
-
-    for (size_t i = 0; i < n; i++) {
-        const struct ps_dread *r = &reads[keys[i] & 0xff];
-        if ((skip & PLAN_SKIP_FREE && r->free)
-            || (skip & PLAN_SKIP_ABSENT && r->absent)) {
-            continue;
+    size_t end = r->bit + r->bits;
+    if (!acc->n || end > acc->end) {
+        if (len < 8 || r->bit % 8 + r->bits > 64) {
+            return false;
         }
-        size_t end = r->bit + r->bits;
-        if (!n_words || end > w_end) {
-            if (len < 8 || r->bit % 8 + r->bits > 64) {
-                if (rest) {
-                    rest[(*n_rest)++] = *r;
-                } else {
-                    *ok = false;
-                }
-                continue;
-            }
-            if (n_words) {
-                words[n_words - 1] = (struct plan_word) {
-                    byte, plan_native_word(w_mask),
-                    plan_native_word(w_value)
-                };
-            }
-            n_words++;
-            byte = r->bit / 8 < len - 8 ? r->bit / 8 : len - 8;
-            w_end = byte * 8 + 64;
-            w_mask = w_value = 0;
+        if (acc->n) {
+            words[acc->n - 1] = (struct plan_word) {
+                acc->byte, plan_native_word(acc->mask),
+                plan_native_word(acc->value)
+            };
         }
-        /* Reads are 1 to 64 bits wide. */
-        uint64_t mask = UINT64_MAX >> (64 - r->bits);
-        unsigned int shift = w_end - end;
-        w_mask |= mask << shift;
-        w_value |= (r->value & mask) << shift;
+        acc->n++;
+        acc->byte = r->bit / 8 < len - 8 ? r->bit / 8 : len - 8;
+        acc->end = acc->byte * 8 + 64;
+        acc->mask = acc->value = 0;
     }
-    if (n_words) {
-        words[n_words - 1] = (struct plan_word) {
-            byte, plan_native_word(w_mask), plan_native_word(w_value)
+    /* Reads are 1 to 64 bits wide. */
+    uint64_t mask = UINT64_MAX >> (64 - r->bits);
+    unsigned int shift = acc->end - end;
+    acc->mask |= mask << shift;
+    acc->value |= (r->value & mask) << shift;
+    return true;
+}
+
+/* Stores the last word of the list that 'acc' builds in 'words', in the
+ * machine's byte order as all the others: returns the number of words. */
+static inline size_t __attribute__((__always_inline__))
+plan_word_end(const struct plan_word_acc *acc, struct plan_word *words)
+{
+    if (acc->n) {
+        words[acc->n - 1] = (struct plan_word) {
+            acc->byte, plan_native_word(acc->mask),
+            plan_native_word(acc->value)
         };
     }
-    return n_words;
+    return acc->n;
+}
+
+/* Puts the 'n' reads of 'reads' in the order of the 'n' keys of 'keys'
+ * (by place) into words within frames of at least 'len' bytes, in the
+ * machine's byte order, as plan_word_put() puts each.  All the reads were
+ * of the same bytes, so the values of reads that overlap agree.  Returns
+ * the number of words put in 'words'.  A read that fits no word clears
+ * '*ok'. */
+static inline size_t __attribute__((__always_inline__))
+plan_word_list(const struct ps_dread *reads, const uint64_t *keys,
+               size_t n, size_t len, struct plan_word *words, bool *ok)
+{
+    struct plan_word_acc acc = { 0, 0, 0, 0, 0 };
+
+    for (size_t i = 0; i < n; i++) {
+        if (!plan_word_put(&acc, words, &reads[keys[i] & 0xff], len)) {
+            *ok = false;
+        }
+    }
+    return plan_word_end(&acc, words);
+}
+
+/* Makes in one pass the two lists of words of 'plan' within frames of at
+ * least 'len' bytes, as plan_word_list() makes each, from the 'n' reads
+ * of 'reads' in the order of the 'n' keys of 'keys', but for the length
+ * fields ('free'): its flow words, of all of them ('flow' is cleared if
+ * one fits no word), and its words, of those that are not values of the
+ * fields of 'absent' (a read that fits no word goes to its 'reads'). */
+static inline void __attribute__((__always_inline__))
+plan_word_lists(struct plan *plan, const struct ps_dread *reads,
+                const uint64_t *keys, size_t n, size_t len)
+{
+    struct plan_word_acc flow = { 0, 0, 0, 0, 0 };
+    struct plan_word_acc words = { 0, 0, 0, 0, 0 };
+
+    plan->flow = true;
+    plan->n_reads = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &reads[keys[i] & 0xff];
+        if (r->free) {
+            continue;
+        }
+        if (!plan_word_put(&flow, plan->flow_words, r, len)) {
+            plan->flow = false;
+        }
+        if (!r->absent && !plan_word_put(&words, plan->words, r, len)) {
+            plan->reads[plan->n_reads++] = *r;
+        }
+    }
+    plan->n_flow = plan_word_end(&flow, plan->flow_words);
+    plan->n_words = plan_word_end(&words, plan->words);
 }
 
 /* The place 'bits' bits wide (at least 1) at 'bit' as one of the 8-byte
@@ -1526,22 +1580,11 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     size_t n = trace->n, n_absent = trace->n_absent;
 
     /* The reads and the values of the fields of 'absent', by place: their
-     * keys.  Every frame the plan takes holds every place it reads, and
-     * its packet's end is within the frame. */
-    uint64_t keys[MAX_READS + MAX_ABSENT];
-    size_t end_max = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct ps_dread *r = &trace->reads[i];
-        size_t end = r->bit + r->bits;
-        end_max = end_max > end ? end_max : end;
-        keys[i] = (uint64_t) r->bit << 8 | i;
-    }
-    for (size_t i = 0; i < n_absent; i++) {
-        const struct ps_dabsent *a = &trace->absent[i];
-        size_t end = a->bit + a->bits;
-        end_max = end_max > end ? end_max : end;
-        keys[n + i] = (uint64_t) a->bit << 8 | (MAX_READS + i);
-    }
+     * keys, sorted as the walk recorded them.  Every frame the plan takes
+     * holds every place it reads, and its packet's end is within the
+     * frame. */
+    const uint64_t *keys = trace->keys;
+    size_t end_max = trace->end_max;
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
     len_min = len_min > (end_max + 7) / 8 ? len_min : (end_max + 7) / 8;
@@ -1601,30 +1644,19 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
                         &a->mask);
     }
 
-    plan_sort(keys, n + n_absent);
-
     /* In words: the reads but for the length fields and the values of
      * the fields of 'absent', within the shortest frame the plan takes
      * (the reads that fit no word are checked one by one); all of them,
      * for frames of 'len' bytes; and all but the length fields, for
      * frames of other lengths. */
-    plan->n_reads = 0;
-    plan->n_words = plan_word_list(trace->reads, keys, n + n_absent,
-                                   len_min, PLAN_SKIP_FREE | PLAN_SKIP_ABSENT,
-                                   plan->words, plan->reads, &plan->n_reads,
-                                   NULL);
-    plan->flow = true;
-    plan->n_flow = plan_word_list(trace->reads, keys, n + n_absent,
-                                  len_min, PLAN_SKIP_FREE, plan->flow_words,
-                                  NULL, NULL, &plan->flow);
+    plan_word_lists(plan, trace->reads, keys, n + n_absent, len_min);
     if (plan_can_put_exact(plan)) {
         /* The same reads as words, as plan_specialize() puts them. */
         plan_put_exact(plan, trace->pkt);
     } else {
         plan->exact = true;
         plan->n_exact = plan_word_list(trace->reads, keys, n + n_absent,
-                                       len, 0, plan->exact_words, NULL,
-                                       NULL, &plan->exact);
+                                       len, plan->exact_words, &plan->exact);
     }
     return plan;
 }
@@ -2162,7 +2194,8 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     const struct ps_dproto *first_p = p;
 
     trace.pkt = pkt;
-    trace.n = trace.n_absent = trace.n_lens = 0;
+    trace.n = trace.n_absent = trace.n_lens = trace.n_keys = 0;
+    trace.end_max = 0;
     trace.len_min = trace.p_min = 0;
     trace.len_max = trace.p_max = SIZE_MAX;
 
