@@ -1386,93 +1386,70 @@ plan_native_word(uint64_t x)
     return plan_load(bytes);
 }
 
-/* A list of words of a plan being made: 'n' words so far, the last of
- * which, from byte 'byte' to bit 'end', has 'mask' and 'value' (both
- * big-endian) and is not yet stored. */
-struct plan_word_acc {
-    size_t n, byte, end;
-    uint64_t mask, value;
-};
-
-/* Puts read 'r' into the list of words that 'acc' builds in 'words',
- * within frames of at least 'len' bytes: in the word that the read before
- * it started if it fits there, else in a word of its own (which ends at
- * the frame's end at the latest).  Returns false, putting nothing, if it
- * needs a word of its own and fits none (more than 8 bytes). */
-static inline bool __attribute__((__always_inline__))
-plan_word_put(struct plan_word_acc *acc, struct plan_word *words,
-              const struct ps_dread *r, size_t len)
-{
-    size_t end = r->bit + r->bits;
-    if (!acc->n || end > acc->end) {
-        if (len < 8 || r->bit % 8 + r->bits > 64) {
-            return false;
-        }
-        if (acc->n) {
-            words[acc->n - 1] = (struct plan_word) {
-                acc->byte, plan_native_word(acc->mask),
-                plan_native_word(acc->value)
-            };
-        }
-        acc->n++;
-        acc->byte = r->bit / 8 < len - 8 ? r->bit / 8 : len - 8;
-        acc->end = acc->byte * 8 + 64;
-        acc->mask = acc->value = 0;
-    }
-    /* Reads are 1 to 64 bits wide. */
-    uint64_t mask = UINT64_MAX >> (64 - r->bits);
-    unsigned int shift = acc->end - end;
-    acc->mask |= mask << shift;
-    acc->value |= (r->value & mask) << shift;
-    return true;
-}
-
-/* Stores the last word of the list that 'acc' builds in 'words', in the
- * machine's byte order as all the others: returns the number of words. */
-static inline size_t __attribute__((__always_inline__))
-plan_word_end(const struct plan_word_acc *acc, struct plan_word *words)
-{
-    if (acc->n) {
-        words[acc->n - 1] = (struct plan_word) {
-            acc->byte, plan_native_word(acc->mask),
-            plan_native_word(acc->value)
-        };
-    }
-    return acc->n;
-}
-
 /* Puts the 'n' reads of 'reads' in the order of the 'n' keys of 'keys'
  * (by place) into words within frames of at least 'len' bytes, in the
- * machine's byte order, as plan_word_put() puts each.  All the reads were
- * of the same bytes, so the values of reads that overlap agree.  Returns
- * the number of words put in 'words'.  A read that fits no word clears
+ * machine's byte order: each read in the word that the read before it
+ * started if it fits there, else in a word of its own (which ends at the
+ * frame's end at the latest).  All the reads were of the same bytes, so
+ * the values of reads that overlap agree.  Returns the number of words
+ * put in 'words'.  A read that fits no word (more than 8 bytes) clears
  * '*ok'. */
-static inline size_t __attribute__((__always_inline__))
+static size_t
 plan_word_list(const struct ps_dread *reads, const uint64_t *keys,
                size_t n, size_t len, struct plan_word *words, bool *ok)
 {
-    struct plan_word_acc acc = { 0, 0, 0, 0, 0 };
+    size_t n_words = 0, byte = 0, w_end = 0;
+    uint64_t w_mask = 0, w_value = 0;
 
     for (size_t i = 0; i < n; i++) {
-        if (!plan_word_put(&acc, words, &reads[keys[i] & 0xff], len)) {
-            *ok = false;
+        const struct ps_dread *r = &reads[keys[i] & 0xff];
+        size_t end = r->bit + r->bits;
+        if (!n_words || end > w_end) {
+            if (len < 8 || r->bit % 8 + r->bits > 64) {
+                *ok = false;
+                continue;
+            }
+            if (n_words) {
+                words[n_words - 1] = (struct plan_word) {
+                    byte, plan_native_word(w_mask),
+                    plan_native_word(w_value)
+                };
+            }
+            n_words++;
+            byte = r->bit / 8 < len - 8 ? r->bit / 8 : len - 8;
+            w_end = byte * 8 + 64;
+            w_mask = w_value = 0;
         }
+        /* Reads are 1 to 64 bits wide. */
+        uint64_t mask = UINT64_MAX >> (64 - r->bits);
+        unsigned int shift = w_end - end;
+        w_mask |= mask << shift;
+        w_value |= (r->value & mask) << shift;
     }
-    return plan_word_end(&acc, words);
+    if (n_words) {
+        words[n_words - 1] = (struct plan_word) {
+            byte, plan_native_word(w_mask), plan_native_word(w_value)
+        };
+    }
+    return n_words;
 }
 
 /* Makes in one pass the two lists of words of 'plan' within frames of at
- * least 'len' bytes, as plan_word_list() makes each, from the 'n' reads
- * of 'reads' in the order of the 'n' keys of 'keys', but for the length
- * fields ('free'): its flow words, of all of them ('flow' is cleared if
- * one fits no word), and its words, of those that are not values of the
- * fields of 'absent' (a read that fits no word goes to its 'reads'). */
+ * least 'len' bytes from the 'n' reads of 'reads' in the order of the 'n'
+ * keys of 'keys', but for the length fields ('free'): its flow words, of
+ * all of them, as plan_word_list() makes them ('flow' is cleared if one
+ * fits no word), and its words, the same under the masks of the reads
+ * that are not values of the fields of 'absent', but for those that hold
+ * none of them (a read that fits no word goes to its 'reads').  All the
+ * reads were of the same bytes, so the values of reads that overlap
+ * agree. */
 static inline void __attribute__((__always_inline__))
 plan_word_lists(struct plan *plan, const struct ps_dread *reads,
                 const uint64_t *keys, size_t n, size_t len)
 {
-    struct plan_word_acc flow = { 0, 0, 0, 0, 0 };
-    struct plan_word_acc words = { 0, 0, 0, 0, 0 };
+    struct plan_word *flow_words = plan->flow_words, *words = plan->words;
+    size_t n_flow = 0, n_words = 0, byte = 0, w_end = 0;
+    uint64_t mask = 0, value = 0, held = 0;
 
     plan->flow = true;
     plan->n_reads = 0;
@@ -1481,15 +1458,50 @@ plan_word_lists(struct plan *plan, const struct ps_dread *reads,
         if (r->free) {
             continue;
         }
-        if (!plan_word_put(&flow, plan->flow_words, r, len)) {
-            plan->flow = false;
+        size_t end = r->bit + r->bits;
+        if (!n_flow || end > w_end) {
+            if (len < 8 || r->bit % 8 + r->bits > 64) {
+                plan->flow = false;
+                if (!r->absent) {
+                    plan->reads[plan->n_reads++] = *r;
+                }
+                continue;
+            }
+            if (n_flow) {
+                flow_words[n_flow - 1] = (struct plan_word) {
+                    byte, plan_native_word(mask), plan_native_word(value)
+                };
+                if (held) {
+                    words[n_words++] = (struct plan_word) {
+                        byte, plan_native_word(held),
+                        plan_native_word(value & held)
+                    };
+                }
+            }
+            n_flow++;
+            byte = r->bit / 8 < len - 8 ? r->bit / 8 : len - 8;
+            w_end = byte * 8 + 64;
+            mask = value = held = 0;
         }
-        if (!r->absent && !plan_word_put(&words, plan->words, r, len)) {
-            plan->reads[plan->n_reads++] = *r;
+        /* Reads are 1 to 64 bits wide. */
+        unsigned int shift = w_end - end;
+        uint64_t m = (UINT64_MAX >> (64 - r->bits)) << shift;
+        mask |= m;
+        value |= (r->value << shift) & m;
+        held |= r->absent ? 0 : m;
+    }
+    if (n_flow) {
+        flow_words[n_flow - 1] = (struct plan_word) {
+            byte, plan_native_word(mask), plan_native_word(value)
+        };
+        if (held) {
+            words[n_words++] = (struct plan_word) {
+                byte, plan_native_word(held), plan_native_word(value & held)
+            };
         }
     }
-    plan->n_flow = plan_word_end(&flow, plan->flow_words);
-    plan->n_words = plan_word_end(&words, plan->words);
+    plan->n_flow = n_flow;
+    plan->n_words = n_words;
 }
 
 /* The place 'bits' bits wide (at least 1) at 'bit' as one of the 8-byte
