@@ -100,11 +100,9 @@ struct trace {
 
     /* The keys of the reads, each its place ('bit') times 256 plus its
      * index in 'reads', kept sorted as the walk records them (the reads
-     * come mostly in order, so that each goes at the end or near it),
-     * and the end of the read that ends last, in bits. */
+     * come mostly in order, so that each goes at the end or near it). */
     size_t n_keys;
     uint64_t keys[MAX_READS + MAX_ABSENT];
-    size_t end_max;
 
     /* The length fields that a plan checks by their relation to the
      * packet's ends... */
@@ -228,10 +226,10 @@ load_bits(const uint8_t *base, size_t len, size_t bit, size_t bits)
     return bits ? ps_bits_get(base, bit, bits) : 0;
 }
 
-/* Records in 'trace' the key of read 'i', at 'bit', 'bits' wide: by an
- * insertion into the sorted keys, from the end. */
+/* Records in 'trace' the key of read 'i', at 'bit': by an insertion into
+ * the sorted keys, from the end. */
 static inline void __attribute__((__always_inline__))
-trace_key(struct trace *trace, size_t i, size_t bit, size_t bits)
+trace_key(struct trace *trace, size_t i, size_t bit)
 {
     uint64_t key = (uint64_t) bit << 8 | i;
     size_t j = trace->n_keys++;
@@ -240,8 +238,6 @@ trace_key(struct trace *trace, size_t i, size_t bit, size_t bits)
         trace->keys[j] = trace->keys[j - 1];
     }
     trace->keys[j] = key;
-    trace->end_max = (trace->end_max > bit + bits ? trace->end_max
-                      : bit + bits);
 }
 
 static inline void __attribute__((__always_inline__))
@@ -256,7 +252,7 @@ trace_read(struct trace *trace, const uint8_t *base, size_t bit,
         r->value = value;
         r->free = false;
         r->absent = false;
-        trace_key(trace, i, r->bit, bits);
+        trace_key(trace, i, r->bit);
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -276,7 +272,7 @@ trace_absent(struct trace *trace, const uint8_t *base, size_t bit,
         a->value = value;
         a->g = g;
         *r = (struct ps_dread) { a->bit, bits, value, false, true };
-        trace_key(trace, MAX_READS + trace->n_absent - 1, a->bit, bits);
+        trace_key(trace, MAX_READS + trace->n_absent - 1, a->bit);
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -1443,7 +1439,7 @@ plan_word_list(const struct ps_dread *reads, const uint64_t *keys,
  * none of them (a read that fits no word goes to its 'reads').  All the
  * reads were of the same bytes, so the values of reads that overlap
  * agree. */
-static inline void __attribute__((__always_inline__))
+static void __attribute__((__noinline__))
 plan_word_lists(struct plan *plan, const struct ps_dread *reads,
                 const uint64_t *keys, size_t n, size_t len)
 {
@@ -1578,6 +1574,23 @@ plan_put_exact(struct plan *plan, const uint8_t *pkt)
     plan->exact = true;
 }
 
+/* The end, in bits, of the read of 'trace' that ends last (0 if none):
+ * one of those that start at most 63 bits before the last to start, as
+ * reads are at most 64 bits wide. */
+static inline size_t
+trace_end_max(const struct trace *trace)
+{
+    size_t end_max = 0;
+    for (size_t i = trace->n_keys; i--; ) {
+        const struct ps_dread *r = &trace->reads[trace->keys[i] & 0xff];
+        if (r->bit + 64 <= end_max) {
+            break;
+        }
+        end_max = end_max > r->bit + r->bits ? end_max : r->bit + r->bits;
+    }
+    return end_max;
+}
+
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
  * 'trace' and found 'stack', 'packet_len' bytes by its lengths, whose
  * headers have 'spans' that are 'span_vars'.  Returns NULL if the trace
@@ -1596,7 +1609,7 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
      * holds every place it reads, and its packet's end is within the
      * frame. */
     const uint64_t *keys = trace->keys;
-    size_t end_max = trace->end_max;
+    size_t end_max = trace_end_max(trace);
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
     len_min = len_min > (end_max + 7) / 8 ? len_min : (end_max + 7) / 8;
@@ -2207,7 +2220,6 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
 
     trace.pkt = pkt;
     trace.n = trace.n_absent = trace.n_lens = trace.n_keys = 0;
-    trace.end_max = 0;
     trace.len_min = trace.p_min = 0;
     trace.len_max = trace.p_max = SIZE_MAX;
 
