@@ -100,9 +100,11 @@ struct trace {
 
     /* The keys of the reads, each its place ('bit') times 256 plus its
      * index in 'reads', kept sorted as the walk records them (the reads
-     * come mostly in order, so that each goes at the end or near it). */
+     * come mostly in order, so that each goes at the end or near it),
+     * from 'keys[1]' on: 'keys[0]' is 0, no greater than any key, so that
+     * an insertion needs no test of where the keys begin. */
     size_t n_keys;
-    uint64_t keys[MAX_READS + MAX_ABSENT];
+    uint64_t keys[1 + MAX_READS + MAX_ABSENT];
 
     /* The length fields that a plan checks by their relation to the
      * packet's ends... */
@@ -232,9 +234,9 @@ static inline void __attribute__((__always_inline__))
 trace_key(struct trace *trace, size_t i, size_t bit)
 {
     uint64_t key = (uint64_t) bit << 8 | i;
-    size_t j = trace->n_keys++;
+    size_t j = ++trace->n_keys;
 
-    for (; j && trace->keys[j - 1] > key; j--) {
+    for (; trace->keys[j - 1] > key; j--) {
         trace->keys[j] = trace->keys[j - 1];
     }
     trace->keys[j] = key;
@@ -1581,7 +1583,7 @@ static inline size_t
 trace_end_max(const struct trace *trace)
 {
     size_t end_max = 0;
-    for (size_t i = trace->n_keys; i--; ) {
+    for (size_t i = trace->n_keys; i; i--) {
         const struct ps_dread *r = &trace->reads[trace->keys[i] & 0xff];
         if (r->bit + 64 <= end_max) {
             break;
@@ -1608,7 +1610,7 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
      * keys, sorted as the walk recorded them.  Every frame the plan takes
      * holds every place it reads, and its packet's end is within the
      * frame. */
-    const uint64_t *keys = trace->keys;
+    const uint64_t *keys = &trace->keys[1];
     size_t end_max = trace_end_max(trace);
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
@@ -2220,6 +2222,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
 
     trace.pkt = pkt;
     trace.n = trace.n_absent = trace.n_lens = trace.n_keys = 0;
+    trace.keys[0] = 0;
     trace.len_min = trace.p_min = 0;
     trace.len_max = trace.p_max = SIZE_MAX;
 
