@@ -1065,6 +1065,13 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
  * stack, are alive).  A frame that the plan of its slot does not take
  * is tried against those last plans.
  *
+ * A plan's words follow from the places, widths and kinds of its reads,
+ * in the order the walk made them, but for their values: each thread
+ * keeps the layouts of the plans it made last (struct plan_template), so
+ * that the walk of the first frame of another flow of a shape seen before
+ * puts each value where the layout says, without sorting the reads or
+ * finding their words again.
+ *
  * Recording the reads and making a plan costs about as much as the walk
  * itself: a walk makes a plan for a slot that has none, else only on
  * every 16th miss of the slot, so that packets that seldom repeat a
@@ -1124,6 +1131,53 @@ struct plan {
 
 #define PLAN_RECENT 4
 
+/* Where a read goes in the exact words of a plan: the word, and the shift
+ * of its value there. */
+struct plan_put {
+    uint8_t word;
+    uint8_t shift;
+};
+
+/* The layout of a plan made from the reads of a walk, for the next walk
+ * whose reads have the same shape: the same places, widths and kinds
+ * ('free', 'absent'), in the same order, and the same shortest frame.
+ * Such a walk's plan has the same words, but for their values, and the
+ * same places of its length fields and of the fields of 'absent': its
+ * words are made from the values of its reads, each where the template
+ * says, without sorting them or finding their words again.  A template is
+ * kept only for a plan whose reads all go in words and whose exact words
+ * plan_put_exact() made.  It holds no pointer into a table, so that it
+ * outlives the plans of its table. */
+struct plan_template {
+    bool valid;
+    size_t n, n_absent, n_lens; /* As in struct trace. */
+    size_t end_max;             /* As trace_end_max() of the reads. */
+    size_t len_min;             /* The plan's. */
+
+    /* Indexed as the reads of struct trace. */
+    uint64_t shape[MAX_READS + MAX_ABSENT];     /* plan_read_shape(). */
+    struct plan_put put[MAX_READS + MAX_ABSENT];
+
+    /* The words, values aside: the flow words are the first 'n_flow'
+     * exact words under 'flow_mask'; each of 'words' takes its value from
+     * the flow word 'words_src'. */
+    size_t n_flow, n_words, n_exact;
+    struct plan_word exact[MAX_READS + MAX_ABSENT];
+    uint64_t flow_mask[MAX_READS + MAX_ABSENT];
+    struct plan_word words[MAX_READS];
+    uint8_t words_src[MAX_READS];
+
+    /* The places of the length fields and of the fields of 'absent' as
+     * words ('byte', 'shift', 'mask' of struct ps_dlen, ps_dabsent). */
+    struct plan_field {
+        size_t byte;
+        unsigned int shift;
+        uint64_t mask;
+    } lens[MAX_LENS], absent[MAX_ABSENT];
+};
+
+#define PLAN_TEMPLATES 4
+
 struct plans {
     uint64_t serial;            /* Of the table of the plans. */
     uint64_t used;              /* Bit i: 'slots[i]' is nonnull. */
@@ -1137,6 +1191,9 @@ struct plans {
      * free() for each (a thread that walks frames of two tables in
      * turn drops its plans and makes one per frame). */
     struct plan *spare;
+
+    /* The layouts of the plans made last, by plan_template_slot(). */
+    struct plan_template templates[PLAN_TEMPLATES];
 };
 
 /* Drops a reference to 'plan' (if nonnull), held by 'plans'. */
@@ -1443,7 +1500,8 @@ plan_word_list(const struct ps_dread *reads, const uint64_t *keys,
  * agree. */
 static void __attribute__((__noinline__))
 plan_word_lists(struct plan *plan, const struct ps_dread *reads,
-                const uint64_t *keys, size_t n, size_t len)
+                const uint64_t *keys, size_t n, size_t len,
+                struct plan_template *tpl)
 {
     struct plan_word *flow_words = plan->flow_words, *words = plan->words;
     size_t n_flow = 0, n_words = 0, byte = 0, w_end = 0;
@@ -1470,6 +1528,7 @@ plan_word_lists(struct plan *plan, const struct ps_dread *reads,
                     byte, plan_native_word(mask), plan_native_word(value)
                 };
                 if (held) {
+                    tpl->words_src[n_words] = n_flow - 1;
                     words[n_words++] = (struct plan_word) {
                         byte, plan_native_word(held),
                         plan_native_word(value & held)
@@ -1487,12 +1546,14 @@ plan_word_lists(struct plan *plan, const struct ps_dread *reads,
         mask |= m;
         value |= (r->value << shift) & m;
         held |= r->absent ? 0 : m;
+        tpl->put[keys[i] & 0xff] = (struct plan_put) { n_flow - 1, shift };
     }
     if (n_flow) {
         flow_words[n_flow - 1] = (struct plan_word) {
             byte, plan_native_word(mask), plan_native_word(value)
         };
         if (held) {
+            tpl->words_src[n_words] = n_flow - 1;
             words[n_words++] = (struct plan_word) {
                 byte, plan_native_word(held), plan_native_word(value & held)
             };
@@ -1593,6 +1654,173 @@ trace_end_max(const struct trace *trace)
     return end_max;
 }
 
+/* The shape of read 'r': its place, width and kind, in a word. */
+static inline uint64_t
+plan_read_shape(const struct ps_dread *r)
+{
+    return ((uint64_t) r->bit | (uint64_t) r->bits << 32
+            | (uint64_t) r->free << 40 | (uint64_t) r->absent << 41);
+}
+
+/* The template of the plans of 'trace' among those of 'plans'. */
+static inline struct plan_template *
+plan_template_slot(struct plans *plans, const struct trace *trace)
+{
+    return &plans->templates[(trace->n ^ trace->n_absent << 2)
+                             % PLAN_TEMPLATES];
+}
+
+/* Whether 'tpl' is the template of the reads of 'trace' (but for the
+ * shortest frame, which the caller checks). */
+static bool __attribute__((__noinline__))
+plan_template_matches(const struct plan_template *tpl,
+                      const struct trace *trace)
+{
+    size_t n = trace->n, n_absent = trace->n_absent;
+    uint64_t diff = 0;
+
+    if (!tpl->valid || tpl->n != n || tpl->n_absent != n_absent
+        || tpl->n_lens != trace->n_lens) {
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        diff |= plan_read_shape(&trace->reads[i]) ^ tpl->shape[i];
+    }
+    for (size_t i = MAX_READS; i < MAX_READS + n_absent; i++) {
+        diff |= plan_read_shape(&trace->reads[i]) ^ tpl->shape[i];
+    }
+    return !diff;
+}
+
+/* Sets the words of 'plan', of the reads of 'trace', by template 'tpl',
+ * which matches them, and the places of its length fields and of its
+ * fields of 'absent', as plan_create() would make them. */
+static void __attribute__((__noinline__))
+plan_template_apply(const struct plan_template *tpl,
+                    const struct trace *trace, struct plan *plan)
+{
+    uint64_t flow[MAX_READS + MAX_ABSENT], exact[MAX_READS + MAX_ABSENT];
+    size_t n = trace->n, n_absent = trace->n_absent;
+
+    for (size_t k = 0; k < tpl->n_exact; k++) {
+        flow[k] = exact[k] = 0;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        struct plan_put put = tpl->put[i];
+        uint64_t v = r->value << put.shift;
+        exact[put.word] |= v;
+        flow[put.word] |= r->free ? 0 : v;
+    }
+    for (size_t i = MAX_READS; i < MAX_READS + n_absent; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        struct plan_put put = tpl->put[i];
+        uint64_t v = r->value << put.shift;
+        exact[put.word] |= v;
+        flow[put.word] |= v;
+    }
+
+    for (size_t k = 0; k < tpl->n_flow; k++) {
+        plan->flow_words[k] = (struct plan_word) {
+            tpl->exact[k].byte, tpl->flow_mask[k], plan_native_word(flow[k])
+        };
+    }
+    for (size_t k = 0; k < tpl->n_exact; k++) {
+        plan->exact_words[k] = (struct plan_word) {
+            tpl->exact[k].byte, tpl->exact[k].mask,
+            plan_native_word(exact[k])
+        };
+    }
+    for (size_t k = 0; k < tpl->n_words; k++) {
+        plan->words[k] = (struct plan_word) {
+            tpl->words[k].byte, tpl->words[k].mask,
+            plan->flow_words[tpl->words_src[k]].value & tpl->words[k].mask
+        };
+    }
+    plan->n_flow = tpl->n_flow;
+    plan->n_exact = tpl->n_exact;
+    plan->n_words = tpl->n_words;
+    plan->n_reads = 0;
+    plan->flow = plan->exact = true;
+
+    for (size_t i = 0; i < trace->n_lens; i++) {
+        struct ps_dlen *l = &plan->lens[i];
+        *l = trace->lens[i];
+        l->byte = tpl->lens[i].byte;
+        l->shift = tpl->lens[i].shift;
+        l->mask = tpl->lens[i].mask;
+    }
+    for (size_t i = 0; i < n_absent; i++) {
+        struct ps_dabsent *a = &plan->absent[i];
+        *a = trace->absent[i];
+        a->byte = tpl->absent[i].byte;
+        a->shift = tpl->absent[i].shift;
+        a->mask = tpl->absent[i].mask;
+    }
+}
+
+/* Makes 'tpl' the template of 'plan', made from the reads of 'trace' with
+ * the end of the last at 'end_max', whose flow words' reads
+ * plan_word_lists() put in 'tpl' already, if the plan can have one. */
+static void __attribute__((__noinline__))
+plan_template_make(struct plan_template *tpl, const struct trace *trace,
+                   size_t end_max, const struct plan *plan)
+{
+    size_t n = trace->n, n_absent = trace->n_absent;
+
+    if (!plan->flow || plan->n_reads || !plan_can_put_exact(plan)) {
+        return;
+    }
+    tpl->n = n;
+    tpl->n_absent = n_absent;
+    tpl->n_lens = trace->n_lens;
+    tpl->end_max = end_max;
+    tpl->len_min = plan->len_min;
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        tpl->shape[i] = plan_read_shape(r);
+        if (r->free) {
+            /* In the first exact word that holds it, as
+             * plan_put_exact() put it. */
+            size_t j = 0;
+            while (!(plan->exact_words[j].byte * 8 <= r->bit
+                     && (r->bit + r->bits
+                         <= plan->exact_words[j].byte * 8 + 64))) {
+                j++;
+            }
+            tpl->put[i] = (struct plan_put) {
+                j, plan->exact_words[j].byte * 8 + 64 - r->bit - r->bits
+            };
+        }
+    }
+    for (size_t i = MAX_READS; i < MAX_READS + n_absent; i++) {
+        tpl->shape[i] = plan_read_shape(&trace->reads[i]);
+    }
+    tpl->n_flow = plan->n_flow;
+    tpl->n_words = plan->n_words;
+    tpl->n_exact = plan->n_exact;
+    for (size_t k = 0; k < plan->n_exact; k++) {
+        tpl->exact[k] = plan->exact_words[k];
+    }
+    for (size_t k = 0; k < plan->n_flow; k++) {
+        tpl->flow_mask[k] = plan->flow_words[k].mask;
+    }
+    for (size_t k = 0; k < plan->n_words; k++) {
+        tpl->words[k] = plan->words[k];
+    }
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        tpl->lens[i] = (struct plan_field) {
+            plan->lens[i].byte, plan->lens[i].shift, plan->lens[i].mask
+        };
+    }
+    for (size_t i = 0; i < n_absent; i++) {
+        tpl->absent[i] = (struct plan_field) {
+            plan->absent[i].byte, plan->absent[i].shift, plan->absent[i].mask
+        };
+    }
+    tpl->valid = true;
+}
+
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
  * 'trace' and found 'stack', 'packet_len' bytes by its lengths, whose
  * headers have 'spans' that are 'span_vars'.  Returns NULL if the trace
@@ -1611,13 +1839,16 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
      * holds every place it reads, and its packet's end is within the
      * frame. */
     const uint64_t *keys = &trace->keys[1];
-    size_t end_max = trace_end_max(trace);
+    struct plan_template *tpl = plan_template_slot(plans, trace);
+    bool by_template = plan_template_matches(tpl, trace);
+    size_t end_max = by_template ? tpl->end_max : trace_end_max(trace);
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
     len_min = len_min > (end_max + 7) / 8 ? len_min : (end_max + 7) / 8;
     if (trace->n_lens) {
         len_min = len_min > trace->p_min ? len_min : trace->p_min;
     }
+    by_template = by_template && tpl->len_min == len_min;
     if (len < len_min || len > trace->len_max
         || packet_len < trace->p_min || packet_len > trace->p_max) {
         /* Not the walk's own frame: a bound was misrecorded. */
@@ -1654,6 +1885,15 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     memcpy(plan->spans, spans, n_spans * sizeof *spans);
     memcpy(plan->span_vars, span_vars, n_spans * sizeof *span_vars);
     plan->n_lens = trace->n_lens;
+    plan->n_absent = n_absent;
+    if (by_template) {
+        plan_template_apply(tpl, trace, plan);
+        return plan;
+    }
+
+    /* Else made from the reads, and kept as the template of the next
+     * plan of the same shape. */
+    tpl->valid = false;
     for (size_t i = 0; i < trace->n_lens; i++) {
         struct ps_dlen *l = &plan->lens[i];
         *l = trace->lens[i];
@@ -1663,7 +1903,6 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
 
     /* A field that must hold no value of its group is first tested
      * against a filter of the group's values. */
-    plan->n_absent = n_absent;
     for (size_t i = 0; i < n_absent; i++) {
         struct ps_dabsent *a = &plan->absent[i];
         *a = trace->absent[i];
@@ -1676,7 +1915,7 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
      * (the reads that fit no word are checked one by one); all of them,
      * for frames of 'len' bytes; and all but the length fields, for
      * frames of other lengths. */
-    plan_word_lists(plan, trace->reads, keys, n + n_absent, len_min);
+    plan_word_lists(plan, trace->reads, keys, n + n_absent, len_min, tpl);
     if (plan_can_put_exact(plan)) {
         /* The same reads as words, as plan_specialize() puts them. */
         plan_put_exact(plan, trace->pkt);
@@ -1685,6 +1924,7 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
         plan->n_exact = plan_word_list(trace->reads, keys, n + n_absent,
                                        len, plan->exact_words, &plan->exact);
     }
+    plan_template_make(tpl, trace, end_max, plan);
     return plan;
 }
 
