@@ -78,13 +78,13 @@ struct ps_dlen {
     uint64_t mask;
 };
 
-/* The reads of packet bytes that a walk made, in order, and their keys
- * in the order of their places (see "Plans" below). */
+/* The reads of packet bytes that a walk made, in order (see "Plans"
+ * below). */
 #define MAX_READS 96
 #define MAX_ABSENT 16
 #define MAX_LENS 16
 _Static_assert(MAX_READS + MAX_ABSENT <= 256, "a read's index fits a byte of "
-               "its key (trace_key())");
+               "its key (trace_sort())");
 struct trace {
     const uint8_t *pkt;
     size_t n;                   /* MAX_READS + 1 if there were more. */
@@ -97,14 +97,6 @@ struct trace {
                                  * 'absent' had. */
     } reads[MAX_READS + MAX_ABSENT];  /* From MAX_READS on, the values of
                                        * the fields of 'absent'. */
-
-    /* The keys of the reads, each its place ('bit') times 256 plus its
-     * index in 'reads', kept sorted as the walk records them (the reads
-     * come mostly in order, so that each goes at the end or near it),
-     * from 'keys[1]' on: 'keys[0]' is 0, no greater than any key, so that
-     * an insertion needs no test of where the keys begin. */
-    size_t n_keys;
-    uint64_t keys[1 + MAX_READS + MAX_ABSENT];
 
     /* The length fields that a plan checks by their relation to the
      * packet's ends... */
@@ -228,33 +220,17 @@ load_bits(const uint8_t *base, size_t len, size_t bit, size_t bits)
     return bits ? ps_bits_get(base, bit, bits) : 0;
 }
 
-/* Records in 'trace' the key of read 'i', at 'bit': by an insertion into
- * the sorted keys, from the end. */
-static inline void __attribute__((__always_inline__))
-trace_key(struct trace *trace, size_t i, size_t bit)
-{
-    uint64_t key = (uint64_t) bit << 8 | i;
-    size_t j = ++trace->n_keys;
-
-    for (; trace->keys[j - 1] > key; j--) {
-        trace->keys[j] = trace->keys[j - 1];
-    }
-    trace->keys[j] = key;
-}
-
 static inline void __attribute__((__always_inline__))
 trace_read(struct trace *trace, const uint8_t *base, size_t bit,
            size_t bits, uint64_t value)
 {
     if (trace->n < MAX_READS) {
-        size_t i = trace->n++;
-        struct ps_dread *r = &trace->reads[i];
+        struct ps_dread *r = &trace->reads[trace->n++];
         r->bit = (base - trace->pkt) * 8 + bit;
         r->bits = bits;
         r->value = value;
         r->free = false;
         r->absent = false;
-        trace_key(trace, i, r->bit);
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -274,7 +250,6 @@ trace_absent(struct trace *trace, const uint8_t *base, size_t bit,
         a->value = value;
         a->g = g;
         *r = (struct ps_dread) { a->bit, bits, value, false, true };
-        trace_key(trace, MAX_READS + trace->n_absent - 1, a->bit);
     } else {
         trace->n = MAX_READS + 1;
     }
@@ -1151,7 +1126,7 @@ struct plan_put {
 struct plan_template {
     bool valid;
     size_t n, n_absent, n_lens; /* As in struct trace. */
-    size_t end_max;             /* As trace_end_max() of the reads. */
+    size_t end_max;             /* As trace_sort() returns it. */
     size_t len_min;             /* The plan's. */
 
     /* Indexed as the reads of struct trace. */
@@ -1637,19 +1612,35 @@ plan_put_exact(struct plan *plan, const uint8_t *pkt)
     plan->exact = true;
 }
 
-/* The end, in bits, of the read of 'trace' that ends last (0 if none):
- * one of those that start at most 63 bits before the last to start, as
- * reads are at most 64 bits wide. */
-static inline size_t
-trace_end_max(const struct trace *trace)
+/* Sets 'keys' to the keys of the reads of 'trace' and of the values of
+ * its fields of 'absent', each a place ('bit') times 256 plus its index in
+ * 'reads', sorted, from 'keys[1]' on: 'keys[0]' is 0, no greater than any
+ * key, so that an insertion needs no test of where the keys begin (the
+ * reads come mostly in order: each goes at the end or near it).  Returns
+ * the end, in bits, of the read that ends last (0 if none). */
+static size_t __attribute__((__noinline__))
+trace_sort(const struct trace *trace, uint64_t *keys)
 {
-    size_t end_max = 0;
-    for (size_t i = trace->n_keys; i; i--) {
-        const struct ps_dread *r = &trace->reads[trace->keys[i] & 0xff];
-        if (r->bit + 64 <= end_max) {
-            break;
+    size_t n = trace->n, n_absent = trace->n_absent;
+    size_t end_max = 0, n_keys = 0;
+
+    keys[0] = 0;
+    for (size_t i = 0; i < MAX_READS + n_absent; i++) {
+        if (i == n) {
+            /* On to the values of the fields of 'absent'. */
+            i = MAX_READS - 1;
+            continue;
         }
-        end_max = end_max > r->bit + r->bits ? end_max : r->bit + r->bits;
+        const struct ps_dread *r = &trace->reads[i];
+        size_t end = r->bit + r->bits;
+        uint64_t key = (uint64_t) r->bit << 8 | i;
+        size_t j = ++n_keys;
+
+        end_max = end_max > end ? end_max : end;
+        for (; keys[j - 1] > key; j--) {
+            keys[j] = keys[j - 1];
+        }
+        keys[j] = key;
     }
     return end_max;
 }
@@ -1835,20 +1826,24 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     size_t n = trace->n, n_absent = trace->n_absent;
 
     /* The reads and the values of the fields of 'absent', by place: their
-     * keys, sorted as the walk recorded them.  Every frame the plan takes
-     * holds every place it reads, and its packet's end is within the
-     * frame. */
-    const uint64_t *keys = &trace->keys[1];
+     * keys, sorted unless the template of reads of their shape makes the
+     * words.  Every frame the plan takes holds every place it reads, and
+     * its packet's end is within the frame. */
+    uint64_t sorted[1 + MAX_READS + MAX_ABSENT];
+    const uint64_t *keys = &sorted[1];
     struct plan_template *tpl = plan_template_slot(plans, trace);
-    bool by_template = plan_template_matches(tpl, trace);
-    size_t end_max = by_template ? tpl->end_max : trace_end_max(trace);
+    bool shaped = plan_template_matches(tpl, trace);
+    size_t end_max = shaped ? tpl->end_max : trace_sort(trace, sorted);
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
     len_min = len_min > (end_max + 7) / 8 ? len_min : (end_max + 7) / 8;
     if (trace->n_lens) {
         len_min = len_min > trace->p_min ? len_min : trace->p_min;
     }
-    by_template = by_template && tpl->len_min == len_min;
+    bool by_template = shaped && tpl->len_min == len_min;
+    if (shaped && !by_template) {
+        trace_sort(trace, sorted);
+    }
     if (len < len_min || len > trace->len_max
         || packet_len < trace->p_min || packet_len > trace->p_max) {
         /* Not the walk's own frame: a bound was misrecorded. */
@@ -2461,8 +2456,7 @@ dissect_walk(const struct ps_registry *reg, const struct ps_snapshot *snap,
     const struct ps_dproto *first_p = p;
 
     trace.pkt = pkt;
-    trace.n = trace.n_absent = trace.n_lens = trace.n_keys = 0;
-    trace.keys[0] = 0;
+    trace.n = trace.n_absent = trace.n_lens = 0;
     trace.len_min = trace.p_min = 0;
     trace.len_max = trace.p_max = SIZE_MAX;
 
