@@ -16,6 +16,7 @@
 #include <config.h>
 #include "dissect.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util.h"
@@ -1129,8 +1130,9 @@ struct plan_template {
     size_t end_max;             /* As trace_sort() returns it. */
     size_t len_min;             /* The plan's. */
 
-    /* Indexed as the reads of struct trace. */
-    uint64_t shape[MAX_READS + MAX_ABSENT];     /* plan_read_shape(). */
+    /* Indexed as the reads of struct trace: plan_read_shape() of each. */
+    uint64_t shape[MAX_READS + MAX_ABSENT];
+    uint16_t kinds[MAX_READS + MAX_ABSENT];
     struct plan_put put[MAX_READS + MAX_ABSENT];
 
     /* The words, values aside: the flow words are the first 'n_flow'
@@ -1645,12 +1647,19 @@ trace_sort(const struct trace *trace, uint64_t *keys)
     return end_max;
 }
 
-/* The shape of read 'r': its place, width and kind, in a word. */
-static inline uint64_t
-plan_read_shape(const struct ps_dread *r)
+/* The shape of read 'r': its place and width in a word, and its kinds
+ * in another (as their bytes are). */
+_Static_assert(offsetof(struct ps_dread, bits)
+               == offsetof(struct ps_dread, bit) + 4
+               && (offsetof(struct ps_dread, absent)
+                   == offsetof(struct ps_dread, free) + 1),
+               "a read's place and width, and its kinds, are next to each "
+               "other (plan_read_shape())");
+static inline void
+plan_read_shape(const struct ps_dread *r, uint64_t *place, uint16_t *kinds)
 {
-    return ((uint64_t) r->bit | (uint64_t) r->bits << 32
-            | (uint64_t) r->free << 40 | (uint64_t) r->absent << 41);
+    memcpy(place, &r->bit, sizeof *place);
+    memcpy(kinds, &r->free, sizeof *kinds);
 }
 
 /* The template of the plans of 'trace' among those of 'plans'. */
@@ -1662,10 +1671,13 @@ plan_template_slot(struct plans *plans, const struct trace *trace)
 }
 
 /* Whether 'tpl' is the template of the reads of 'trace' (but for the
- * shortest frame, which the caller checks). */
+ * shortest frame, which the caller checks).  If so, sets the first
+ * 'tpl->n_exact' words of 'flow' and 'exact' to the values of the flow and
+ * exact words of the plan of 'trace', big-endian. */
 static bool __attribute__((__noinline__))
-plan_template_matches(const struct plan_template *tpl,
-                      const struct trace *trace)
+plan_template_fill(const struct plan_template *tpl,
+                   const struct trace *trace, uint64_t *flow,
+                   uint64_t *exact)
 {
     size_t n = trace->n, n_absent = trace->n_absent;
     uint64_t diff = 0;
@@ -1674,25 +1686,6 @@ plan_template_matches(const struct plan_template *tpl,
         || tpl->n_lens != trace->n_lens) {
         return false;
     }
-    for (size_t i = 0; i < n; i++) {
-        diff |= plan_read_shape(&trace->reads[i]) ^ tpl->shape[i];
-    }
-    for (size_t i = MAX_READS; i < MAX_READS + n_absent; i++) {
-        diff |= plan_read_shape(&trace->reads[i]) ^ tpl->shape[i];
-    }
-    return !diff;
-}
-
-/* Sets the words of 'plan', of the reads of 'trace', by template 'tpl',
- * which matches them, and the places of its length fields and of its
- * fields of 'absent', as plan_create() would make them. */
-static void __attribute__((__noinline__))
-plan_template_apply(const struct plan_template *tpl,
-                    const struct trace *trace, struct plan *plan)
-{
-    uint64_t flow[MAX_READS + MAX_ABSENT], exact[MAX_READS + MAX_ABSENT];
-    size_t n = trace->n, n_absent = trace->n_absent;
-
     for (size_t k = 0; k < tpl->n_exact; k++) {
         flow[k] = exact[k] = 0;
     }
@@ -1700,6 +1693,11 @@ plan_template_apply(const struct plan_template *tpl,
         const struct ps_dread *r = &trace->reads[i];
         struct plan_put put = tpl->put[i];
         uint64_t v = r->value << put.shift;
+        uint64_t place;
+        uint16_t kinds;
+
+        plan_read_shape(r, &place, &kinds);
+        diff |= (place ^ tpl->shape[i]) | (kinds ^ tpl->kinds[i]);
         exact[put.word] |= v;
         flow[put.word] |= r->free ? 0 : v;
     }
@@ -1707,9 +1705,27 @@ plan_template_apply(const struct plan_template *tpl,
         const struct ps_dread *r = &trace->reads[i];
         struct plan_put put = tpl->put[i];
         uint64_t v = r->value << put.shift;
+        uint64_t place;
+        uint16_t kinds;
+
+        plan_read_shape(r, &place, &kinds);
+        diff |= (place ^ tpl->shape[i]) | (kinds ^ tpl->kinds[i]);
         exact[put.word] |= v;
         flow[put.word] |= v;
     }
+    return !diff;
+}
+
+/* Sets the words of 'plan', of the reads of 'trace', by template 'tpl',
+ * which matches them, with the values that plan_template_fill() set in
+ * 'flow' and 'exact', and the places of its length fields and of its
+ * fields of 'absent', as plan_create() would make them. */
+static void __attribute__((__noinline__))
+plan_template_apply(const struct plan_template *tpl,
+                    const struct trace *trace, const uint64_t *flow,
+                    const uint64_t *exact, struct plan *plan)
+{
+    size_t n_absent = trace->n_absent;
 
     for (size_t k = 0; k < tpl->n_flow; k++) {
         plan->flow_words[k] = (struct plan_word) {
@@ -1769,7 +1785,7 @@ plan_template_make(struct plan_template *tpl, const struct trace *trace,
     tpl->len_min = plan->len_min;
     for (size_t i = 0; i < n; i++) {
         const struct ps_dread *r = &trace->reads[i];
-        tpl->shape[i] = plan_read_shape(r);
+        plan_read_shape(r, &tpl->shape[i], &tpl->kinds[i]);
         if (r->free) {
             /* In the first exact word that holds it, as
              * plan_put_exact() put it. */
@@ -1785,7 +1801,7 @@ plan_template_make(struct plan_template *tpl, const struct trace *trace,
         }
     }
     for (size_t i = MAX_READS; i < MAX_READS + n_absent; i++) {
-        tpl->shape[i] = plan_read_shape(&trace->reads[i]);
+        plan_read_shape(&trace->reads[i], &tpl->shape[i], &tpl->kinds[i]);
     }
     tpl->n_flow = plan->n_flow;
     tpl->n_words = plan->n_words;
@@ -1832,7 +1848,8 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     uint64_t sorted[1 + MAX_READS + MAX_ABSENT];
     const uint64_t *keys = &sorted[1];
     struct plan_template *tpl = plan_template_slot(plans, trace);
-    bool shaped = plan_template_matches(tpl, trace);
+    uint64_t flow[MAX_READS + MAX_ABSENT], exact[MAX_READS + MAX_ABSENT];
+    bool shaped = plan_template_fill(tpl, trace, flow, exact);
     size_t end_max = shaped ? tpl->end_max : trace_sort(trace, sorted);
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
@@ -1882,7 +1899,7 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     plan->n_lens = trace->n_lens;
     plan->n_absent = n_absent;
     if (by_template) {
-        plan_template_apply(tpl, trace, plan);
+        plan_template_apply(tpl, trace, flow, exact, plan);
         return plan;
     }
 
