@@ -1116,7 +1116,8 @@ struct plan_put {
 
 /* The layout of a plan made from the reads of a walk, for the next walk
  * whose reads have the same shape: the same places, widths and kinds
- * ('free', 'absent'), in the same order, and the same shortest frame.
+ * ('free', 'absent'), in the same order, the same largest values of the
+ * length fields and the same shortest frame.
  * Such a walk's plan has the same words, but for their values, and the
  * same places of its length fields and of the fields of 'absent': its
  * words are made from the values of its reads, each where the template
@@ -1143,6 +1144,10 @@ struct plan_template {
     uint64_t flow_mask[MAX_READS + MAX_ABSENT];
     struct plan_word words[MAX_READS];
     uint8_t words_src[MAX_READS];
+
+    /* The largest values of the length fields ('max' of struct
+     * ps_dlen). */
+    uint64_t lens_max[MAX_LENS];
 
     /* The places of the length fields and of the fields of 'absent' as
      * words ('byte', 'shift', 'mask' of struct ps_dlen, ps_dabsent). */
@@ -1689,6 +1694,9 @@ plan_template_fill(const struct plan_template *tpl,
     for (size_t k = 0; k < tpl->n_exact; k++) {
         flow[k] = exact[k] = 0;
     }
+    for (size_t i = 0; i < trace->n_lens; i++) {
+        diff |= trace->lens[i].max ^ tpl->lens_max[i];
+    }
     for (size_t i = 0; i < n; i++) {
         const struct ps_dread *r = &trace->reads[i];
         struct plan_put put = tpl->put[i];
@@ -1816,6 +1824,7 @@ plan_template_make(struct plan_template *tpl, const struct trace *trace,
         tpl->words[k] = plan->words[k];
     }
     for (size_t i = 0; i < plan->n_lens; i++) {
+        tpl->lens_max[i] = plan->lens[i].max;
         tpl->lens[i] = (struct plan_field) {
             plan->lens[i].byte, plan->lens[i].shift, plan->lens[i].mask
         };
