@@ -1138,7 +1138,7 @@ struct plan_template {
 
     /* The words, values aside: the flow words are the first 'n_flow'
      * exact words under 'flow_mask'; each of 'words' takes its value from
-     * the flow word 'words_src'. */
+     * the exact word 'words_src', a flow word. */
     size_t n_flow, n_words, n_exact;
     struct plan_word exact[MAX_READS + MAX_ABSENT];
     uint64_t flow_mask[MAX_READS + MAX_ABSENT];
@@ -1677,12 +1677,14 @@ plan_template_slot(struct plans *plans, const struct trace *trace)
 
 /* Whether 'tpl' is the template of the reads of 'trace' (but for the
  * shortest frame, which the caller checks).  If so, sets the first
- * 'tpl->n_exact' words of 'flow' and 'exact' to the values of the flow and
- * exact words of the plan of 'trace', big-endian. */
+ * 'tpl->n_exact' words of 'exact' to the values of the exact words of the
+ * plan of 'trace', big-endian: all its reads, each under its mask in its
+ * word.  All the reads were of the same bytes, so that the value of any
+ * other word of the plan is that of the exact word at the same place
+ * under its mask. */
 static bool __attribute__((__noinline__))
 plan_template_fill(const struct plan_template *tpl,
-                   const struct trace *trace, uint64_t *flow,
-                   uint64_t *exact)
+                   const struct trace *trace, uint64_t *exact)
 {
     size_t n = trace->n, n_absent = trace->n_absent;
     uint64_t diff = 0;
@@ -1692,7 +1694,7 @@ plan_template_fill(const struct plan_template *tpl,
         return false;
     }
     for (size_t k = 0; k < tpl->n_exact; k++) {
-        flow[k] = exact[k] = 0;
+        exact[k] = 0;
     }
     for (size_t i = 0; i < trace->n_lens; i++) {
         diff |= trace->lens[i].max ^ tpl->lens_max[i];
@@ -1707,7 +1709,6 @@ plan_template_fill(const struct plan_template *tpl,
         plan_read_shape(r, &place, &kinds);
         diff |= (place ^ tpl->shape[i]) | (kinds ^ tpl->kinds[i]);
         exact[put.word] |= v;
-        flow[put.word] |= r->free ? 0 : v;
     }
     for (size_t i = MAX_READS; i < MAX_READS + n_absent; i++) {
         const struct ps_dread *r = &trace->reads[i];
@@ -1719,37 +1720,38 @@ plan_template_fill(const struct plan_template *tpl,
         plan_read_shape(r, &place, &kinds);
         diff |= (place ^ tpl->shape[i]) | (kinds ^ tpl->kinds[i]);
         exact[put.word] |= v;
-        flow[put.word] |= v;
     }
     return !diff;
 }
 
 /* Sets the words of 'plan', of the reads of 'trace', by template 'tpl',
- * which matches them, with the values that plan_template_fill() set in
- * 'flow' and 'exact', and the places of its length fields and of its
- * fields of 'absent', as plan_create() would make them. */
+ * which matches them, with the values of the exact words that
+ * plan_template_fill() set in 'exact', and the places of its length
+ * fields and of its fields of 'absent', as plan_create() would make
+ * them. */
 static void __attribute__((__noinline__))
 plan_template_apply(const struct plan_template *tpl,
-                    const struct trace *trace, const uint64_t *flow,
-                    const uint64_t *exact, struct plan *plan)
+                    const struct trace *trace, const uint64_t *exact,
+                    struct plan *plan)
 {
     size_t n_absent = trace->n_absent;
 
-    for (size_t k = 0; k < tpl->n_flow; k++) {
-        plan->flow_words[k] = (struct plan_word) {
-            tpl->exact[k].byte, tpl->flow_mask[k], plan_native_word(flow[k])
-        };
-    }
     for (size_t k = 0; k < tpl->n_exact; k++) {
         plan->exact_words[k] = (struct plan_word) {
             tpl->exact[k].byte, tpl->exact[k].mask,
             plan_native_word(exact[k])
         };
     }
+    for (size_t k = 0; k < tpl->n_flow; k++) {
+        plan->flow_words[k] = (struct plan_word) {
+            tpl->exact[k].byte, tpl->flow_mask[k],
+            plan->exact_words[k].value & tpl->flow_mask[k]
+        };
+    }
     for (size_t k = 0; k < tpl->n_words; k++) {
         plan->words[k] = (struct plan_word) {
             tpl->words[k].byte, tpl->words[k].mask,
-            plan->flow_words[tpl->words_src[k]].value & tpl->words[k].mask
+            plan->exact_words[tpl->words_src[k]].value & tpl->words[k].mask
         };
     }
     plan->n_flow = tpl->n_flow;
@@ -1857,8 +1859,8 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     uint64_t sorted[1 + MAX_READS + MAX_ABSENT];
     const uint64_t *keys = &sorted[1];
     struct plan_template *tpl = plan_template_slot(plans, trace);
-    uint64_t flow[MAX_READS + MAX_ABSENT], exact[MAX_READS + MAX_ABSENT];
-    bool shaped = plan_template_fill(tpl, trace, flow, exact);
+    uint64_t exact[MAX_READS + MAX_ABSENT];
+    bool shaped = plan_template_fill(tpl, trace, exact);
     size_t end_max = shaped ? tpl->end_max : trace_sort(trace, sorted);
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
@@ -1908,7 +1910,7 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     plan->n_lens = trace->n_lens;
     plan->n_absent = n_absent;
     if (by_template) {
-        plan_template_apply(tpl, trace, flow, exact, plan);
+        plan_template_apply(tpl, trace, exact, plan);
         return plan;
     }
 
