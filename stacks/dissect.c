@@ -16,6 +16,7 @@
 #include <config.h>
 #include "dissect.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "util.h"
@@ -84,7 +85,7 @@ struct ps_dlen {
 #define MAX_ABSENT 16
 #define MAX_LENS 16
 _Static_assert(MAX_READS + MAX_ABSENT <= 256, "a read's index fits a byte of "
-               "its key (plan_create())");
+               "its key (trace_sort())");
 struct trace {
     const uint8_t *pkt;
     size_t n;                   /* MAX_READS + 1 if there were more. */
@@ -1066,6 +1067,13 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
  * stack, are alive).  A frame that the plan of its slot does not take
  * is tried against those last plans.
  *
+ * A plan's words follow from the places, widths and kinds of its reads,
+ * in the order the walk made them, but for their values: each thread
+ * keeps the layouts of the plans it made last (struct plan_template), so
+ * that the walk of the first frame of another flow of a shape seen before
+ * puts each value where the layout says, without sorting the reads or
+ * finding their words again.
+ *
  * Recording the reads and making a plan costs about as much as the walk
  * itself: a walk makes a plan for a slot that has none, else only on
  * every 16th miss of the slot, so that packets that seldom repeat a
@@ -1125,6 +1133,59 @@ struct plan {
 
 #define PLAN_RECENT 4
 
+/* Where a read goes in the exact words of a plan: the word, and the shift
+ * of its value there. */
+struct plan_put {
+    uint8_t word;
+    uint8_t shift;
+};
+
+/* The layout of a plan made from the reads of a walk, for the next walk
+ * whose reads have the same shape: the same places, widths and kinds
+ * ('free', 'absent'), in the same order, the same largest values of the
+ * length fields and the same shortest frame.
+ * Such a walk's plan has the same words, but for their values, and the
+ * same places of its length fields and of the fields of 'absent': its
+ * words are made from the values of its reads, each where the template
+ * says, without sorting them or finding their words again.  A template is
+ * kept only for a plan whose reads all go in words and whose exact words
+ * plan_put_exact() made.  It holds no pointer into a table, so that it
+ * outlives the plans of its table. */
+struct plan_template {
+    bool valid;
+    size_t n, n_absent, n_lens; /* As in struct trace. */
+    size_t end_max;             /* As trace_sort() returns it. */
+    size_t len_min;             /* The plan's. */
+
+    /* Indexed as the reads of struct trace: plan_read_shape() of each. */
+    uint64_t shape[MAX_READS + MAX_ABSENT];
+    uint16_t kinds[MAX_READS + MAX_ABSENT];
+    struct plan_put put[MAX_READS + MAX_ABSENT];
+
+    /* The words, values aside: the flow words are the first 'n_flow'
+     * exact words under 'flow_mask'; each of 'words' takes its value from
+     * the exact word 'words_src', a flow word. */
+    size_t n_flow, n_words, n_exact;
+    struct plan_word exact[MAX_READS + MAX_ABSENT];
+    uint64_t flow_mask[MAX_READS + MAX_ABSENT];
+    struct plan_word words[MAX_READS];
+    uint8_t words_src[MAX_READS];
+
+    /* The largest values of the length fields ('max' of struct
+     * ps_dlen). */
+    uint64_t lens_max[MAX_LENS];
+
+    /* The places of the length fields and of the fields of 'absent' as
+     * words ('byte', 'shift', 'mask' of struct ps_dlen, ps_dabsent). */
+    struct plan_field {
+        size_t byte;
+        unsigned int shift;
+        uint64_t mask;
+    } lens[MAX_LENS], absent[MAX_ABSENT];
+};
+
+#define PLAN_TEMPLATES 4
+
 struct plans {
     uint64_t serial;            /* Of the table of the plans. */
     uint64_t used;              /* Bit i: 'slots[i]' is nonnull. */
@@ -1139,6 +1200,9 @@ struct plans {
      * free() for each (a thread that walks frames of two tables in
      * turn drops its plans and makes one per frame). */
     struct plan *spare;
+
+    /* The layouts of the plans made last, by plan_template_slot(). */
+    struct plan_template templates[PLAN_TEMPLATES];
 };
 
 /* Drops a reference to 'plan' (if nonnull), held by 'plans'. */
@@ -1390,21 +1454,6 @@ plan_holds(const struct plan *plan, const struct ps_dproto *first,
     return plan_lens_hold(plan, pkt, len, p);
 }
 
-/* Sorts the 'n' keys of 'keys' (a read's place, then its index): an
- * insertion sort, as they are few and mostly in order. */
-static void
-plan_sort(uint64_t *keys, size_t n)
-{
-    for (size_t i = 1; i < n; i++) {
-        uint64_t k = keys[i];
-        size_t j = i;
-        for (; j && keys[j - 1] > k; j--) {
-            keys[j] = keys[j - 1];
-        }
-        keys[j] = k;
-    }
-}
-
 /* 'x', a big-endian word of a plan being made, as the 8 bytes that hold
  * it are loaded (in the machine's byte order). */
 static inline uint64_t
@@ -1415,43 +1464,27 @@ plan_native_word(uint64_t x)
     return plan_load(bytes);
 }
 
-enum {
-    PLAN_SKIP_FREE = 1 << 0,
-    PLAN_SKIP_ABSENT = 1 << 1,
-};
-
 /* Puts the 'n' reads of 'reads' in the order of the 'n' keys of 'keys'
- * (by place), but for those whose 'free' or 'absent' is in 'skip', into
- * words within frames of at least 'len' bytes, in the machine's byte
- * order: each read in the word that the read before it started if it
- * fits there, else in a word of its own (which ends at the frame's end at
- * the latest).  All the reads were of the same bytes, so the values of
- * reads that overlap agree.  Returns the number of words put in 'words'.
- * A read that fits no word (more than 8 bytes) goes to 'rest' ('*n_rest'
- * of them) or, if 'rest' is NULL, clears '*ok'. */
-static inline size_t __attribute__((__always_inline__))
+ * (by place) into words within frames of at least 'len' bytes, in the
+ * machine's byte order: each read in the word that the read before it
+ * started if it fits there, else in a word of its own (which ends at the
+ * frame's end at the latest).  All the reads were of the same bytes, so
+ * the values of reads that overlap agree.  Returns the number of words
+ * put in 'words'.  A read that fits no word (more than 8 bytes) clears
+ * '*ok'. */
+static size_t
 plan_word_list(const struct ps_dread *reads, const uint64_t *keys,
-               size_t n, size_t len, unsigned int skip,
-               struct plan_word *words, struct ps_dread *rest,
-               size_t *n_rest, bool *ok)
+               size_t n, size_t len, struct plan_word *words, bool *ok)
 {
     size_t n_words = 0, byte = 0, w_end = 0;
     uint64_t w_mask = 0, w_value = 0;
 
     for (size_t i = 0; i < n; i++) {
         const struct ps_dread *r = &reads[keys[i] & 0xff];
-        if ((skip & PLAN_SKIP_FREE && r->free)
-            || (skip & PLAN_SKIP_ABSENT && r->absent)) {
-            continue;
-        }
         size_t end = r->bit + r->bits;
         if (!n_words || end > w_end) {
             if (len < 8 || r->bit % 8 + r->bits > 64) {
-                if (rest) {
-                    rest[(*n_rest)++] = *r;
-                } else {
-                    *ok = false;
-                }
+                *ok = false;
                 continue;
             }
             if (n_words) {
@@ -1477,6 +1510,80 @@ plan_word_list(const struct ps_dread *reads, const uint64_t *keys,
         };
     }
     return n_words;
+}
+
+/* Makes in one pass the two lists of words of 'plan' within frames of at
+ * least 'len' bytes from the 'n' reads of 'reads' in the order of the 'n'
+ * keys of 'keys', but for the length fields ('free'): its flow words, of
+ * all of them, as plan_word_list() makes them ('flow' is cleared if one
+ * fits no word), and its words, the same under the masks of the reads
+ * that are not values of the fields of 'absent', but for those that hold
+ * none of them (a read that fits no word goes to its 'reads').  All the
+ * reads were of the same bytes, so the values of reads that overlap
+ * agree. */
+static void __attribute__((__noinline__))
+plan_word_lists(struct plan *plan, const struct ps_dread *reads,
+                const uint64_t *keys, size_t n, size_t len,
+                struct plan_template *tpl)
+{
+    struct plan_word *flow_words = plan->flow_words, *words = plan->words;
+    size_t n_flow = 0, n_words = 0, byte = 0, w_end = 0;
+    uint64_t mask = 0, value = 0, held = 0;
+
+    plan->flow = true;
+    plan->n_reads = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &reads[keys[i] & 0xff];
+        if (r->free) {
+            continue;
+        }
+        size_t end = r->bit + r->bits;
+        if (!n_flow || end > w_end) {
+            if (len < 8 || r->bit % 8 + r->bits > 64) {
+                plan->flow = false;
+                if (!r->absent) {
+                    plan->reads[plan->n_reads++] = *r;
+                }
+                continue;
+            }
+            if (n_flow) {
+                flow_words[n_flow - 1] = (struct plan_word) {
+                    byte, plan_native_word(mask), plan_native_word(value)
+                };
+                if (held) {
+                    tpl->words_src[n_words] = n_flow - 1;
+                    words[n_words++] = (struct plan_word) {
+                        byte, plan_native_word(held),
+                        plan_native_word(value & held)
+                    };
+                }
+            }
+            n_flow++;
+            byte = r->bit / 8 < len - 8 ? r->bit / 8 : len - 8;
+            w_end = byte * 8 + 64;
+            mask = value = held = 0;
+        }
+        /* Reads are 1 to 64 bits wide. */
+        unsigned int shift = w_end - end;
+        uint64_t m = (UINT64_MAX >> (64 - r->bits)) << shift;
+        mask |= m;
+        value |= (r->value << shift) & m;
+        held |= r->absent ? 0 : m;
+        tpl->put[keys[i] & 0xff] = (struct plan_put) { n_flow - 1, shift };
+    }
+    if (n_flow) {
+        flow_words[n_flow - 1] = (struct plan_word) {
+            byte, plan_native_word(mask), plan_native_word(value)
+        };
+        if (held) {
+            tpl->words_src[n_words] = n_flow - 1;
+            words[n_words++] = (struct plan_word) {
+                byte, plan_native_word(held), plan_native_word(value & held)
+            };
+        }
+    }
+    plan->n_flow = n_flow;
+    plan->n_words = n_words;
 }
 
 /* The place 'bits' bits wide (at least 1) at 'bit' as one of the 8-byte
@@ -1553,6 +1660,226 @@ plan_put_exact(struct plan *plan, const uint8_t *pkt)
     plan->exact = true;
 }
 
+/* Sets 'keys' to the keys of the reads of 'trace' and of the values of
+ * its fields of 'absent', each a place ('bit') times 256 plus its index in
+ * 'reads', sorted, from 'keys[1]' on: 'keys[0]' is 0, no greater than any
+ * key, so that an insertion needs no test of where the keys begin (the
+ * reads come mostly in order: each goes at the end or near it).  Returns
+ * the end, in bits, of the read that ends last (0 if none). */
+static size_t __attribute__((__noinline__))
+trace_sort(const struct trace *trace, uint64_t *keys)
+{
+    size_t n = trace->n, n_absent = trace->n_absent;
+    size_t end_max = 0, n_keys = 0;
+
+    keys[0] = 0;
+    for (size_t i = 0; i < MAX_READS + n_absent; i++) {
+        if (i == n) {
+            /* On to the values of the fields of 'absent'. */
+            i = MAX_READS - 1;
+            continue;
+        }
+        const struct ps_dread *r = &trace->reads[i];
+        size_t end = r->bit + r->bits;
+        uint64_t key = (uint64_t) r->bit << 8 | i;
+        size_t j = ++n_keys;
+
+        end_max = end_max > end ? end_max : end;
+        for (; keys[j - 1] > key; j--) {
+            keys[j] = keys[j - 1];
+        }
+        keys[j] = key;
+    }
+    return end_max;
+}
+
+/* The shape of read 'r': its place and width in a word, and its kinds
+ * in another (as their bytes are). */
+_Static_assert(offsetof(struct ps_dread, bits)
+               == offsetof(struct ps_dread, bit) + 4
+               && (offsetof(struct ps_dread, absent)
+                   == offsetof(struct ps_dread, free) + 1),
+               "a read's place and width, and its kinds, are next to each "
+               "other (plan_read_shape())");
+static inline void
+plan_read_shape(const struct ps_dread *r, uint64_t *place, uint16_t *kinds)
+{
+    memcpy(place, &r->bit, sizeof *place);
+    memcpy(kinds, &r->free, sizeof *kinds);
+}
+
+/* The template of the plans of 'trace' among those of 'plans'. */
+static inline struct plan_template *
+plan_template_slot(struct plans *plans, const struct trace *trace)
+{
+    return &plans->templates[(trace->n ^ trace->n_absent << 2)
+                             % PLAN_TEMPLATES];
+}
+
+/* Whether 'tpl' is the template of the reads of 'trace' (but for the
+ * shortest frame, which the caller checks).  If so, sets the first
+ * 'tpl->n_exact' words of 'exact' to the values of the exact words of the
+ * plan of 'trace', big-endian: all its reads, each under its mask in its
+ * word.  All the reads were of the same bytes, so that the value of any
+ * other word of the plan is that of the exact word at the same place
+ * under its mask. */
+static bool __attribute__((__noinline__))
+plan_template_fill(const struct plan_template *tpl,
+                   const struct trace *trace, uint64_t *exact)
+{
+    size_t n = trace->n, n_absent = trace->n_absent;
+    uint64_t diff = 0;
+
+    if (!tpl->valid || tpl->n != n || tpl->n_absent != n_absent
+        || tpl->n_lens != trace->n_lens) {
+        return false;
+    }
+    for (size_t k = 0; k < tpl->n_exact; k++) {
+        exact[k] = 0;
+    }
+    for (size_t i = 0; i < trace->n_lens; i++) {
+        diff |= trace->lens[i].max ^ tpl->lens_max[i];
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        struct plan_put put = tpl->put[i];
+        uint64_t v = r->value << put.shift;
+        uint64_t place;
+        uint16_t kinds;
+
+        plan_read_shape(r, &place, &kinds);
+        diff |= (place ^ tpl->shape[i]) | (kinds ^ tpl->kinds[i]);
+        exact[put.word] |= v;
+    }
+    for (size_t i = MAX_READS; i < MAX_READS + n_absent; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        struct plan_put put = tpl->put[i];
+        uint64_t v = r->value << put.shift;
+        uint64_t place;
+        uint16_t kinds;
+
+        plan_read_shape(r, &place, &kinds);
+        diff |= (place ^ tpl->shape[i]) | (kinds ^ tpl->kinds[i]);
+        exact[put.word] |= v;
+    }
+    return !diff;
+}
+
+/* Sets the words of 'plan', of the reads of 'trace', by template 'tpl',
+ * which matches them, with the values of the exact words that
+ * plan_template_fill() set in 'exact', and the places of its length
+ * fields and of its fields of 'absent', as plan_create() would make
+ * them. */
+static void __attribute__((__noinline__))
+plan_template_apply(const struct plan_template *tpl,
+                    const struct trace *trace, const uint64_t *exact,
+                    struct plan *plan)
+{
+    size_t n_absent = trace->n_absent;
+
+    for (size_t k = 0; k < tpl->n_exact; k++) {
+        plan->exact_words[k] = (struct plan_word) {
+            tpl->exact[k].byte, tpl->exact[k].mask,
+            plan_native_word(exact[k])
+        };
+    }
+    for (size_t k = 0; k < tpl->n_flow; k++) {
+        plan->flow_words[k] = (struct plan_word) {
+            tpl->exact[k].byte, tpl->flow_mask[k],
+            plan->exact_words[k].value & tpl->flow_mask[k]
+        };
+    }
+    for (size_t k = 0; k < tpl->n_words; k++) {
+        plan->words[k] = (struct plan_word) {
+            tpl->words[k].byte, tpl->words[k].mask,
+            plan->exact_words[tpl->words_src[k]].value & tpl->words[k].mask
+        };
+    }
+    plan->n_flow = tpl->n_flow;
+    plan->n_exact = tpl->n_exact;
+    plan->n_words = tpl->n_words;
+    plan->n_reads = 0;
+    plan->flow = plan->exact = true;
+
+    for (size_t i = 0; i < trace->n_lens; i++) {
+        struct ps_dlen *l = &plan->lens[i];
+        *l = trace->lens[i];
+        l->byte = tpl->lens[i].byte;
+        l->shift = tpl->lens[i].shift;
+        l->mask = tpl->lens[i].mask;
+    }
+    for (size_t i = 0; i < n_absent; i++) {
+        struct ps_dabsent *a = &plan->absent[i];
+        *a = trace->absent[i];
+        a->byte = tpl->absent[i].byte;
+        a->shift = tpl->absent[i].shift;
+        a->mask = tpl->absent[i].mask;
+    }
+}
+
+/* Makes 'tpl' the template of 'plan', made from the reads of 'trace' with
+ * the end of the last at 'end_max', whose flow words' reads
+ * plan_word_lists() put in 'tpl' already, if the plan can have one. */
+static void __attribute__((__noinline__))
+plan_template_make(struct plan_template *tpl, const struct trace *trace,
+                   size_t end_max, const struct plan *plan)
+{
+    size_t n = trace->n, n_absent = trace->n_absent;
+
+    if (!plan->flow || plan->n_reads || !plan_can_put_exact(plan)) {
+        return;
+    }
+    tpl->n = n;
+    tpl->n_absent = n_absent;
+    tpl->n_lens = trace->n_lens;
+    tpl->end_max = end_max;
+    tpl->len_min = plan->len_min;
+    for (size_t i = 0; i < n; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        plan_read_shape(r, &tpl->shape[i], &tpl->kinds[i]);
+        if (r->free) {
+            /* In the first exact word that holds it, as
+             * plan_put_exact() put it. */
+            size_t j = 0;
+            while (!(plan->exact_words[j].byte * 8 <= r->bit
+                     && (r->bit + r->bits
+                         <= plan->exact_words[j].byte * 8 + 64))) {
+                j++;
+            }
+            tpl->put[i] = (struct plan_put) {
+                j, plan->exact_words[j].byte * 8 + 64 - r->bit - r->bits
+            };
+        }
+    }
+    for (size_t i = MAX_READS; i < MAX_READS + n_absent; i++) {
+        plan_read_shape(&trace->reads[i], &tpl->shape[i], &tpl->kinds[i]);
+    }
+    tpl->n_flow = plan->n_flow;
+    tpl->n_words = plan->n_words;
+    tpl->n_exact = plan->n_exact;
+    for (size_t k = 0; k < plan->n_exact; k++) {
+        tpl->exact[k] = plan->exact_words[k];
+    }
+    for (size_t k = 0; k < plan->n_flow; k++) {
+        tpl->flow_mask[k] = plan->flow_words[k].mask;
+    }
+    for (size_t k = 0; k < plan->n_words; k++) {
+        tpl->words[k] = plan->words[k];
+    }
+    for (size_t i = 0; i < plan->n_lens; i++) {
+        tpl->lens_max[i] = plan->lens[i].max;
+        tpl->lens[i] = (struct plan_field) {
+            plan->lens[i].byte, plan->lens[i].shift, plan->lens[i].mask
+        };
+    }
+    for (size_t i = 0; i < n_absent; i++) {
+        tpl->absent[i] = (struct plan_field) {
+            plan->absent[i].byte, plan->absent[i].shift, plan->absent[i].mask
+        };
+    }
+    tpl->valid = true;
+}
+
 /* Makes the plan of the walk of 'len' bytes from 'first', which read
  * 'trace' and found 'stack', 'packet_len' bytes by its lengths, whose
  * headers have 'spans' that are 'span_vars'.  Returns NULL if the trace
@@ -1567,27 +1894,24 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     size_t n = trace->n, n_absent = trace->n_absent;
 
     /* The reads and the values of the fields of 'absent', by place: their
-     * keys.  Every frame the plan takes holds every place it reads, and
+     * keys, sorted unless the template of reads of their shape makes the
+     * words.  Every frame the plan takes holds every place it reads, and
      * its packet's end is within the frame. */
-    uint64_t keys[MAX_READS + MAX_ABSENT];
-    size_t end_max = 0;
-    for (size_t i = 0; i < n; i++) {
-        const struct ps_dread *r = &trace->reads[i];
-        size_t end = r->bit + r->bits;
-        end_max = end_max > end ? end_max : end;
-        keys[i] = (uint64_t) r->bit << 8 | i;
-    }
-    for (size_t i = 0; i < n_absent; i++) {
-        const struct ps_dabsent *a = &trace->absent[i];
-        size_t end = a->bit + a->bits;
-        end_max = end_max > end ? end_max : end;
-        keys[n + i] = (uint64_t) a->bit << 8 | (MAX_READS + i);
-    }
+    uint64_t sorted[1 + MAX_READS + MAX_ABSENT];
+    const uint64_t *keys = &sorted[1];
+    struct plan_template *tpl = plan_template_slot(plans, trace);
+    uint64_t exact[MAX_READS + MAX_ABSENT];
+    bool shaped = plan_template_fill(tpl, trace, exact);
+    size_t end_max = shaped ? tpl->end_max : trace_sort(trace, sorted);
     size_t len_min = trace->len_min > stack->size ? trace->len_min
                      : stack->size;
     len_min = len_min > (end_max + 7) / 8 ? len_min : (end_max + 7) / 8;
     if (trace->n_lens) {
         len_min = len_min > trace->p_min ? len_min : trace->p_min;
+    }
+    bool by_template = shaped && tpl->len_min == len_min;
+    if (shaped && !by_template) {
+        trace_sort(trace, sorted);
     }
     if (len < len_min || len > trace->len_max
         || packet_len < trace->p_min || packet_len > trace->p_max) {
@@ -1625,6 +1949,15 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
     memcpy(plan->spans, spans, n_spans * sizeof *spans);
     memcpy(plan->span_vars, span_vars, n_spans * sizeof *span_vars);
     plan->n_lens = trace->n_lens;
+    plan->n_absent = n_absent;
+    if (by_template) {
+        plan_template_apply(tpl, trace, exact, plan);
+        return plan;
+    }
+
+    /* Else made from the reads, and kept as the template of the next
+     * plan of the same shape. */
+    tpl->valid = false;
     for (size_t i = 0; i < trace->n_lens; i++) {
         struct ps_dlen *l = &plan->lens[i];
         *l = trace->lens[i];
@@ -1638,7 +1971,6 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
 
     /* A field that must hold no value of its group is first tested
      * against a filter of the group's values. */
-    plan->n_absent = n_absent;
     for (size_t i = 0; i < n_absent; i++) {
         struct ps_dabsent *a = &plan->absent[i];
         *a = trace->absent[i];
@@ -1646,31 +1978,21 @@ plan_create(struct plans *plans, const struct ps_dproto *first, size_t len,
                         &a->mask);
     }
 
-    plan_sort(keys, n + n_absent);
-
     /* In words: the reads but for the length fields and the values of
      * the fields of 'absent', within the shortest frame the plan takes
      * (the reads that fit no word are checked one by one); all of them,
      * for frames of 'len' bytes; and all but the length fields, for
      * frames of other lengths. */
-    plan->n_reads = 0;
-    plan->n_words = plan_word_list(trace->reads, keys, n + n_absent,
-                                   len_min, PLAN_SKIP_FREE | PLAN_SKIP_ABSENT,
-                                   plan->words, plan->reads, &plan->n_reads,
-                                   NULL);
-    plan->flow = true;
-    plan->n_flow = plan_word_list(trace->reads, keys, n + n_absent,
-                                  len_min, PLAN_SKIP_FREE, plan->flow_words,
-                                  NULL, NULL, &plan->flow);
+    plan_word_lists(plan, trace->reads, keys, n + n_absent, len_min, tpl);
     if (plan_can_put_exact(plan)) {
         /* The same reads as words, as plan_specialize() puts them. */
         plan_put_exact(plan, trace->pkt);
     } else {
         plan->exact = true;
         plan->n_exact = plan_word_list(trace->reads, keys, n + n_absent,
-                                       len, 0, plan->exact_words, NULL,
-                                       NULL, &plan->exact);
+                                       len, plan->exact_words, &plan->exact);
     }
+    plan_template_make(tpl, trace, end_max, plan);
     return plan;
 }
 
