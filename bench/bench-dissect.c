@@ -36,12 +36,15 @@
  *                  registries of the same protocols in turn: as the
  *                  thread's plans are of one registry generation at a
  *                  time, every frame is walked (and leaves a plan), as
- *                  the first frame of a flow is.
+ *                  the first frame of a stack shape on a thread is.
  *     dissect-flow dissect-with on frames of the same headers whose
  *                  payload is 18 to 1,400 bytes, another each time
  *                  (FLOW_FRAMES of them), their lengths and checksums
  *                  right: packets of one flow as a network has them.
  *     dissect-flow-noverify  the same with PS_DISSECT_NO_VERIFY.
+ *     dissect-flows  dissect-with on frames of the packet's length, each
+ *                  of another flow (FLOW_FRAMES of them): other
+ *                  addresses, UDP source ports and VNI, outer and inner.
  *     hand-flow-verify  hand-verify on the frames of dissect-flow.
  *     miniflow     Open vSwitch's miniflow_extract() on a dp_packet of
  *                  the same bytes: the flow key of the outer eth, ip4 and
@@ -255,6 +258,11 @@ struct packet {
      * frame's lengths and checksums right: packets of one flow. */
     uint8_t *flow[FLOW_FRAMES];
     size_t flow_len[FLOW_FRAMES];
+
+    /* FLOW_FRAMES frames of the packet's length, each of another flow:
+     * other addresses and UDP source ports (outer and inner) and, for
+     * VXLAN, another VNI. */
+    uint8_t *flows[FLOW_FRAMES];
 };
 
 static struct packet packets[] = {
@@ -264,18 +272,24 @@ static struct packet packets[] = {
 };
 
 static uint8_t *
-craft_frame(const struct ps_stack *stack, size_t len)
+craft_frame_labels(const struct ps_stack *stack, size_t len,
+                   const char *labels)
 {
     uint8_t *data = calloc(1, len + TRAILERS);
     char *error = NULL;
 
-    if (ps_stack_fill(stack, data, len,
-                      "ip4.src=192.0.2.1,ip4.dst=192.0.2.2,udp.src=1234",
-                      &error)) {
+    if (ps_stack_fill(stack, data, len, labels, &error)) {
         fprintf(stderr, "bench-dissect: %s\n", error);
         exit(1);
     }
     return data;
+}
+
+static uint8_t *
+craft_frame(const struct ps_stack *stack, size_t len)
+{
+    return craft_frame_labels(stack, len, "ip4.src=192.0.2.1,"
+                              "ip4.dst=192.0.2.2,udp.src=1234");
 }
 
 static void
@@ -303,6 +317,16 @@ craft(struct packet *pk)
         x = x * 1103515245 + 12345;
         pk->flow_len[i] = size + 18 + (x >> 8) % 1383;
         pk->flow[i] = craft_frame(stack, pk->flow_len[i]);
+
+        char labels[256];
+        int n = snprintf(labels, sizeof labels, "ip4.src=10.0.%zu.1,"
+                         "ip4.dst=10.1.%zu.2,udp.src=%zu", i, i, 1024 + i);
+        if (pk->n_headers > 3) {
+            snprintf(labels + n, sizeof labels - n, ",vxlan.vni=%zu,"
+                     "inner_ip4.src=172.16.%zu.1,inner_ip4.dst=172.17.%zu.2,"
+                     "inner_udp.src=%zu", 5000 + i, i, i, 20000 + i);
+        }
+        pk->flows[i] = craft_frame_labels(stack, pk->len, labels);
     }
 }
 
@@ -433,6 +457,14 @@ way_dissect_flow(const struct packet *pk, struct result *r)
 }
 
 static int
+way_dissect_flows(const struct packet *pk, struct result *r)
+{
+    static size_t i;
+    i = (i + 1) % FLOW_FRAMES;
+    return dissect_with(pk->flows[i], pk->len, 0, r);
+}
+
+static int
 way_dissect_flow_noverify(const struct packet *pk, struct result *r)
 {
     static size_t i;
@@ -486,6 +518,7 @@ static const struct way ways[] = {
     { "hand-flow-verify", way_hand_flow_verify, 0 },
     { "dissect-flow", way_dissect_flow, 0 },
     { "dissect-flow-noverify", way_dissect_flow_noverify, 0 },
+    { "dissect-flows", way_dissect_flows, 0 },
 #ifdef BENCH_MINIFLOW
     { "miniflow", way_miniflow, 3 },
 #endif
@@ -613,6 +646,7 @@ main(int argc, char *argv[])
         free(packets[i].data);
         for (size_t j = 0; j < FLOW_FRAMES; j++) {
             free(packets[i].flow[j]);
+            free(packets[i].flows[j]);
         }
 #ifdef BENCH_MINIFLOW
         dp_packet_delete(packets[i].dp_packet);
