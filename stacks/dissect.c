@@ -58,17 +58,11 @@ enum dvar {
 };
 
 /* A length field that a plan does not hold to its value, in the order
- * the walk read them: DLEN_SET_P, the outermost (so the first), gives the
- * packet's end ('end' within 'lo' and the frame's length); DLEN_REL, one
- * further in, ends where the outermost does.  'end' is 'add' + 'value' *
- * 'unit', for a value of at most 'max'. */
-enum dlen_kind {
-    DLEN_SET_P,
-    DLEN_REL,
-};
-
+ * the walk read them: the first, the outermost, gives the packet's end
+ * ('end' within 'lo' and the frame's length); each one further in ends
+ * where the outermost does.  'end' is 'add' + 'value' * 'unit', for a
+ * value of at most 'max'. */
 struct ps_dlen {
-    enum dlen_kind kind;
     uint32_t bit, bits;         /* The field, from the packet's start. */
     size_t add, unit, lo;
     uint64_t max;
@@ -158,8 +152,8 @@ trace_bound(const struct view *view, size_t need, bool ok)
  * header at 'offset' ('size' bytes), which holds 'value' (the trace's
  * last read), against the end 'limit', which is 'var'; returns what the
  * end is after the check.  A length that the walk takes is, if the end
- * was the frame's, the packet's end (DLEN_SET_P), or if it was the
- * packet's and it ends there too, one that must end there (DLEN_REL):
+ * was the frame's, the packet's end (the first), or if it was the
+ * packet's and it ends there too, one that must end there:
  * the plan does not hold either to its value.  Any other is held to its
  * value, and a bound that it checked is recorded. */
 static enum dvar
@@ -180,7 +174,6 @@ trace_length(struct trace *t, const struct ps_dcheck *c, size_t offset,
         }
         struct ps_dread *r = &t->reads[t->n - 1];
         struct ps_dlen *l = &t->lens[t->n_lens++];
-        l->kind = var == DVAR_LEN ? DLEN_SET_P : DLEN_REL;
         l->bit = r->bit;
         l->bits = r->bits;
         l->add = base + c->sub;
@@ -1049,10 +1042,10 @@ verify(struct ps_dissection *d, const uint8_t *pkt,
  * Length fields are not held to their values, so that the packets of a
  * flow, whose payload lengths vary, and frames with trailers take the
  * same plan: the walk's ends are the frame's end, the packet's end P
- * that the outermost length field gives (DLEN_SET_P: it must lie between
+ * that the outermost length field gives (it must lie between
  * the end of its header and the frame's end), or a place that a length
  * field held to its value gives.  An inner length field that ended
- * where P does must end there again (DLEN_REL), one that ended before P
+ * where P does must end there again, one that ended before P
  * is held to its value.  Each bound checked against the frame's end or
  * against P is a bound on the frame's length or on P (a range of each),
  * and each span that verification reads is one of the three ends.  A
@@ -1369,7 +1362,7 @@ plan_len_value(const struct ps_dlen *l, const uint8_t *pkt, size_t len)
 /* Whether the length fields of 'plan' hold for the 'len' bytes of 'pkt'
  * as the walk checks them: if so, sets '*p' to the packet's end.  The
  * walk recorded them in its order, so the first gives the packet's end
- * (DLEN_SET_P) and the others must end there (DLEN_REL). */
+ * and the others must end there. */
 static inline bool __attribute__((__always_inline__))
 plan_lens_hold(const struct plan *plan, const uint8_t *pkt, size_t len,
                size_t *p)
@@ -1716,6 +1709,29 @@ plan_template_slot(struct plans *plans, const struct trace *trace)
                              % PLAN_TEMPLATES];
 }
 
+/* The reads 'lo' to 'hi' of 'trace' by template 'tpl': puts their values
+ * in 'exact' and returns the bits in which their shapes differ from the
+ * template's (0 if none). */
+static inline uint64_t __attribute__((__always_inline__))
+plan_template_fill_reads(const struct plan_template *tpl,
+                         const struct trace *trace, size_t lo, size_t hi,
+                         uint64_t *exact)
+{
+    uint64_t diff = 0;
+
+    for (size_t i = lo; i < hi; i++) {
+        const struct ps_dread *r = &trace->reads[i];
+        struct plan_put put = tpl->put[i];
+        uint64_t place;
+        uint16_t kinds;
+
+        plan_read_shape(r, &place, &kinds);
+        diff |= (place ^ tpl->shape[i]) | (kinds ^ tpl->kinds[i]);
+        exact[put.word] |= r->value << put.shift;
+    }
+    return diff;
+}
+
 /* Whether 'tpl' is the template of the reads of 'trace' (but for the
  * shortest frame, which the caller checks).  If so, sets the first
  * 'tpl->n_exact' words of 'exact' to the values of the exact words of the
@@ -1740,28 +1756,9 @@ plan_template_fill(const struct plan_template *tpl,
     for (size_t i = 0; i < trace->n_lens; i++) {
         diff |= trace->lens[i].max ^ tpl->lens_max[i];
     }
-    for (size_t i = 0; i < n; i++) {
-        const struct ps_dread *r = &trace->reads[i];
-        struct plan_put put = tpl->put[i];
-        uint64_t v = r->value << put.shift;
-        uint64_t place;
-        uint16_t kinds;
-
-        plan_read_shape(r, &place, &kinds);
-        diff |= (place ^ tpl->shape[i]) | (kinds ^ tpl->kinds[i]);
-        exact[put.word] |= v;
-    }
-    for (size_t i = MAX_READS; i < MAX_READS + n_absent; i++) {
-        const struct ps_dread *r = &trace->reads[i];
-        struct plan_put put = tpl->put[i];
-        uint64_t v = r->value << put.shift;
-        uint64_t place;
-        uint16_t kinds;
-
-        plan_read_shape(r, &place, &kinds);
-        diff |= (place ^ tpl->shape[i]) | (kinds ^ tpl->kinds[i]);
-        exact[put.word] |= v;
-    }
+    diff |= plan_template_fill_reads(tpl, trace, 0, n, exact);
+    diff |= plan_template_fill_reads(tpl, trace, MAX_READS,
+                                     MAX_READS + n_absent, exact);
     return !diff;
 }
 
